@@ -1,0 +1,3 @@
+//! API keys for partner systems: `/v1/api-keys` (admins only).
+
+pub mod routes;

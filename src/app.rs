@@ -1,0 +1,183 @@
+//! Wiring: the routes, the middleware, start-up and the HTTP server.
+
+use std::{net::TcpListener, sync::Arc};
+
+use actix_cors::Cors;
+use actix_web::{
+    App, HttpServer,
+    dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse},
+    http::header,
+    middleware::from_fn,
+    web,
+};
+use utoipa::OpenApi;
+use utoipa_actix_web::{AppExt, scope, service_config::ServiceConfig};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::{
+    api_keys, audit, auth,
+    auth::secret,
+    bootstrap,
+    config::Settings,
+    db::Db,
+    http::{
+        fallback::{RouteTable, not_matched},
+        idempotency::{idempotency, purge_expired},
+        json::{JSON_LIMIT, json_config, path_error, query_error},
+        observe::{Metrics, observe},
+    },
+    openapi::ApiDoc,
+    ops,
+    state::AppState,
+    users,
+};
+
+/// Every route of the API. Each module registers its own handlers here with
+/// `.service(...)`, which also puts them in the OpenAPI document.
+pub fn register(cfg: &mut ServiceConfig) {
+    cfg.service(
+        scope::scope("/v1")
+            .configure(auth::routes::configure)
+            .configure(users::routes::configure)
+            .configure(api_keys::routes::configure)
+            .configure(audit::routes::configure),
+    )
+    .configure(ops::configure);
+}
+
+/// The OpenAPI document, built from the registered handlers without a server.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, api) = App::new().into_utoipa_app().openapi(ApiDoc::openapi()).configure(register).split_for_parts();
+    api
+}
+
+/// What every worker shares.
+#[derive(Clone)]
+pub struct Shared {
+    pub state: web::Data<AppState>,
+    pub metrics: web::Data<Metrics>,
+    pub routes: web::Data<RouteTable>,
+    pub openapi: Arc<utoipa::openapi::OpenApi>,
+}
+
+impl Shared {
+    pub fn new(state: AppState) -> Self {
+        let openapi = openapi();
+        Self {
+            routes: web::Data::new(RouteTable::from_openapi(&openapi)),
+            state: web::Data::new(state),
+            metrics: web::Data::new(Metrics::new()),
+            openapi: Arc::new(openapi),
+        }
+    }
+}
+
+fn cors(origins: &[String]) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            header::HeaderName::from_static("idempotency-key"),
+            header::HeaderName::from_static("x-request-id"),
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::LOCATION,
+            header::RETRY_AFTER,
+            header::HeaderName::from_static("x-request-id"),
+            header::HeaderName::from_static("idempotent-replayed"),
+        ])
+        .max_age(3600);
+    for origin in origins {
+        cors = cors.allowed_origin(origin);
+    }
+    cors
+}
+
+/// The application for one worker.
+pub fn build_app(
+    shared: Shared,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl actix_web::body::MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let openapi = (*shared.openapi).clone();
+    App::new()
+        .app_data(shared.state.clone())
+        .app_data(shared.metrics.clone())
+        .app_data(shared.routes.clone())
+        .app_data(json_config())
+        .app_data(web::PayloadConfig::new(JSON_LIMIT))
+        .app_data(web::QueryConfig::default().error_handler(query_error))
+        .app_data(web::PathConfig::default().error_handler(path_error))
+        .configure(|cfg| register(&mut ServiceConfig::new(cfg)))
+        .service(web::redirect("/docs", "/docs/"))
+        .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi))
+        .default_service(web::to(not_matched))
+        .wrap(from_fn(idempotency))
+        .wrap(cors(&shared.state.settings.cors_origins))
+        .wrap(from_fn(observe))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Db(#[from] crate::db::ConnectError),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen { addr: std::net::SocketAddr, source: std::io::Error },
+    #[error("start-up failed: {0}")]
+    Setup(String),
+}
+
+/// A server that is bound and running in the background.
+pub struct Running {
+    pub port: u16,
+    pub server: Server,
+    pub db: Db,
+}
+
+/// Opens and migrates the database, makes sure an admin exists, binds the
+/// listener and starts serving. Binding happens here, so a caller (or a test)
+/// learns the port before the first request.
+pub async fn start(settings: Settings) -> Result<Running, StartError> {
+    let db = Db::connect(&settings.database_url, settings.db_max_connections).await?;
+    db.migrate().await?;
+    bootstrap::ensure_admin(&db, &settings).await.map_err(|e| StartError::Setup(e.to_string()))?;
+    let jwt_secret = secret::load_or_create(&db, settings.jwt_secret.as_deref())
+        .await
+        .map_err(|e| StartError::Setup(format!("cannot load the JWT secret: {e}")))?;
+    let listener =
+        TcpListener::bind(settings.listen).map_err(|source| StartError::Listen { addr: settings.listen, source })?;
+    let port = listener.local_addr().map_err(|e| StartError::Setup(e.to_string()))?.port();
+    let workers = settings.workers;
+    let state = AppState { db: db.clone(), jwt: auth::tokens::JwtKeys::new(&jwt_secret), settings };
+    let shared = Shared::new(state);
+    let server = HttpServer::new(move || build_app(shared.clone()))
+        .workers(workers)
+        .shutdown_timeout(30)
+        .listen(listener)
+        .map_err(|source| StartError::Listen { addr: std::net::SocketAddr::from(([0, 0, 0, 0], port)), source })?
+        .run();
+    spawn_housekeeping(db.clone());
+    Ok(Running { port, server, db })
+}
+
+/// Periodic clean-up: expired idempotency records.
+fn spawn_housekeeping(db: Db) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            if let Err(err) = purge_expired(&db).await {
+                tracing::warn!(%err, "could not purge idempotency keys");
+            }
+        }
+    });
+}

@@ -1,0 +1,83 @@
+//! Settings read from the environment (`RAPPORT_*`), each with a default that
+//! lets a fresh install run with no configuration at all.
+
+use std::{env, net::SocketAddr, time::Duration};
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub database_url: String,
+    pub listen: SocketAddr,
+    pub jwt_secret: Option<String>,
+    pub admin_email: Option<String>,
+    pub admin_password: Option<String>,
+    pub cors_origins: Vec<String>,
+    pub log_filter: String,
+    pub log_json: bool,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    /// Connections per pool (PostgreSQL) or readers (SQLite, which has one writer).
+    pub db_max_connections: u32,
+    pub workers: usize,
+}
+
+impl Settings {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let var = |name: &str| env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let listen_text = var("RAPPORT_LISTEN").unwrap_or_else(|| "127.0.0.1:8080".into());
+        let listen = listen_text.parse().map_err(|_| {
+            ConfigError(format!(
+                "RAPPORT_LISTEN={listen_text:?} is not an address such as 127.0.0.1:8080"
+            ))
+        })?;
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Ok(Self {
+            database_url: var("RAPPORT_DATABASE_URL").unwrap_or_else(|| "sqlite://rapport.db".into()),
+            listen,
+            jwt_secret: var("RAPPORT_JWT_SECRET"),
+            admin_email: var("RAPPORT_ADMIN_EMAIL"),
+            admin_password: var("RAPPORT_ADMIN_PASSWORD"),
+            cors_origins: var("RAPPORT_CORS_ORIGINS")
+                .map(|v| v.split(',').map(|o| o.trim().to_string()).filter(|o| !o.is_empty()).collect())
+                .unwrap_or_default(),
+            log_filter: var("RAPPORT_LOG").unwrap_or_else(|| "info".into()),
+            log_json: var("RAPPORT_LOG_FORMAT").is_some_and(|f| f.eq_ignore_ascii_case("json")),
+            access_token_ttl: Duration::from_secs(15 * 60),
+            refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
+            db_max_connections: parse_number("RAPPORT_DB_MAX_CONNECTIONS", var("RAPPORT_DB_MAX_CONNECTIONS"), 32)?,
+            workers: parse_number("RAPPORT_WORKERS", var("RAPPORT_WORKERS"), cores as u32)? as usize,
+        })
+    }
+
+    /// Settings for tests: everything default except the database.
+    pub fn for_tests(database_url: &str) -> Self {
+        Self {
+            database_url: database_url.to_string(),
+            listen: "127.0.0.1:0".parse().expect("literal address"),
+            jwt_secret: None,
+            admin_email: None,
+            admin_password: None,
+            cors_origins: vec![],
+            log_filter: "warn".into(),
+            log_json: false,
+            access_token_ttl: Duration::from_secs(15 * 60),
+            refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
+            db_max_connections: 8,
+            workers: 2,
+        }
+    }
+}
+
+fn parse_number(name: &str, value: Option<String>, default: u32) -> Result<u32, ConfigError> {
+    match value {
+        None => Ok(default),
+        Some(v) => v
+            .parse::<u32>()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| ConfigError(format!("{name}={v:?} is not a positive whole number"))),
+    }
+}

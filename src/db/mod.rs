@@ -1,0 +1,196 @@
+//! One database handle for both engines.
+//!
+//! `Db` holds either SQLite pools or a PostgreSQL pool. Repository code writes
+//! each query once and runs it through [`on_db!`] (reads), [`on_writer!`]
+//! (single statements that write) or [`on_tx!`] (inside a [`Tx`]); the macros
+//! expand the same body once per engine, so every arm is compiled against a
+//! concrete pool and `Uuid`, `DateTime<Utc>` and `FromRow` work natively.
+//!
+//! SQLite gets a single writer connection and a separate pool of readers:
+//! writers then queue in the pool instead of colliding on SQLite's write lock
+//! and sleeping in its busy handler (measured in STACK.md: p99 75–170 ms with
+//! several writers, 5–35 ms with one).
+
+use std::{str::FromStr, time::Duration};
+
+use sqlx::{
+    PgPool, SqlitePool,
+    postgres::{PgConnectOptions, PgPoolOptions},
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
+};
+
+pub mod now;
+pub use now::{new_id, now};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// An open transaction on either engine. Dropping it without `commit` rolls
+/// back, so a `?` anywhere between `begin` and `commit` leaves nothing behind.
+pub enum Tx {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            Tx::Sqlite(tx) => tx.commit().await,
+            Tx::Postgres(tx) => tx.commit().await,
+        }
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        matches!(self, Tx::Sqlite(_))
+    }
+}
+
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite { reader: SqlitePool, writer: SqlitePool },
+    Postgres(PgPool),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("RAPPORT_DATABASE_URL must start with sqlite:// or postgres://, got {0:?}")]
+    UnknownScheme(String),
+    #[error("RAPPORT_DATABASE_URL is not a valid database URL: {0}")]
+    BadUrl(sqlx::Error),
+    #[error("cannot open the database: {0}")]
+    Open(sqlx::Error),
+    #[error("cannot migrate the database: {0}")]
+    Migrate(sqlx::migrate::MigrateError),
+}
+
+impl Db {
+    /// Opens the pools. Nothing is migrated here: see [`Db::migrate`].
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, ConnectError> {
+        if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)
+                .map_err(ConnectError::BadUrl)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                // WAL + NORMAL survives a killed process; only an OS crash or
+                // power loss can drop the last commits (see README).
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(5));
+            let writer = SqlitePoolOptions::new()
+                .max_connections(1)
+                .test_before_acquire(false)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect_with(options.clone())
+                .await
+                .map_err(ConnectError::Open)?;
+            let reader = SqlitePoolOptions::new()
+                .max_connections(max_connections)
+                .test_before_acquire(false)
+                .connect_with(options.read_only(true))
+                .await
+                .map_err(ConnectError::Open)?;
+            Ok(Db::Sqlite { reader, writer })
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let options = PgConnectOptions::from_str(url).map_err(ConnectError::BadUrl)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(max_connections)
+                .test_before_acquire(false)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(options)
+                .await
+                .map_err(ConnectError::Open)?;
+            Ok(Db::Postgres(pool))
+        } else {
+            Err(ConnectError::UnknownScheme(url.to_string()))
+        }
+    }
+
+    pub async fn migrate(&self) -> Result<(), ConnectError> {
+        match self {
+            Db::Sqlite { writer, .. } => MIGRATOR.run(writer).await,
+            Db::Postgres(pool) => MIGRATOR.run(pool).await,
+        }
+        .map_err(ConnectError::Migrate)
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        matches!(self, Db::Sqlite { .. })
+    }
+
+    /// Starts a transaction on the pool that may write.
+    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        Ok(match self {
+            Db::Sqlite { writer, .. } => Tx::Sqlite(writer.begin().await?),
+            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        match self {
+            Db::Sqlite { reader, .. } => sqlx::query("SELECT 1").execute(reader).await.map(|_| ()),
+            Db::Postgres(pool) => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()),
+        }
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite { reader, writer } => {
+                reader.close().await;
+                writer.close().await;
+            }
+            Db::Postgres(pool) => pool.close().await,
+        }
+    }
+}
+
+/// Runs `$body` with `$pool` bound to the engine's read pool.
+#[macro_export]
+macro_rules! on_db {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            $crate::db::Db::Sqlite { reader: $pool, .. } => $body,
+            $crate::db::Db::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Runs `$body` with `$pool` bound to the pool that may write.
+#[macro_export]
+macro_rules! on_writer {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            $crate::db::Db::Sqlite { writer: $pool, .. } => $body,
+            $crate::db::Db::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Runs `$body` with `$conn` bound to the open transaction `$tx` (a
+/// `&mut Tx`); use `&mut **$conn` as the executor.
+#[macro_export]
+macro_rules! on_tx {
+    ($tx:expr, $conn:ident => $body:expr) => {
+        match $tx {
+            $crate::db::Tx::Sqlite($conn) => $body,
+            $crate::db::Tx::Postgres($conn) => $body,
+        }
+    };
+}
+
+/// Expands to the first expression on SQLite and the second on PostgreSQL:
+/// for the rare SQL that must differ between the engines.
+#[macro_export]
+macro_rules! dialect {
+    ($db:expr, sqlite: $sqlite:expr, postgres: $postgres:expr $(,)?) => {
+        if $db.is_sqlite() { $sqlite } else { $postgres }
+    };
+}
+
+/// True when the error is a unique-constraint violation on either engine.
+pub fn is_unique_violation(err: &sqlx::Error) -> bool {
+    err.as_database_error().is_some_and(|e| e.is_unique_violation())
+}
+
+/// True when the error is a foreign-key violation on either engine.
+pub fn is_foreign_key_violation(err: &sqlx::Error) -> bool {
+    err.as_database_error().is_some_and(|e| e.is_foreign_key_violation())
+}

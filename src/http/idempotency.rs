@@ -1,0 +1,192 @@
+//! `Idempotency-Key` for every `POST`.
+//!
+//! The first request with a key runs and its response (any status below 500)
+//! is stored for 24 hours under the caller and the key, with a hash of the
+//! request. A retry with the same key and the same request gets that response
+//! again (with `Idempotent-Replayed: true`) and writes nothing; the same key
+//! with a different request gets 422; a retry while the first is still running
+//! gets 409.
+
+use actix_web::{
+    Error, HttpMessage, HttpResponse,
+    body::{self, BoxBody},
+    dev::{ServiceRequest, ServiceResponse},
+    http::{Method, StatusCode, header},
+    middleware::Next,
+    web,
+};
+use chrono::Duration;
+use sha2::{Digest, Sha256};
+use sqlx::types::Json;
+
+use super::error::ApiError;
+use crate::{
+    auth::principal::authenticate,
+    db::{Db, is_unique_violation, now},
+    on_writer,
+    state::AppState,
+};
+
+pub const HEADER: &str = "idempotency-key";
+const MAX_KEY_LEN: usize = 255;
+/// How long a key is remembered.
+pub const RETENTION_HOURS: i64 = 24;
+/// Response headers worth replaying.
+const KEPT_HEADERS: [header::HeaderName; 3] = [header::LOCATION, header::ETAG, header::CONTENT_TYPE];
+
+#[derive(sqlx::FromRow)]
+struct Stored {
+    request_hash: String,
+    status: Option<i64>,
+    headers: Option<Json<Vec<(String, String)>>>,
+    body: Option<String>,
+}
+
+/// Middleware: a no-op unless the request is a `POST` with the header.
+pub async fn idempotency(
+    mut req: ServiceRequest,
+    next: Next<BoxBody>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let key = match req.headers().get(HEADER) {
+        Some(value) if req.method() == Method::POST => value.to_str().unwrap_or("").to_string(),
+        _ => return next.call(req).await,
+    };
+    if key.is_empty() || key.len() > MAX_KEY_LEN || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        let err = ApiError::bad_request(format!(
+            "The Idempotency-Key header must be 1 to {MAX_KEY_LEN} visible ASCII characters, e.g. a UUID."
+        ));
+        return Ok(req.error_response(err));
+    }
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        return next.call(req).await;
+    };
+    // Keys are per caller; an unauthenticated request goes on to get its 401.
+    let principal = match authenticate(&state, req.request()).await {
+        Ok(p) => p,
+        Err(_) => return next.call(req).await,
+    };
+    req.extensions_mut().insert(principal.clone());
+
+    let bytes = req.extract::<web::Bytes>().await?;
+    let request_hash = hash_request(req.path(), req.query_string(), &bytes);
+    req.set_payload(bytes_payload(bytes));
+    let scope = principal.scope_key();
+
+    match claim(&state.db, &scope, &key, &request_hash).await {
+        Ok(Claim::Fresh) => {}
+        Ok(Claim::Replay(response)) => return Ok(req.into_response(response)),
+        Ok(Claim::Refused(err)) => return Ok(req.error_response(err)),
+        Err(err) => return Ok(req.error_response(err)),
+    }
+
+    let response = next.call(req).await?;
+    let status = response.status();
+    if status.is_server_error() {
+        release(&state.db, &scope, &key).await;
+        return Ok(response);
+    }
+    let (request, response) = response.into_parts();
+    let (head, body) = response.into_parts();
+    let body_bytes = body::to_bytes(body).await.unwrap_or_default();
+    let headers: Vec<(String, String)> = KEPT_HEADERS
+        .iter()
+        .filter_map(|name| head.headers().get(name).and_then(|v| v.to_str().ok()).map(|v| (name.to_string(), v.to_string())))
+        .collect();
+    if let Err(err) = store(&state.db, &scope, &key, status, &headers, &body_bytes).await {
+        tracing::error!(%err, "could not store an idempotent response");
+    }
+    let response = head.set_body(body_bytes).map_into_boxed_body();
+    Ok(ServiceResponse::new(request, response))
+}
+
+fn bytes_payload(bytes: web::Bytes) -> actix_web::dev::Payload {
+    actix_web::dev::Payload::from(bytes)
+}
+
+fn hash_request(path: &str, query: &str, body: &[u8]) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(path.as_bytes());
+    hasher.update(b"?");
+    hasher.update(query.as_bytes());
+    hasher.update(b"\n");
+    hasher.update(body);
+    hex::encode(hasher.finalize())
+}
+
+enum Claim {
+    Fresh,
+    Replay(HttpResponse),
+    Refused(ApiError),
+}
+
+async fn claim(db: &Db, scope: &str, key: &str, request_hash: &str) -> Result<Claim, ApiError> {
+    let now = now();
+    let inserted = on_writer!(db, pool => {
+        // An expired record gives its key back.
+        sqlx::query("DELETE FROM idempotency_keys WHERE principal = $1 AND key = $2 AND created_at < $3")
+            .bind(scope).bind(key).bind(now - Duration::hours(RETENTION_HOURS)).execute(pool).await?;
+        sqlx::query("INSERT INTO idempotency_keys (principal, key, request_hash, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(scope).bind(key).bind(request_hash).bind(now).execute(pool).await.map(|r| r.rows_affected())
+    });
+    match inserted {
+        Ok(_) => return Ok(Claim::Fresh),
+        Err(err) if is_unique_violation(&err) => {}
+        Err(err) => return Err(err.into()),
+    }
+    let stored: Option<Stored> = on_writer!(db, pool => sqlx::query_as(
+        "SELECT request_hash, status, headers, body FROM idempotency_keys WHERE principal = $1 AND key = $2"
+    ).bind(scope).bind(key).fetch_optional(pool).await)?;
+    let Some(stored) = stored else { return Ok(Claim::Fresh) };
+    if stored.request_hash != request_hash {
+        return Ok(Claim::Refused(ApiError::unprocessable(
+            "This Idempotency-Key was already used with a different request. Use a new key for a new request.",
+        )));
+    }
+    let Some(status) = stored.status else {
+        return Ok(Claim::Refused(ApiError::conflict(
+            "A request with this Idempotency-Key is still being processed; retry in a moment.",
+        ).with_header(header::RETRY_AFTER, "1")));
+    };
+    let mut response = HttpResponse::build(StatusCode::from_u16(status as u16).unwrap_or(StatusCode::OK));
+    for (name, value) in stored.headers.map(|h| h.0).unwrap_or_default() {
+        response.insert_header((name, value));
+    }
+    response.insert_header(("idempotent-replayed", "true"));
+    Ok(Claim::Replay(response.body(stored.body.unwrap_or_default())))
+}
+
+async fn store(
+    db: &Db,
+    scope: &str,
+    key: &str,
+    status: StatusCode,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> Result<(), sqlx::Error> {
+    let body = String::from_utf8_lossy(body).into_owned();
+    on_writer!(db, pool => sqlx::query(
+        "UPDATE idempotency_keys SET status = $1, headers = $2, body = $3 WHERE principal = $4 AND key = $5"
+    ).bind(status.as_u16() as i64).bind(Json(headers)).bind(body).bind(scope).bind(key).execute(pool).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+async fn release(db: &Db, scope: &str, key: &str) {
+    let result = on_writer!(db, pool => sqlx::query("DELETE FROM idempotency_keys WHERE principal = $1 AND key = $2")
+        .bind(scope).bind(key).execute(pool).await.map(|r| r.rows_affected()));
+    if let Err(err) = result {
+        tracing::error!(%err, "could not release an idempotency key");
+    }
+}
+
+/// Deletes records older than the retention period; run periodically.
+pub async fn purge_expired(db: &Db) -> Result<u64, sqlx::Error> {
+    let cutoff = now() - Duration::hours(RETENTION_HOURS);
+    let done = on_writer!(db, pool => sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
+        .bind(cutoff).execute(pool).await.map(|r| r.rows_affected()))?;
+    Ok(done)
+}
+
+/// Whether the loyalty ledger's required key was sent.
+pub fn key_of(req: &actix_web::HttpRequest) -> Option<String> {
+    req.headers().get(HEADER).and_then(|v| v.to_str().ok()).map(str::to_string)
+}

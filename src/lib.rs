@@ -1,0 +1,18 @@
+//! Rapport: an open-source CRM backend.
+//!
+//! The crate is the whole server; `main.rs` is a thin CLI over [`app::start`].
+
+pub mod api_keys;
+pub mod app;
+pub mod audit;
+pub mod auth;
+pub mod bootstrap;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod http;
+pub mod openapi;
+pub mod ops;
+pub mod state;
+pub mod telemetry;
+pub mod users;

@@ -1,0 +1,65 @@
+//! Assembles the OpenAPI document from the registered handlers (see
+//! `app::register`); nothing here lists paths by hand.
+
+use utoipa::{
+    Modify, OpenApi,
+    openapi::security::{Http, HttpAuthScheme, SecurityScheme},
+};
+
+use crate::http::responses::*;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Rapport CRM API",
+        description = "Rapport keeps one truthful record of a firm's customers and of every touch with them: \
+accounts and contacts, the channels the firm talks to them on and every interaction, feedback with a complaint-handling \
+workflow and service levels, and a loyalty points programme.\n\n\
+**Authentication.** Send `Authorization: Bearer <token>` with an access token from `POST /v1/auth/token` \
+(staff users) or an API key (partner systems, created at `/v1/api-keys`).\n\n\
+**Conventions.** JSON in and out; errors are RFC 9457 `application/problem+json`; unknown JSON fields are rejected; \
+lists are keyset-paginated with `limit` and an opaque `cursor`; responses carry an `ETag`, and `PATCH`/`DELETE` honour \
+`If-Match` (412 when stale); every `POST` accepts an `Idempotency-Key`; every response carries `X-Request-Id`.",
+        license(name = "Apache-2.0", identifier = "Apache-2.0"),
+        version = env!("CARGO_PKG_VERSION"),
+    ),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    components(responses(
+        BadRequest, Unauthorized, Forbidden, NotFound, Conflict, PreconditionFailed, PayloadTooLarge,
+        UnsupportedMediaType, Unprocessable, PreconditionRequired, Unavailable
+    )),
+    tags(
+        (name = "auth", description = "Sign in, refresh and sign out; who am I."),
+        (name = "users", description = "Staff users and their roles (admins only)."),
+        (name = "api-keys", description = "Credentials for partner systems (admins only)."),
+        (name = "audit", description = "Who changed what, and when."),
+        (name = "operations", description = "Health, readiness and metrics."),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let mut scheme = Http::new(HttpAuthScheme::Bearer);
+        scheme.bearer_format = Some("JWT or API key".into());
+        scheme.description = Some(
+            "An access token from POST /v1/auth/token (a JWT, 15 minutes), or an API key (`rpk_…`) \
+             limited to its scopes."
+                .into(),
+        );
+        components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
+    }
+}
+
+/// The document as served at `/openapi.json` and committed at `openapi/openapi.json`.
+pub fn document() -> utoipa::openapi::OpenApi {
+    crate::app::openapi()
+}
+
+pub fn document_json() -> String {
+    document().to_pretty_json().expect("the OpenAPI document serializes") + "\n"
+}

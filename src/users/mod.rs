@@ -1,0 +1,5 @@
+//! Staff users: `/v1/users` (admins only).
+
+pub mod model;
+pub mod repo;
+pub mod routes;

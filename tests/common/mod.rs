@@ -1,0 +1,171 @@
+//! Test harness: every test starts the real server on a random port against a
+//! fresh database and talks HTTP to it, as a client would.
+//!
+//! `db_test!` writes each test twice: against a temporary SQLite file, and
+//! against a freshly created PostgreSQL database when
+//! `RAPPORT_TEST_POSTGRES_URL` is set (otherwise that half returns at once).
+
+#![allow(dead_code)]
+
+use rapport::{app, config::Settings};
+use reqwest::{Client, Method, RequestBuilder, Response, StatusCode};
+use serde_json::{Value, json};
+
+pub const ADMIN_EMAIL: &str = "admin@rapport.test";
+pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
+
+pub struct TestApp {
+    pub base: String,
+    pub client: Client,
+    pub admin_token: String,
+    pub database_url: String,
+}
+
+#[macro_export]
+macro_rules! db_test {
+    ($name:ident, |$app:ident| $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let $app = $crate::common::TestApp::sqlite().await;
+                $body
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some($app) = $crate::common::TestApp::postgres().await else { return };
+                $body
+            }
+        }
+    };
+}
+
+impl TestApp {
+    pub async fn sqlite() -> TestApp {
+        let path = std::env::temp_dir().join(format!("rapport-test-{}.db", uuid::Uuid::now_v7().simple()));
+        Self::start(&format!("sqlite://{}", path.display())).await
+    }
+
+    /// A fresh PostgreSQL database, or `None` when no server is configured.
+    pub async fn postgres() -> Option<TestApp> {
+        let base = std::env::var("RAPPORT_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty())?;
+        let name = format!("rapport_test_{}", uuid::Uuid::now_v7().simple());
+        let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&base)
+            .await
+            .unwrap_or_else(|e| panic!("RAPPORT_TEST_POSTGRES_URL={base} is not reachable: {e}"));
+        sqlx::Executor::execute(&mut admin, sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .await
+            .expect("create the test database");
+        let url = match base.rfind('/') {
+            Some(i) if base[..i].contains("://") && i > base.find("://").unwrap() + 2 => {
+                let query = base[i..].find('?').map(|q| &base[i + q..]).unwrap_or("");
+                format!("{}/{name}{query}", &base[..i])
+            }
+            _ => format!("{base}/{name}"),
+        };
+        Some(Self::start(&url).await)
+    }
+
+    async fn start(database_url: &str) -> TestApp {
+        let mut settings = Settings::for_tests(database_url);
+        settings.admin_email = Some(ADMIN_EMAIL.into());
+        settings.admin_password = Some(ADMIN_PASSWORD.into());
+        settings.cors_origins = vec!["https://app.rapport.test".into()];
+        let running = app::start(settings).await.expect("the server starts");
+        tokio::spawn(running.server);
+        let mut app = TestApp {
+            base: format!("http://127.0.0.1:{}", running.port),
+            client: Client::new(),
+            admin_token: String::new(),
+            database_url: database_url.to_string(),
+        };
+        app.admin_token = app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        app
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// A request as the admin.
+    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.client.request(method, self.url(path)).bearer_auth(&self.admin_token)
+    }
+
+    /// A request with the given bearer token.
+    pub fn request_as(&self, token: &str, method: Method, path: &str) -> RequestBuilder {
+        self.client.request(method, self.url(path)).bearer_auth(token)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.request(Method::GET, path).send().await.expect("request sent")
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Response {
+        self.request(Method::POST, path).json(body).send().await.expect("request sent")
+    }
+
+    pub async fn patch(&self, path: &str, body: &Value) -> Response {
+        self.request(Method::PATCH, path).json(body).send().await.expect("request sent")
+    }
+
+    pub async fn delete(&self, path: &str) -> Response {
+        self.request(Method::DELETE, path).send().await.expect("request sent")
+    }
+
+    pub async fn sign_in(&self, email: &str, password: &str) -> String {
+        let response = self
+            .client
+            .post(self.url("/v1/auth/token"))
+            .json(&json!({"email": email, "password": password}))
+            .send()
+            .await
+            .expect("request sent");
+        assert_eq!(response.status(), StatusCode::OK, "sign-in as {email} failed");
+        response.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_string()
+    }
+
+    /// Creates a user with `role` and returns an access token for them.
+    pub async fn token_for(&self, role: &str) -> String {
+        let email = format!("{role}-{}@rapport.test", uuid::Uuid::now_v7().simple());
+        let password = "a-password-for-tests";
+        let response = self
+            .post("/v1/users", &json!({"email": email, "display_name": role, "role": role, "password": password}))
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        self.sign_in(&email, password).await
+    }
+
+    /// Creates an API key with `scopes` and returns its secret.
+    pub async fn api_key(&self, scopes: &[&str]) -> String {
+        let response = self.post("/v1/api-keys", &json!({"name": "test key", "scopes": scopes})).await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        response.json::<Value>().await.unwrap()["key"].as_str().unwrap().to_string()
+    }
+}
+
+/// Reads a JSON body, asserting the status first (with the body in the message).
+pub async fn json_of(response: Response, expected: StatusCode) -> Value {
+    let status = response.status();
+    let text = response.text().await.unwrap_or_default();
+    assert_eq!(status, expected, "unexpected status; body: {text}");
+    serde_json::from_str(&text).unwrap_or(Value::Null)
+}
+
+/// Asserts a problem+json response with `status` and returns its body.
+pub async fn problem(response: Response, status: StatusCode) -> Value {
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let body = json_of(response, status).await;
+    assert_eq!(content_type, "application/problem+json", "body: {body}");
+    assert_eq!(body["status"], status.as_u16(), "body: {body}");
+    assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()), "no detail: {body}");
+    body
+}
