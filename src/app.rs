@@ -17,7 +17,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::{
     api_keys, audit, auth,
     auth::secret,
-    bootstrap,
+    bootstrap, channels,
     config::Settings,
     db::Db,
     http::{
@@ -40,7 +40,8 @@ pub fn register(cfg: &mut ServiceConfig) {
             .configure(auth::routes::configure)
             .configure(users::routes::configure)
             .configure(api_keys::routes::configure)
-            .configure(audit::routes::configure),
+            .configure(audit::routes::configure)
+            .configure(channels::routes::configure),
     )
     .configure(ops::configure);
 }

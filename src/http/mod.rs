@@ -5,6 +5,7 @@ pub mod etag;
 pub mod fallback;
 pub mod idempotency;
 pub mod json;
+pub mod merge_patch;
 pub mod observe;
 pub mod pagination;
 pub mod responses;
