@@ -20,6 +20,7 @@ use crate::{
     bootstrap, channels,
     config::Settings,
     db::Db,
+    interactions,
     http::{
         fallback::{RouteTable, not_matched},
         idempotency::{idempotency, purge_expired},
@@ -27,9 +28,9 @@ use crate::{
         observe::{Metrics, observe},
     },
     openapi::ApiDoc,
-    ops,
+    ops, preferences,
     state::AppState,
-    users,
+    timeline, users,
 };
 
 /// Every route of the API. Each module registers its own handlers here with
@@ -41,7 +42,10 @@ pub fn register(cfg: &mut ServiceConfig) {
             .configure(users::routes::configure)
             .configure(api_keys::routes::configure)
             .configure(audit::routes::configure)
-            .configure(channels::routes::configure),
+            .configure(channels::routes::configure)
+            .configure(interactions::routes::configure)
+            .configure(preferences::routes::configure)
+            .configure(timeline::routes::configure),
     )
     .configure(ops::configure);
 }
