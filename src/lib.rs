@@ -2,6 +2,7 @@
 //!
 //! The crate is the whole server; `main.rs` is a thin CLI over [`app::start`].
 
+pub mod accounts;
 pub mod api_keys;
 pub mod app;
 pub mod audit;
@@ -9,6 +10,7 @@ pub mod auth;
 pub mod bootstrap;
 pub mod channels;
 pub mod config;
+pub mod contacts;
 pub mod db;
 pub mod domain;
 pub mod http;

@@ -5,7 +5,6 @@
 //! [`repo::reassign_contact`] and [`repo::erase_contact`] are the hooks the
 //! contacts module calls when it merges or erases a contact.
 
-pub mod filter;
 pub mod model;
 pub mod repo;
 pub mod routes;

@@ -4,7 +4,6 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{
-    filter::{Arg, Where},
     model::{Direction, Interaction, InteractionPatch, InteractionRow, InteractionType, NewInteraction, Purpose},
     rules::{self, Changed, ERASED, audit_change, needs_marketing_consent},
 };
@@ -12,8 +11,14 @@ use crate::{
     audit::{self, Actor},
     bind_args,
     channels::ChannelKind,
-    db::{Db, Tx, is_foreign_key_violation, new_id, now},
-    http::{ApiError, FieldError, etag},
+    db::{
+        Db, Tx, is_foreign_key_violation, new_id, now,
+        sql::{Arg, Filters},
+    },
+    http::{
+        ApiError, FieldError, etag,
+        pagination::{KeysetCursor, Sort, SortKind},
+    },
     on_db, on_tx, preferences,
 };
 
@@ -202,6 +207,10 @@ pub async fn delete(db: &Db, actor: &Actor, id: Uuid, expected: Option<i64>) -> 
     Ok(())
 }
 
+/// The one sort the list offers: `-occurred_at` (default) or `occurred_at`.
+pub const SORTS: [(&str, &str, SortKind); 1] = [("occurred_at", "occurred_at", SortKind::Time)];
+pub const DEFAULT_SORT: &str = "-occurred_at";
+
 /// The list filters, typed.
 #[derive(Debug, Default)]
 pub struct ListQuery {
@@ -214,51 +223,50 @@ pub struct ListQuery {
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
     pub handled_by: Option<Uuid>,
-    pub ascending: bool,
-    pub after: Option<(DateTime<Utc>, Uuid)>,
-    pub limit: i64,
 }
 
 /// One page (plus one row) in `(occurred_at, id)` order, keyset-paginated.
-pub async fn list(db: &Db, q: &ListQuery) -> Result<Vec<InteractionRow>, ApiError> {
-    let mut w = Where::default();
-    let uuid_filters = [
-        ("contact_id", q.contact_id),
-        ("account_id", q.account_id),
-        ("channel_id", q.channel_id),
-        ("handled_by", q.handled_by),
+/// Only the filters sent become conditions, so each query can use the
+/// matching `(column, occurred_at, id)` index.
+pub async fn list(
+    db: &Db,
+    q: &ListQuery,
+    sort: &Sort,
+    cursor: Option<KeysetCursor>,
+    limit: i64,
+) -> Result<Vec<InteractionRow>, ApiError> {
+    let mut f = Filters::new();
+    let ids = [
+        ("contact_id = {}", q.contact_id),
+        ("account_id = {}", q.account_id),
+        ("channel_id = {}", q.channel_id),
+        ("handled_by = {}", q.handled_by),
     ];
-    for (column, value) in uuid_filters {
+    for (clause, value) in ids {
         if let Some(v) = value {
-            w.push(column, "=", Arg::Uuid(v));
+            f.when(clause, Arg::Uuid(v));
         }
     }
-    if let Some(v) = q.direction {
-        w.push("direction", "=", Arg::Text(v.as_str()));
+    let texts = [
+        ("direction = {}", q.direction.map(Direction::as_str)),
+        ("interaction_type = {}", q.interaction_type.map(InteractionType::as_str)),
+        ("purpose = {}", q.purpose.map(Purpose::as_str)),
+    ];
+    for (clause, value) in texts {
+        if let Some(v) = value {
+            f.when(clause, Arg::Text(v.to_string()));
+        }
     }
-    if let Some(v) = q.interaction_type {
-        w.push("interaction_type", "=", Arg::Text(v.as_str()));
+    if let Some(t) = q.from {
+        f.when("occurred_at >= {}", Arg::Time(t));
     }
-    if let Some(v) = q.purpose {
-        w.push("purpose", "=", Arg::Text(v.as_str()));
+    if let Some(t) = q.to {
+        f.when("occurred_at < {}", Arg::Time(t));
     }
-    if let Some(v) = q.from {
-        w.push("occurred_at", ">=", Arg::Time(v));
-    }
-    if let Some(v) = q.to {
-        w.push("occurred_at", "<", Arg::Time(v));
-    }
-    let (op, order) = if q.ascending { (">", "ASC") } else { ("<", "DESC") };
-    if let Some((t, id)) = q.after {
-        let (pt, pid) = (w.bind(Arg::Time(t)), w.bind(Arg::Uuid(id)));
-        w.push_raw(format!("(occurred_at, id) {op} ({pt}, {pid})"));
-    }
-    let limit = w.bind(Arg::Int(q.limit + 1));
-    let sql = format!(
-        "SELECT {COLUMNS} FROM interactions {} ORDER BY occurred_at {order}, id {order} LIMIT {limit}",
-        w.sql()
-    );
-    Ok(on_db!(db, pool => bind_args!(sqlx::query_as::<_, InteractionRow>(sqlx::AssertSqlSafe(sql.clone())), &w.args)
+    let order = sort.keyset(&mut f, cursor, "id")?;
+    let limit = f.arg(Arg::Int(limit + 1));
+    let sql = format!("SELECT {COLUMNS} FROM interactions {} {order} LIMIT {limit}", f.where_sql());
+    Ok(on_db!(db, pool => bind_args!(sqlx::query_as::<_, InteractionRow>(sqlx::AssertSqlSafe(sql)), f.args)
         .fetch_all(pool).await)?)
 }
 

@@ -1,11 +1,10 @@
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
-use chrono::{DateTime, Utc};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::{
     model::{Direction, Interaction, InteractionFilter, InteractionIn, InteractionPatch, InteractionType, Purpose},
-    repo::{self, ListQuery},
+    repo::{self, DEFAULT_SORT, ListQuery, SORTS},
     rules,
 };
 use crate::{
@@ -13,8 +12,11 @@ use crate::{
     auth::{Area, Level, Principal},
     db::now,
     http::{
-        ApiResult, Page, PageParams, ValidatedJson, created, etag::expected_version, ok_versioned,
-        pagination::page_from, responses::*,
+        ApiResult, Page, PageParams, ValidatedJson, created,
+        etag::expected_version,
+        ok_versioned,
+        pagination::{Sort, page_from, time_key},
+        responses::*,
     },
     state::AppState,
 };
@@ -62,12 +64,15 @@ async fn list_interactions(
         from: f.from,
         to: f.to,
         handled_by: f.handled_by,
-        ascending: rules::ascending(f.sort.as_deref())?,
-        after: page.cursor::<(DateTime<Utc>, Uuid)>()?,
-        limit,
     };
-    let rows = repo::list(&state.db, &query).await?;
-    Ok(web::Json(page_from(rows, limit, |r| (r.occurred_at, r.id), |r| r.into_interaction())))
+    let sort = Sort::parse(f.sort.as_deref(), &SORTS, DEFAULT_SORT)?;
+    let rows = repo::list(&state.db, &query, &sort, page.cursor()?, limit).await?;
+    Ok(web::Json(page_from(
+        rows,
+        limit,
+        |r| sort.cursor_for(time_key(&r.occurred_at), r.id),
+        |r| r.into_interaction(),
+    )))
 }
 
 /// Log an interaction

@@ -54,17 +54,6 @@ pub fn needs_marketing_consent(direction: Direction, purpose: Purpose) -> bool {
     direction == Direction::Outbound && purpose == Purpose::Marketing
 }
 
-/// The list order: `true` for oldest first.
-pub fn ascending(sort: Option<&str>) -> Result<bool, ApiError> {
-    match sort {
-        None | Some("-occurred_at") => Ok(false),
-        Some("occurred_at") => Ok(true),
-        Some(other) => Err(ApiError::bad_request(format!(
-            "sort={other:?} is not supported: use -occurred_at (newest first, the default) or occurred_at."
-        ))),
-    }
-}
-
 /// Which references a write sets or changes, and so must be checked.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Changed {
@@ -263,11 +252,4 @@ mod tests {
         assert!(!needs_marketing_consent(Direction::Outbound, Purpose::Sales));
     }
 
-    #[test]
-    fn sort_is_by_occurred_at_either_way() {
-        assert!(!ascending(None).unwrap());
-        assert!(!ascending(Some("-occurred_at")).unwrap());
-        assert!(ascending(Some("occurred_at")).unwrap());
-        assert!(ascending(Some("subject")).is_err());
-    }
 }
