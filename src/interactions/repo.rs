@@ -207,6 +207,14 @@ pub async fn delete(db: &Db, actor: &Actor, id: Uuid, expected: Option<i64>) -> 
     Ok(())
 }
 
+/// Every interaction with a contact, oldest first (for the person export).
+pub async fn all_of_contact(db: &Db, contact_id: Uuid) -> Result<Vec<Interaction>, ApiError> {
+    let rows: Vec<InteractionRow> = on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM interactions WHERE contact_id = $1 ORDER BY occurred_at, id"
+    ))).bind(contact_id).fetch_all(pool).await)?;
+    Ok(rows.into_iter().map(InteractionRow::into_interaction).collect())
+}
+
 /// The one sort the list offers: `-occurred_at` (default) or `occurred_at`.
 pub const SORTS: [(&str, &str, SortKind); 1] = [("occurred_at", "occurred_at", SortKind::Time)];
 pub const DEFAULT_SORT: &str = "-occurred_at";

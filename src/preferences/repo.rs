@@ -4,7 +4,7 @@ use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
 use super::model::{
-    ConsentRow, NewPreferences, Preferences, PreferencesRow, QuietHours, Refusal, marketing_allowed,
+    Consent, ConsentRow, NewPreferences, Preferences, PreferencesRow, QuietHours, Refusal, marketing_allowed,
 };
 use crate::{
     audit::{self, Actor, Change},
@@ -167,6 +167,14 @@ pub async fn history(
         "SELECT {CONSENT_COLUMNS} FROM contact_consents WHERE contact_id = $1 {keyset}
          ORDER BY recorded_at DESC, id DESC LIMIT $4"
     ))).bind(contact_id).bind(t).bind(id).bind(limit + 1).fetch_all(pool).await)?)
+}
+
+/// Every consent statement of a contact, oldest first (for the person export).
+pub async fn all_consents(db: &Db, contact_id: Uuid) -> Result<Vec<Consent>, ApiError> {
+    let rows: Vec<ConsentRow> = on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {CONSENT_COLUMNS} FROM contact_consents WHERE contact_id = $1 ORDER BY recorded_at, id"
+    ))).bind(contact_id).fetch_all(pool).await)?;
+    Ok(rows.into_iter().map(ConsentRow::into_consent).collect())
 }
 
 /// Refuses (409, nothing written) an outbound marketing touch with a contact
