@@ -12,7 +12,7 @@ use crate::{
     auth::{Area, Level, Principal},
     db::now,
     http::{
-        ApiResult, Page, PageParams, ValidatedJson, created,
+        ApiResult, Page, PageParams, created,
         etag::expected_version,
         ok_versioned,
         pagination::{Sort, page_from, time_key},
@@ -104,10 +104,10 @@ async fn create_interaction(
     state: web::Data<AppState>,
     principal: Principal,
     req: HttpRequest,
-    body: ValidatedJson<InteractionIn>,
+    body: web::Json<InteractionIn>,
 ) -> ApiResult<HttpResponse> {
     principal.require(Area::Interactions, Level::Write)?;
-    let (new, changed) = rules::new_interaction(body.0, now(), principal.user_id())?;
+    let (new, changed) = rules::new_interaction(body.into_inner(), now(), principal.user_id())?;
     let interaction = repo::create(&state.db, &Actor::new(&principal, &req), new, changed).await?;
     Ok(created(format!("/v1/interactions/{}", interaction.id), Some(interaction.version), interaction))
 }
@@ -160,11 +160,11 @@ async fn update_interaction(
     principal: Principal,
     req: HttpRequest,
     id: web::Path<Uuid>,
-    body: ValidatedJson<InteractionPatch>,
+    body: web::Json<InteractionPatch>,
 ) -> ApiResult<HttpResponse> {
     principal.require(Area::Interactions, Level::Write)?;
     let interaction =
-        repo::update(&state.db, &Actor::new(&principal, &req), *id, expected_version(&req)?, body.0).await?;
+        repo::update(&state.db, &Actor::new(&principal, &req), *id, expected_version(&req)?, body.into_inner()).await?;
     Ok(ok_versioned(interaction.version, interaction))
 }
 

@@ -9,8 +9,20 @@ use super::model::{
 };
 use crate::{
     audit::Change,
-    http::{ApiError, FieldError, merge_patch::apply},
+    http::{ApiError, FieldError, json::field_errors, merge_patch::apply},
 };
+
+/// The derive's field errors plus the `type` check, so a request learns of
+/// every invalid field at once.
+fn field_checks(input: &impl validator::Validate, interaction_type: Option<&str>) -> Vec<FieldError> {
+    let mut errors = input.validate().err().map(|e| field_errors(&e)).unwrap_or_default();
+    if let Some(text) = interaction_type
+        && InteractionType::parse(text).is_none()
+    {
+        errors.push(FieldError::new("type", "invalid_choice", format!("must be one of: {}", InteractionType::allowed())));
+    }
+    errors
+}
 
 /// How far in the future `occurred_at` may be (clock skew, a meeting logged the evening before).
 pub const MAX_FUTURE: Duration = Duration::days(1);
@@ -72,14 +84,14 @@ impl Changed {
         Changed { contact: true, account: true, channel: true, handler: true, marketing: true, fill_account: false };
 }
 
-/// A create request as typed values; the parties are checked against the
-/// database afterwards.
+/// A create request as typed values, after every field check; the parties
+/// are checked against the database afterwards.
 pub fn new_interaction(
     input: InteractionIn,
     now: DateTime<Utc>,
     caller: Option<Uuid>,
 ) -> Result<(NewInteraction, Changed), ApiError> {
-    let mut errors = Vec::new();
+    let mut errors = field_checks(&input, Some(&input.interaction_type));
     if let Err(e) = require_party(input.contact_id, input.account_id) {
         errors.push(e);
     }
@@ -116,7 +128,7 @@ pub fn patched(
     patch: InteractionPatch,
     now: DateTime<Utc>,
 ) -> Result<(NewInteraction, Changed), ApiError> {
-    let mut errors = Vec::new();
+    let mut errors = field_checks(&patch, patch.interaction_type.as_deref());
     let contact_id = apply(patch.contact_id, current.contact_id);
     let account_given = patch.account_id.is_some();
     let account_id = apply(patch.account_id, current.account_id);

@@ -1,10 +1,10 @@
 //! SQL for preferences, consent and the marketing rules.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::model::{
-    Consent, ConsentRow, NewPreferences, Preferences, PreferencesRow, QuietHours, Refusal, marketing_allowed,
+    Consent, CAP_WINDOW, ConsentRow, NewPreferences, Preferences, PreferencesRow, QuietHours, Refusal, marketing_allowed,
 };
 use crate::{
     audit::{self, Actor, Change},
@@ -13,9 +13,6 @@ use crate::{
     http::{ApiError, etag},
     on_db, on_tx,
 };
-
-/// The window the weekly cap counts over, ending at the new touch.
-pub const CAP_WINDOW: Duration = Duration::days(7);
 
 const CONSENT_COLUMNS: &str = "id, channel_kind, purpose, granted, source, legal_basis, recorded_at, actor_type, actor_id";
 const PREFERENCE_COLUMNS: &str =
@@ -179,10 +176,10 @@ pub async fn all_consents(db: &Db, contact_id: Uuid) -> Result<Vec<Consent>, Api
 
 /// Refuses (409, nothing written) an outbound marketing touch with a contact
 /// at `at` on a channel of `kind` unless the consent in force at `at` for
-/// `kind`/marketing is granted and the contact's weekly cap is not reached by
-/// the outbound marketing touches in the 7 days up to `at` (not counting
-/// `exclude`, the interaction being edited). Run inside the transaction that
-/// writes the interaction.
+/// `kind`/marketing is granted and no 7-day window holding the touch would
+/// exceed the contact's weekly cap (not counting `exclude`, the interaction
+/// being edited). Run inside the transaction that writes the interaction: the
+/// contact's row lock makes concurrent checks for one contact take turns.
 pub async fn enforce_marketing(
     tx: &mut Tx,
     contact_id: Uuid,
@@ -199,16 +196,17 @@ pub async fn enforce_marketing(
     let cap: Option<i64> = on_tx!(tx, c => sqlx::query_scalar(
         "SELECT weekly_marketing_cap FROM contact_preferences WHERE contact_id = $1"
     ).bind(contact_id).fetch_optional(&mut **c).await)?.flatten();
-    let recent: i64 = match cap {
-        None => 0,
+    let nearby: Vec<DateTime<Utc>> = match cap {
+        None => vec![],
         Some(_) => on_tx!(tx, c => sqlx::query_scalar(
-            "SELECT COUNT(*) FROM interactions
+            "SELECT occurred_at FROM interactions
              WHERE contact_id = $1 AND direction = 'outbound' AND purpose = 'marketing'
-               AND occurred_at > $2 AND occurred_at <= $3 AND id <> $4"
-        ).bind(contact_id).bind(at - CAP_WINDOW).bind(at).bind(exclude.unwrap_or(Uuid::nil()))
-         .fetch_one(&mut **c).await)?,
+               AND occurred_at > $2 AND occurred_at < $3 AND id <> $4
+             ORDER BY occurred_at"
+        ).bind(contact_id).bind(at - CAP_WINDOW).bind(at + CAP_WINDOW).bind(exclude.unwrap_or(Uuid::nil()))
+         .fetch_all(&mut **c).await)?,
     };
-    marketing_allowed(consent, cap, recent).map_err(|r: Refusal| r.into_error(contact_id, kind))
+    marketing_allowed(consent, cap, &nearby, at).map_err(|r: Refusal| r.into_error(contact_id, kind))
 }
 
 /// Moves a merged duplicate's consent history to the survivor (the latest

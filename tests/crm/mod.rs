@@ -52,6 +52,15 @@ pub async fn consent(app: &TestApp, contact: &str, kind: &str, granted: bool) ->
     .await
 }
 
+/// Records one consent statement for `kind`/marketing made at `recorded_at`
+/// (consent counts for touches that occurred after it was given).
+pub async fn consent_since(app: &TestApp, contact: &str, kind: &str, granted: bool, recorded_at: &str) -> Value {
+    put_preferences(app, contact, json!({"consents": [
+        {"channel_kind": kind, "purpose": "marketing", "granted": granted, "source": "web_form", "recorded_at": recorded_at}
+    ]}))
+    .await
+}
+
 /// PUTs preferences, keeping the cap and other fields as given.
 pub async fn put_preferences(app: &TestApp, contact: &str, body: Value) -> Value {
     json_of(
