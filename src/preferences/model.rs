@@ -218,7 +218,8 @@ pub fn valid_clock_time(text: &str) -> Result<(), validator::ValidationError> {
     if ok {
         Ok(())
     } else {
-        Err(validator::ValidationError::new("invalid_time").with_message("must be a time HH:MM such as 08:30".into()))
+        Err(validator::ValidationError::new("invalid_time")
+            .with_message("must be a time HH:MM such as 08:30".into()))
     }
 }
 
@@ -227,7 +228,12 @@ impl PreferencesIn {
     /// every problem is reported at once.
     pub fn parse(self, now: DateTime<Utc>) -> Result<NewPreferences, ApiError> {
         let mut errors = Vec::new();
-        let language = match self.language.as_deref().map(str::trim).filter(|l| !l.is_empty()) {
+        let language = match self
+            .language
+            .as_deref()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+        {
             None => None,
             Some(text) => match LanguageTag::parse(text) {
                 Ok(tag) => Some(tag.to_string()),
@@ -240,15 +246,24 @@ impl PreferencesIn {
         if let Some(q) = &self.quiet_hours
             && q.start == q.end
         {
-            errors.push(FieldError::new("quiet_hours.end", "empty_window", "must differ from quiet_hours.start"));
+            errors.push(FieldError::new(
+                "quiet_hours.end",
+                "empty_window",
+                "must differ from quiet_hours.start",
+            ));
         }
         let mut consents: Vec<NewConsent> = Vec::new();
         for (i, c) in self.consents.into_iter().enumerate() {
-            let (Some(channel_kind), Some(purpose)) = (ChannelKind::parse(&c.channel_kind), Purpose::parse(&c.purpose))
-            else {
+            let (Some(channel_kind), Some(purpose)) = (
+                ChannelKind::parse(&c.channel_kind),
+                Purpose::parse(&c.purpose),
+            ) else {
                 continue; // reported by validate()
             };
-            if consents.iter().any(|o| o.channel_kind == channel_kind && o.purpose == purpose) {
+            if consents
+                .iter()
+                .any(|o| o.channel_kind == channel_kind && o.purpose == purpose)
+            {
                 errors.push(FieldError::new(
                     format!("consents[{i}]"),
                     "duplicate",
@@ -257,14 +272,22 @@ impl PreferencesIn {
             }
             let recorded_at = c.recorded_at.map(|t| t.trunc_subsecs(6));
             if recorded_at.is_some_and(|t| t > now + SKEW) {
-                errors.push(FieldError::new(format!("consents[{i}].recorded_at"), "in_future", "must not be in the future"));
+                errors.push(FieldError::new(
+                    format!("consents[{i}].recorded_at"),
+                    "in_future",
+                    "must not be in the future",
+                ));
             }
             consents.push(NewConsent {
                 channel_kind,
                 purpose,
                 granted: c.granted,
                 source: c.source.trim().to_string(),
-                legal_basis: c.legal_basis.as_deref().and_then(LegalBasis::parse).unwrap_or(LegalBasis::Consent),
+                legal_basis: c
+                    .legal_basis
+                    .as_deref()
+                    .and_then(LegalBasis::parse)
+                    .unwrap_or(LegalBasis::Consent),
                 recorded_at,
             });
         }
@@ -272,7 +295,10 @@ impl PreferencesIn {
             return Err(ApiError::validation(errors));
         }
         Ok(NewPreferences {
-            preferred_channel_kind: self.preferred_channel_kind.as_deref().and_then(ChannelKind::parse),
+            preferred_channel_kind: self
+                .preferred_channel_kind
+                .as_deref()
+                .and_then(ChannelKind::parse),
             language,
             quiet_hours: self.quiet_hours,
             weekly_marketing_cap: self.weekly_marketing_cap,
@@ -329,11 +355,18 @@ pub fn marketing_allowed(
 ) -> Result<(), Refusal> {
     match consent {
         Some((true, _)) => {}
-        Some((false, when)) => return Err(Refusal::NoConsent { withdrawn_at: Some(when) }),
+        Some((false, when)) => {
+            return Err(Refusal::NoConsent {
+                withdrawn_at: Some(when),
+            });
+        }
         None => return Err(Refusal::NoConsent { withdrawn_at: None }),
     }
     match cap {
-        Some(cap) if !within_cap(others, at, cap) => Err(Refusal::WeeklyCap { cap, nearby: others.len() as i64 }),
+        Some(cap) if !within_cap(others, at, cap) => Err(Refusal::WeeklyCap {
+            cap,
+            nearby: others.len() as i64,
+        }),
         _ => Ok(()),
     }
 }
@@ -382,7 +415,9 @@ mod tests {
         for ok in ["00:00", "08:30", "23:59"] {
             assert!(valid_clock_time(ok).is_ok(), "{ok}");
         }
-        for bad in ["24:00", "8:30", "08:60", "0830", "08:3a", "", "08:30:00", "ab:cd"] {
+        for bad in [
+            "24:00", "8:30", "08:60", "0830", "08:3a", "", "08:30:00", "ab:cd",
+        ] {
             assert!(valid_clock_time(bad).is_err(), "{bad}");
         }
     }
@@ -391,15 +426,32 @@ mod tests {
     fn consent_must_be_granted_and_the_cap_not_reached() {
         let t = at("2026-10-01T00:00:00Z");
         let days = |d: i64| t + Duration::days(d);
-        assert_eq!(marketing_allowed(None, None, &[], t), Err(Refusal::NoConsent { withdrawn_at: None }));
-        assert_eq!(marketing_allowed(Some((false, t)), None, &[], t), Err(Refusal::NoConsent { withdrawn_at: Some(t) }));
-        assert_eq!(marketing_allowed(Some((true, t)), None, &[days(-1), days(-2), days(-3)], t), Ok(()));
-        assert_eq!(marketing_allowed(Some((true, t)), Some(2), &[days(-1)], t), Ok(()));
+        assert_eq!(
+            marketing_allowed(None, None, &[], t),
+            Err(Refusal::NoConsent { withdrawn_at: None })
+        );
+        assert_eq!(
+            marketing_allowed(Some((false, t)), None, &[], t),
+            Err(Refusal::NoConsent {
+                withdrawn_at: Some(t)
+            })
+        );
+        assert_eq!(
+            marketing_allowed(Some((true, t)), None, &[days(-1), days(-2), days(-3)], t),
+            Ok(())
+        );
+        assert_eq!(
+            marketing_allowed(Some((true, t)), Some(2), &[days(-1)], t),
+            Ok(())
+        );
         assert_eq!(
             marketing_allowed(Some((true, t)), Some(2), &[days(-6), days(-1)], t),
             Err(Refusal::WeeklyCap { cap: 2, nearby: 2 })
         );
-        assert_eq!(marketing_allowed(Some((true, t)), Some(0), &[], t), Err(Refusal::WeeklyCap { cap: 0, nearby: 0 }));
+        assert_eq!(
+            marketing_allowed(Some((true, t)), Some(0), &[], t),
+            Err(Refusal::WeeklyCap { cap: 0, nearby: 0 })
+        );
     }
 
     #[test]
@@ -421,9 +473,16 @@ mod tests {
     #[test]
     fn refusals_name_their_rule() {
         let id = Uuid::nil();
-        let p = Refusal::NoConsent { withdrawn_at: None }.into_error(id, ChannelKind::Email).to_problem();
-        assert_eq!((p.status, p.extra["rule"].as_str()), (409, Some("marketing_consent")));
-        let p = Refusal::WeeklyCap { cap: 1, nearby: 1 }.into_error(id, ChannelKind::Email).to_problem();
+        let p = Refusal::NoConsent { withdrawn_at: None }
+            .into_error(id, ChannelKind::Email)
+            .to_problem();
+        assert_eq!(
+            (p.status, p.extra["rule"].as_str()),
+            (409, Some("marketing_consent"))
+        );
+        let p = Refusal::WeeklyCap { cap: 1, nearby: 1 }
+            .into_error(id, ChannelKind::Email)
+            .to_problem();
         assert_eq!(p.extra["rule"], "weekly_marketing_cap");
     }
 
@@ -435,21 +494,29 @@ mod tests {
     fn duplicate_pairs_and_future_statements_are_refused() {
         let now = at("2026-10-01T00:00:00Z");
         let c = json!({"channel_kind": "email", "purpose": "marketing", "granted": true, "source": "form"});
-        let err = input(json!({"consents": [c, c]})).parse(now).unwrap_err().to_problem();
+        let err = input(json!({"consents": [c, c]}))
+            .parse(now)
+            .unwrap_err()
+            .to_problem();
         assert_eq!(err.errors[0].field, "consents[1]");
         let late = json!({"channel_kind": "sms", "purpose": "marketing", "granted": true, "source": "form",
                           "recorded_at": "2026-10-02T00:00:00Z"});
-        let err = input(json!({"consents": [late]})).parse(now).unwrap_err().to_problem();
+        let err = input(json!({"consents": [late]}))
+            .parse(now)
+            .unwrap_err()
+            .to_problem();
         assert_eq!(err.errors[0].field, "consents[0].recorded_at");
     }
 
     #[test]
     fn language_and_quiet_hours_are_checked() {
         let now = at("2026-10-01T00:00:00Z");
-        let err = input(json!({"language": "not a tag", "quiet_hours": {"start": "08:00", "end": "08:00"}}))
-            .parse(now)
-            .unwrap_err()
-            .to_problem();
+        let err = input(
+            json!({"language": "not a tag", "quiet_hours": {"start": "08:00", "end": "08:00"}}),
+        )
+        .parse(now)
+        .unwrap_err()
+        .to_problem();
         let fields: Vec<&str> = err.errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["language", "quiet_hours.end"]);
         let ok = input(json!({"language": "zh-hans-cn"})).parse(now).unwrap();
@@ -478,9 +545,27 @@ mod tests {
             recorded_at: None,
         };
         assert!(!same.differs_from(Some(&current)));
-        assert!(!NewConsent { recorded_at: Some(current.recorded_at), ..same.clone() }.differs_from(Some(&current)));
-        assert!(NewConsent { granted: false, ..same.clone() }.differs_from(Some(&current)));
-        assert!(NewConsent { recorded_at: Some(at("2026-09-02T00:00:00Z")), ..same.clone() }.differs_from(Some(&current)));
+        assert!(
+            !NewConsent {
+                recorded_at: Some(current.recorded_at),
+                ..same.clone()
+            }
+            .differs_from(Some(&current))
+        );
+        assert!(
+            NewConsent {
+                granted: false,
+                ..same.clone()
+            }
+            .differs_from(Some(&current))
+        );
+        assert!(
+            NewConsent {
+                recorded_at: Some(at("2026-09-02T00:00:00Z")),
+                ..same.clone()
+            }
+            .differs_from(Some(&current))
+        );
         assert!(same.differs_from(None));
     }
 }

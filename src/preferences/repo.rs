@@ -4,7 +4,8 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::model::{
-    Consent, CAP_WINDOW, ConsentRow, NewPreferences, Preferences, PreferencesRow, QuietHours, Refusal, marketing_allowed,
+    CAP_WINDOW, Consent, ConsentRow, NewPreferences, Preferences, PreferencesRow, QuietHours,
+    Refusal, marketing_allowed,
 };
 use crate::{
     audit::{self, Actor, Change},
@@ -14,9 +15,9 @@ use crate::{
     on_db, on_tx,
 };
 
-const CONSENT_COLUMNS: &str = "id, channel_kind, purpose, granted, source, legal_basis, recorded_at, actor_type, actor_id";
-const PREFERENCE_COLUMNS: &str =
-    "preferred_channel_kind, language, quiet_hours_start, quiet_hours_end, weekly_marketing_cap, version, updated_at";
+const CONSENT_COLUMNS: &str =
+    "id, channel_kind, purpose, granted, source, legal_basis, recorded_at, actor_type, actor_id";
+const PREFERENCE_COLUMNS: &str = "preferred_channel_kind, language, quiet_hours_start, quiet_hours_end, weekly_marketing_cap, version, updated_at";
 
 /// The consent in force per (channel_kind, purpose): the latest statement of each pair.
 fn current_consents_sql() -> String {
@@ -30,15 +31,25 @@ fn current_consents_sql() -> String {
     )
 }
 
-fn assemble(contact_id: Uuid, time_zone: Option<String>, row: Option<PreferencesRow>, consents: Vec<ConsentRow>) -> Preferences {
+fn assemble(
+    contact_id: Uuid,
+    time_zone: Option<String>,
+    row: Option<PreferencesRow>,
+    consents: Vec<ConsentRow>,
+) -> Preferences {
     let row = row.as_ref();
     Preferences {
         contact_id,
         time_zone,
-        preferred_channel_kind: row.and_then(|r| r.preferred_channel_kind.as_deref()).and_then(ChannelKind::parse),
+        preferred_channel_kind: row
+            .and_then(|r| r.preferred_channel_kind.as_deref())
+            .and_then(ChannelKind::parse),
         language: row.and_then(|r| r.language.clone()),
         quiet_hours: row.and_then(|r| match (&r.quiet_hours_start, &r.quiet_hours_end) {
-            (Some(start), Some(end)) => Some(QuietHours { start: start.clone(), end: end.clone() }),
+            (Some(start), Some(end)) => Some(QuietHours {
+                start: start.clone(),
+                end: end.clone(),
+            }),
             _ => None,
         }),
         weekly_marketing_cap: row.and_then(|r| r.weekly_marketing_cap),
@@ -53,7 +64,9 @@ async fn contact_time_zone(tx: &mut Tx, contact_id: Uuid) -> Result<Option<Strin
     let found: Option<(Option<String>,)> = on_tx!(tx, c => sqlx::query_as(
         "SELECT time_zone FROM contacts WHERE id = $1 AND deleted_at IS NULL"
     ).bind(contact_id).fetch_optional(&mut **c).await)?;
-    found.map(|(tz,)| tz).ok_or_else(|| ApiError::not_found("contact", contact_id))
+    found
+        .map(|(tz,)| tz)
+        .ok_or_else(|| ApiError::not_found("contact", contact_id))
 }
 
 async fn read_in(tx: &mut Tx, contact_id: Uuid) -> Result<Preferences, ApiError> {
@@ -84,7 +97,10 @@ pub async fn get(db: &Db, contact_id: Uuid) -> Result<Preferences, ApiError> {
 /// the marketing check of a new interaction cannot interleave.
 pub async fn lock_contact(tx: &mut Tx, contact_id: Uuid) -> Result<(), ApiError> {
     if let Tx::Postgres(c) = tx {
-        sqlx::query("SELECT id FROM contacts WHERE id = $1 FOR UPDATE").bind(contact_id).execute(&mut **c).await?;
+        sqlx::query("SELECT id FROM contacts WHERE id = $1 FOR UPDATE")
+            .bind(contact_id)
+            .execute(&mut **c)
+            .await?;
     }
     Ok(())
 }
@@ -126,7 +142,10 @@ pub async fn put(
         return Err(etag::stale(before.version + 1));
     }
     for consent in &input.consents {
-        let current = before.consents.iter().find(|c| c.channel_kind == consent.channel_kind && c.purpose == consent.purpose);
+        let current = before
+            .consents
+            .iter()
+            .find(|c| c.channel_kind == consent.channel_kind && c.purpose == consent.purpose);
         if !consent.differs_from(current) {
             continue;
         }
@@ -141,7 +160,15 @@ pub async fn put(
          .execute(&mut **c).await.map(|r| r.rows_affected()))?;
     }
     let after = read_in(&mut tx, contact_id).await?;
-    audit::record(&mut tx, actor, "update_preferences", "contact", contact_id, Change::diff(&before, &after)).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        "update_preferences",
+        "contact",
+        contact_id,
+        Change::diff(&before, &after),
+    )
+    .await?;
     tx.commit().await?;
     Ok(after)
 }
@@ -158,12 +185,18 @@ pub async fn history(
     if exists.is_none() {
         return Err(ApiError::not_found("contact", contact_id));
     }
-    let keyset = if after.is_some() { "AND (recorded_at, id) < ($2, $3)" } else { "" };
+    let keyset = if after.is_some() {
+        "AND (recorded_at, id) < ($2, $3)"
+    } else {
+        ""
+    };
     let (t, id) = after.unzip();
-    Ok(on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    Ok(
+        on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {CONSENT_COLUMNS} FROM contact_consents WHERE contact_id = $1 {keyset}
          ORDER BY recorded_at DESC, id DESC LIMIT $4"
-    ))).bind(contact_id).bind(t).bind(id).bind(limit + 1).fetch_all(pool).await)?)
+    ))).bind(contact_id).bind(t).bind(id).bind(limit + 1).fetch_all(pool).await)?,
+    )
 }
 
 /// Every consent statement of a contact, oldest first (for the person export).
@@ -195,7 +228,8 @@ pub async fn enforce_marketing(
     ).bind(contact_id).bind(kind.as_str()).bind(at).fetch_optional(&mut **c).await)?;
     let cap: Option<i64> = on_tx!(tx, c => sqlx::query_scalar(
         "SELECT weekly_marketing_cap FROM contact_preferences WHERE contact_id = $1"
-    ).bind(contact_id).fetch_optional(&mut **c).await)?.flatten();
+    ).bind(contact_id).fetch_optional(&mut **c).await)?
+    .flatten();
     let nearby: Vec<DateTime<Utc>> = match cap {
         None => vec![],
         Some(_) => on_tx!(tx, c => sqlx::query_scalar(
@@ -206,7 +240,8 @@ pub async fn enforce_marketing(
         ).bind(contact_id).bind(at - CAP_WINDOW).bind(at + CAP_WINDOW).bind(exclude.unwrap_or(Uuid::nil()))
          .fetch_all(&mut **c).await)?,
     };
-    marketing_allowed(consent, cap, &nearby, at).map_err(|r: Refusal| r.into_error(contact_id, kind))
+    marketing_allowed(consent, cap, &nearby, at)
+        .map_err(|r: Refusal| r.into_error(contact_id, kind))
 }
 
 /// Moves a merged duplicate's consent history to the survivor (the latest

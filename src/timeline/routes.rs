@@ -42,13 +42,21 @@ async fn timeline(
     id: Uuid,
     params: TimelineParams,
 ) -> ApiResult<web::Json<Page<TimelineItem>>> {
-    let page = PageParams { limit: params.limit, cursor: params.cursor };
+    let page = PageParams {
+        limit: params.limit,
+        cursor: params.cursor,
+    };
     let limit = page.limit()?;
     let after = page.cursor::<(DateTime<Utc>, Uuid)>()?;
     let sources = visible(principal, params.kind.as_deref())?;
     repo::ensure_exists(&state.db, scope, id).await?;
     let rows = repo::page(&state.db, &sources, scope, id, after, limit).await?;
-    Ok(web::Json(page_from(rows, limit, |r| (r.occurred_at, r.id), TimelineRow::into_item)))
+    Ok(web::Json(page_from(
+        rows,
+        limit,
+        |r| (r.occurred_at, r.id),
+        TimelineRow::into_item,
+    )))
 }
 
 /// A contact's timeline
