@@ -114,7 +114,7 @@ db_test!(
 );
 
 db_test!(
-    an_accounts_timeline_holds_its_own_and_its_contacts_items_once_each,
+    an_accounts_timeline_holds_what_was_logged_against_it_and_its_contacts_unfiled_items,
     |app| {
         let (acme, globex) = (account(&app, "Acme").await, account(&app, "Globex").await);
         let (pat, kim) = (
@@ -125,28 +125,57 @@ db_test!(
             contact(&app, Some(&globex)).await,
             contact(&app, None).await,
         );
+        let drifter = contact(&app, None).await;
         let ch = channel(&app, "phone", "Hotline").await;
-        let mut expected = vec![
-        logged(&app, &ch, json!({"account_id": acme, "occurred_at": "2026-04-01T09:00:00Z"})).await,
-        logged(&app, &ch, json!({"contact_id": pat, "occurred_at": "2026-04-02T09:00:00Z"})).await,
-        logged(&app, &ch, json!({"contact_id": kim, "occurred_at": "2026-04-03T09:00:00Z"})).await,
-        // Pat, but about Globex: still one of Acme's contacts' touches.
-        logged(&app, &ch, json!({"contact_id": pat, "account_id": globex, "occurred_at": "2026-04-04T09:00:00Z"})).await,
-        // Someone without an account, logged against Acme.
-        logged(&app, &ch, json!({"contact_id": loner, "account_id": acme, "occurred_at": "2026-04-05T09:00:00Z"})).await,
-        // A Globex contact's touch logged against Acme.
-        logged(&app, &ch, json!({"contact_id": sam, "account_id": acme, "occurred_at": "2026-04-05T09:00:00Z"})).await,
-    ];
-        logged(
+        let at = |day: u32| format!("2026-04-{day:02}T09:00:00Z");
+        // Logged while the drifter had no account, before joining Acme.
+        let unfiled = logged(
             &app,
             &ch,
-            json!({"contact_id": sam, "occurred_at": "2026-04-06T09:00:00Z"}),
+            json!({"contact_id": drifter, "occurred_at": at(1)}),
         )
         .await;
-        logged(
+        json_of(
+            app.patch(
+                &format!("/v1/contacts/{drifter}"),
+                &json!({"account_id": acme}),
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        let mut expected = vec![
+            unfiled,
+            logged(&app, &ch, json!({"account_id": acme, "occurred_at": at(1)})).await,
+            logged(&app, &ch, json!({"contact_id": pat, "occurred_at": at(2)})).await,
+            logged(&app, &ch, json!({"contact_id": kim, "occurred_at": at(3)})).await,
+            // Someone without an account, logged against Acme.
+            logged(
+                &app,
+                &ch,
+                json!({"contact_id": loner, "account_id": acme, "occurred_at": at(5)}),
+            )
+            .await,
+            // A Globex contact's touch logged against Acme.
+            logged(
+                &app,
+                &ch,
+                json!({"contact_id": sam, "account_id": acme, "occurred_at": at(5)}),
+            )
+            .await,
+        ];
+        // Pat, but about Globex business: Globex's history, not Acme's.
+        let about_globex = logged(
             &app,
             &ch,
-            json!({"account_id": globex, "occurred_at": "2026-04-07T09:00:00Z"}),
+            json!({"contact_id": pat, "account_id": globex, "occurred_at": at(4)}),
+        )
+        .await;
+        let sams = logged(&app, &ch, json!({"contact_id": sam, "occurred_at": at(6)})).await;
+        let globex_own = logged(
+            &app,
+            &ch,
+            json!({"account_id": globex, "occurred_at": at(7)}),
         )
         .await;
         newest_first(&mut expected);
@@ -156,28 +185,40 @@ db_test!(
             assert_eq!(ids(&items), ids(&expected), "limit={limit}");
         }
         let globex_items =
-            all_pages(&app, &format!("/v1/accounts/{globex}/timeline?limit=3")).await;
+            all_pages(&app, &format!("/v1/accounts/{globex}/timeline?limit=2")).await;
         assert_eq!(
-            globex_items.len(),
-            4,
-            "Sam's two (one about Acme), Globex's own and Pat's about Globex"
+            ids(&globex_items),
+            [id(&globex_own), id(&sams), id(&about_globex)]
         );
     }
 );
 
 db_test!(
-    a_deleted_contacts_items_leave_the_accounts_timeline_unless_logged_against_it,
+    a_deleted_contacts_items_stay_only_where_they_were_logged_against_the_account,
     |app| {
         let acme = account(&app, "Acme").await;
         let pat = contact(&app, Some(&acme)).await;
-        let lone = contact(&app, None).await;
+        let drifter = contact(&app, None).await;
         let ch = channel(&app, "phone", "Hotline").await;
         let own = logged(&app, &ch, json!({"contact_id": pat})).await;
-        logged(&app, &ch, json!({"contact_id": lone})).await;
+        logged(&app, &ch, json!({"contact_id": drifter})).await;
+        app.patch(
+            &format!("/v1/contacts/{drifter}"),
+            &json!({"account_id": acme}),
+        )
+        .await;
         assert_eq!(
-            app.delete(&format!("/v1/contacts/{pat}")).await.status(),
-            StatusCode::NO_CONTENT
+            all_pages(&app, &format!("/v1/accounts/{acme}/timeline?limit=10"))
+                .await
+                .len(),
+            2
         );
+        for gone in [&pat, &drifter] {
+            assert_eq!(
+                app.delete(&format!("/v1/contacts/{gone}")).await.status(),
+                StatusCode::NO_CONTENT
+            );
+        }
         // Logged with Acme's id (filled in from Pat): it stays in Acme's history.
         let items = all_pages(&app, &format!("/v1/accounts/{acme}/timeline?limit=10")).await;
         assert_eq!(ids(&items), [id(&own)]);
