@@ -93,6 +93,46 @@ db_test!(a_body_over_one_mebibyte_is_a_413_problem_with_an_idempotency_key_too, 
     problem(response, StatusCode::PAYLOAD_TOO_LARGE).await;
 });
 
+db_test!(a_chunked_body_over_one_mebibyte_is_a_413_problem, |app| {
+    // No Content-Length: the limit must hold while the body streams in.
+    let addr = app.base.trim_start_matches("http://").to_string();
+    let token = app.admin_token.clone();
+    let head = tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+        stream.set_read_timeout(Some(std::time::Duration::from_secs(20))).unwrap();
+        let request = format!(
+            "POST /v1/users HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+        );
+        let _ = stream.write_all(request.as_bytes());
+        let chunk = format!("{:x}\r\n{}\r\n", 64 * 1024, " ".repeat(64 * 1024));
+        // The server may answer and close before reading it all; that is fine.
+        for _ in 0..20 {
+            if stream.write_all(chunk.as_bytes()).is_err() {
+                break;
+            }
+        }
+        let _ = stream.write_all(b"0\r\n\r\n");
+        let mut response = Vec::new();
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stream.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            response.extend_from_slice(&buf[..n]);
+            if response.windows(4).any(|w| w == b"\r\n\r\n") {
+                break;
+            }
+        }
+        String::from_utf8_lossy(&response).to_string()
+    })
+    .await
+    .unwrap();
+    assert!(head.starts_with("HTTP/1.1 413"), "{head}");
+    assert!(head.to_lowercase().contains("content-type: application/problem+json"), "{head}");
+});
+
 db_test!(a_body_just_under_the_limit_is_read, |app| {
     // 1 MiB minus a little: the request is parsed and then fails validation, not the size check.
     let padding = "x".repeat(1024 * 1024 - 200);
