@@ -321,3 +321,18 @@ async fn a_token_survives_a_restart_on_the_same_sqlite_file() {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
 }
+
+db_test!(concurrent_uses_of_one_refresh_token_rotate_it_at_most_once, |app| {
+    for _ in 0..3 {
+        let pair = app.token_pair(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..4 {
+            let request = app.client.post(app.url("/v1/auth/refresh")).json(&json!({"refresh_token": pair["refresh_token"]}));
+            tasks.spawn(async move { request.send().await.unwrap().status() });
+        }
+        let statuses: Vec<StatusCode> = tasks.join_all().await;
+        let ok = statuses.iter().filter(|s| **s == StatusCode::OK).count();
+        assert!(ok <= 1, "one refresh token was rotated {ok} times: {statuses:?}");
+        assert!(statuses.iter().all(|s| *s == StatusCode::OK || *s == StatusCode::UNAUTHORIZED), "{statuses:?}");
+    }
+});

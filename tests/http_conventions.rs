@@ -453,3 +453,21 @@ db_test!(the_openapi_document_is_served, |app| {
     }
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
 });
+
+db_test!(concurrent_retries_with_one_idempotency_key_create_one_user, |app| {
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..6 {
+        let request = app
+            .request(Method::POST, "/v1/users")
+            .header("idempotency-key", "burst-key")
+            .json(&new_user("burst@rapport.test"));
+        tasks.spawn(async move { request.send().await.unwrap().status() });
+    }
+    let statuses: Vec<StatusCode> = tasks.join_all().await;
+    assert!(statuses.contains(&StatusCode::CREATED), "{statuses:?}");
+    // The rest are replays (201) or "still in progress" (409), never a second user or a 5xx.
+    assert!(statuses.iter().all(|s| *s == StatusCode::CREATED || *s == StatusCode::CONFLICT), "{statuses:?}");
+    let users = json_of(app.get("/v1/users").await, StatusCode::OK).await;
+    let count = users["data"].as_array().unwrap().iter().filter(|u| u["email"] == "burst@rapport.test").count();
+    assert_eq!(count, 1, "{users}");
+});

@@ -436,3 +436,24 @@ db_test!(an_api_key_cannot_sign_out, |app| {
     let key = app.api_key(&["contacts:read"]).await;
     problem(app.request_as(&key, Method::POST, "/v1/auth/logout").send().await.unwrap(), StatusCode::FORBIDDEN).await;
 });
+
+// ---- Concurrency ----
+
+db_test!(concurrent_demotions_of_the_last_two_admins_leave_one_admin, |app| {
+    let admin = app.admin().await;
+    let other = app.create_user("admin").await;
+    for round in 0..3 {
+        let mut tasks = tokio::task::JoinSet::new();
+        for user in [&admin, &other] {
+            let request = app.request(Method::PATCH, &format!("/v1/users/{}", id_of(user))).json(&json!({"role": "manager"}));
+            tasks.spawn(async move { request.send().await.unwrap().status() });
+        }
+        let statuses: Vec<StatusCode> = tasks.join_all().await;
+        assert!(statuses.contains(&StatusCode::OK), "round {round}: {statuses:?}");
+        assert!(statuses.contains(&StatusCode::CONFLICT), "round {round}: both admins were demoted: {statuses:?}");
+        // Restore two admins for the next round (the remaining admin's token still says admin).
+        for user in [&admin, &other] {
+            json_of(app.patch(&format!("/v1/users/{}", id_of(user)), &json!({"role": "admin"})).await, StatusCode::OK).await;
+        }
+    }
+});
