@@ -10,6 +10,7 @@
 use actix_web::{
     Error, HttpMessage, HttpResponse,
     body::{self, BoxBody},
+    error::PayloadError,
     dev::{ServiceRequest, ServiceResponse},
     http::{Method, StatusCode, header},
     middleware::Next,
@@ -19,7 +20,7 @@ use chrono::Duration;
 use sha2::{Digest, Sha256};
 use sqlx::types::Json;
 
-use super::error::ApiError;
+use super::{error::ApiError, json::JSON_LIMIT};
 use crate::{
     auth::principal::authenticate,
     db::{Db, is_unique_violation, now},
@@ -68,7 +69,18 @@ pub async fn idempotency(
     };
     req.extensions_mut().insert(principal.clone());
 
-    let bytes = req.extract::<web::Bytes>().await?;
+    let bytes = match req.extract::<web::Bytes>().await {
+        Ok(bytes) => bytes,
+        Err(err) => {
+            let api = match err.as_error::<PayloadError>() {
+                Some(PayloadError::Overflow) => {
+                    ApiError::payload_too_large(format!("The body is over the limit of {JSON_LIMIT} bytes."))
+                }
+                _ => ApiError::bad_request(format!("The body could not be read: {err}.")),
+            };
+            return Ok(req.error_response(api));
+        }
+    };
     let request_hash = hash_request(req.path(), req.query_string(), &bytes);
     req.set_payload(bytes_payload(bytes));
     let scope = principal.scope_key();
