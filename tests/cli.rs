@@ -22,7 +22,8 @@ struct TempDir(PathBuf);
 
 impl TempDir {
     fn new() -> Self {
-        let path = std::env::temp_dir().join(format!("rapport-cli-{}", uuid::Uuid::now_v7().simple()));
+        let path =
+            std::env::temp_dir().join(format!("rapport-cli-{}", uuid::Uuid::now_v7().simple()));
         std::fs::create_dir_all(&path).unwrap();
         Self(path)
     }
@@ -69,7 +70,11 @@ fn stdout(output: &Output) -> String {
 /// A failed run: non-zero, an explanation on stderr, and no panic.
 fn assert_clean_failure(output: &Output) -> String {
     let err = stderr(output);
-    assert!(!output.status.success(), "expected a failure; stdout: {}", stdout(output));
+    assert!(
+        !output.status.success(),
+        "expected a failure; stdout: {}",
+        stdout(output)
+    );
     assert!(!err.trim().is_empty(), "nothing on stderr");
     assert!(!err.contains("panicked"), "it panicked: {err}");
     assert!(!err.contains("RUST_BACKTRACE"), "{err}");
@@ -113,17 +118,29 @@ impl Server {
                 }
             }
         });
-        let mut server = Server { child, lines, seen: Vec::new(), port: 0 };
+        let mut server = Server {
+            child,
+            lines,
+            seen: Vec::new(),
+            port: 0,
+        };
         let deadline = Instant::now() + START_TIMEOUT;
         while server.port == 0 {
             let left = deadline.saturating_duration_since(Instant::now());
             let line = match server.lines.recv_timeout(left) {
                 Ok(line) => line,
-                Err(_) => panic!("rapport did not report listening in time; stdout: {:?}", server.seen),
+                Err(_) => panic!(
+                    "rapport did not report listening in time; stdout: {:?}",
+                    server.seen
+                ),
             };
             if let Some(rest) = line.strip_prefix("Rapport listening on http://") {
                 let address = rest.split('/').next().unwrap_or("");
-                server.port = address.rsplit(':').next().and_then(|p| p.parse().ok()).unwrap_or(0);
+                server.port = address
+                    .rsplit(':')
+                    .next()
+                    .and_then(|p| p.parse().ok())
+                    .unwrap_or(0);
                 assert_ne!(server.port, 0, "no port in {line:?}");
             }
             server.seen.push(line);
@@ -156,11 +173,15 @@ impl Drop for Server {
 #[test]
 fn migrate_creates_and_migrates_a_sqlite_database() {
     let dir = TempDir::new();
-    let output = run(rapport(dir.path()).env("RAPPORT_DATABASE_URL", dir.database_url()).arg("migrate"));
+    let output = run(rapport(dir.path())
+        .env("RAPPORT_DATABASE_URL", dir.database_url())
+        .arg("migrate"));
     assert!(output.status.success(), "stderr: {}", stderr(&output));
     assert!(dir.path().join("x.db").exists());
     // Migrating again is a no-op.
-    let again = run(rapport(dir.path()).env("RAPPORT_DATABASE_URL", dir.database_url()).arg("migrate"));
+    let again = run(rapport(dir.path())
+        .env("RAPPORT_DATABASE_URL", dir.database_url())
+        .arg("migrate"));
     assert!(again.status.success(), "stderr: {}", stderr(&again));
 }
 
@@ -177,9 +198,16 @@ async fn a_user_created_on_the_command_line_can_sign_in() {
         c
     });
     assert_eq!(server.sign_in("e@x.test", PASSWORD).await, StatusCode::OK);
-    assert_eq!(server.sign_in("e@x.test", "not-the-password").await, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        server.sign_in("e@x.test", "not-the-password").await,
+        StatusCode::UNAUTHORIZED
+    );
     // Users exist already, so no admin was made up.
-    assert!(!server.seen.iter().any(|l| l.contains("password")), "{:?}", server.seen);
+    assert!(
+        !server.seen.iter().any(|l| l.contains("password")),
+        "{:?}",
+        server.seen
+    );
     let token: Value = reqwest::Client::new()
         .post(server.url("/v1/auth/token"))
         .json(&json!({"email": "e@x.test", "password": PASSWORD}))
@@ -214,14 +242,26 @@ fn the_password_can_come_from_stdin() {
     let dir = TempDir::new();
     let mut child = rapport(dir.path())
         .env("RAPPORT_DATABASE_URL", dir.database_url())
-        .args(["users", "create", "--email", "stdin@x.test", "--role", "manager"])
+        .args([
+            "users",
+            "create",
+            "--email",
+            "stdin@x.test",
+            "--role",
+            "manager",
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     use std::io::Write;
-    child.stdin.take().unwrap().write_all(format!("{PASSWORD}\n").as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{PASSWORD}\n").as_bytes())
+        .unwrap();
     let output = child.wait_with_output().unwrap();
     assert!(output.status.success(), "stderr: {}", stderr(&output));
 }
@@ -229,10 +269,19 @@ fn the_password_can_come_from_stdin() {
 /// A freshly created PostgreSQL database, or `None` when
 /// `RAPPORT_TEST_POSTGRES_URL` is not set.
 async fn fresh_postgres_database() -> Option<String> {
-    let base = std::env::var("RAPPORT_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty())?;
+    let base = std::env::var("RAPPORT_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())?;
     let name = format!("rapport_cli_{}", uuid::Uuid::now_v7().simple());
-    let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&base).await.expect("PostgreSQL is reachable");
-    sqlx::Executor::execute(&mut admin, sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).await.unwrap();
+    let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&base)
+        .await
+        .expect("PostgreSQL is reachable");
+    sqlx::Executor::execute(
+        &mut admin,
+        sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")),
+    )
+    .await
+    .unwrap();
     let (server, query) = match base.split_once('?') {
         Some((s, q)) => (s.to_string(), format!("?{q}")),
         None => (base.clone(), String::new()),
@@ -246,9 +295,13 @@ async fn fresh_postgres_database() -> Option<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn migrate_and_users_create_work_on_postgres() {
-    let Some(url) = fresh_postgres_database().await else { return };
+    let Some(url) = fresh_postgres_database().await else {
+        return;
+    };
     let dir = TempDir::new();
-    let output = run(rapport(dir.path()).env("RAPPORT_DATABASE_URL", &url).arg("migrate"));
+    let output = run(rapport(dir.path())
+        .env("RAPPORT_DATABASE_URL", &url)
+        .arg("migrate"));
     assert!(output.status.success(), "stderr: {}", stderr(&output));
     let create = |email: &str| {
         run(rapport(dir.path())
@@ -265,7 +318,10 @@ async fn migrate_and_users_create_work_on_postgres() {
         c
     });
     assert_eq!(server.sign_in("pg@x.test", PASSWORD).await, StatusCode::OK);
-    assert!(!dir.path().join("rapport.db").exists(), "it fell back to SQLite");
+    assert!(
+        !dir.path().join("rapport.db").exists(),
+        "it fell back to SQLite"
+    );
 }
 
 #[test]
@@ -283,7 +339,14 @@ fn a_short_password_is_refused() {
     let output = run(rapport(dir.path())
         .env("RAPPORT_DATABASE_URL", dir.database_url())
         .env("RAPPORT_USER_PASSWORD", "short")
-        .args(["users", "create", "--email", "short@x.test", "--role", "agent"]));
+        .args([
+            "users",
+            "create",
+            "--email",
+            "short@x.test",
+            "--role",
+            "agent",
+        ]));
     let err = assert_clean_failure(&output);
     assert!(err.contains("password"), "{err}");
 }
@@ -294,7 +357,9 @@ fn missing_or_unknown_options_are_explained() {
     for args in [
         vec!["users", "create", "--role", "agent"],
         vec!["users", "create", "--email", "a@x.test", "--role"],
-        vec!["users", "create", "--email", "a@x.test", "--role", "agent", "--colour", "blue"],
+        vec![
+            "users", "create", "--email", "a@x.test", "--role", "agent", "--colour", "blue",
+        ],
         vec!["frobnicate"],
     ] {
         let output = run(rapport(dir.path())
@@ -310,7 +375,10 @@ fn missing_or_unknown_options_are_explained() {
 fn an_unsupported_database_url_names_the_variable() {
     let dir = TempDir::new();
     for args in [vec!["migrate"], vec![]] {
-        let output = run(rapport(dir.path()).env("RAPPORT_DATABASE_URL", "mysql://x").env("RAPPORT_LISTEN", "127.0.0.1:0").args(&args));
+        let output = run(rapport(dir.path())
+            .env("RAPPORT_DATABASE_URL", "mysql://x")
+            .env("RAPPORT_LISTEN", "127.0.0.1:0")
+            .args(&args));
         let err = assert_clean_failure(&output);
         assert!(err.contains("RAPPORT_DATABASE_URL"), "{args:?}: {err}");
     }
@@ -331,7 +399,11 @@ fn openapi_prints_the_document() {
     let output = run(rapport(dir.path()).arg("openapi"));
     assert!(output.status.success(), "stderr: {}", stderr(&output));
     let doc: Value = serde_json::from_slice(&output.stdout).expect("the output is JSON");
-    assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")), "{}", doc["openapi"]);
+    assert!(
+        doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")),
+        "{}",
+        doc["openapi"]
+    );
     assert!(doc["paths"]["/v1/users"].is_object());
     // It needs no database.
     assert!(!dir.path().join("rapport.db").exists());
@@ -341,24 +413,43 @@ fn openapi_prints_the_document() {
 async fn the_first_start_creates_rapport_db_and_prints_an_admin_password_once() {
     let dir = TempDir::new();
     let first = Server::start(rapport(dir.path()));
-    assert!(dir.path().join("rapport.db").exists(), "no rapport.db in {}", dir.path().display());
+    assert!(
+        dir.path().join("rapport.db").exists(),
+        "no rapport.db in {}",
+        dir.path().display()
+    );
     let password = first
         .seen
         .iter()
-        .find_map(|l| l.trim().strip_prefix("password:").map(|p| p.trim().to_string()))
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("password:")
+                .map(|p| p.trim().to_string())
+        })
         .unwrap_or_else(|| panic!("no password line in {:?}", first.seen));
     assert!(password.len() >= 12, "{password:?}");
     let admin = first
         .seen
         .iter()
-        .find_map(|l| l.strip_prefix("Created the first admin:").map(|e| e.trim().to_string()))
+        .find_map(|l| {
+            l.strip_prefix("Created the first admin:")
+                .map(|e| e.trim().to_string())
+        })
         .unwrap_or_else(|| panic!("no admin line in {:?}", first.seen));
     assert_eq!(first.sign_in(&admin, &password).await, StatusCode::OK);
     drop(first);
 
     let second = Server::start(rapport(dir.path()));
-    assert!(!second.seen.iter().any(|l| l.contains("password")), "printed again: {:?}", second.seen);
-    assert_eq!(second.sign_in(&admin, &password).await, StatusCode::OK, "the first admin still signs in");
+    assert!(
+        !second.seen.iter().any(|l| l.contains("password")),
+        "printed again: {:?}",
+        second.seen
+    );
+    assert_eq!(
+        second.sign_in(&admin, &password).await,
+        StatusCode::OK,
+        "the first admin still signs in"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -366,9 +457,17 @@ async fn a_configured_admin_password_is_never_printed() {
     let dir = TempDir::new();
     let server = Server::start({
         let mut c = rapport(dir.path());
-        c.env("RAPPORT_ADMIN_EMAIL", "boss@x.test").env("RAPPORT_ADMIN_PASSWORD", PASSWORD);
+        c.env("RAPPORT_ADMIN_EMAIL", "boss@x.test")
+            .env("RAPPORT_ADMIN_PASSWORD", PASSWORD);
         c
     });
-    assert!(!server.seen.iter().any(|l| l.contains(PASSWORD)), "{:?}", server.seen);
-    assert_eq!(server.sign_in("boss@x.test", PASSWORD).await, StatusCode::OK);
+    assert!(
+        !server.seen.iter().any(|l| l.contains(PASSWORD)),
+        "{:?}",
+        server.seen
+    );
+    assert_eq!(
+        server.sign_in("boss@x.test", PASSWORD).await,
+        StatusCode::OK
+    );
 }

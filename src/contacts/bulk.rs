@@ -686,7 +686,7 @@ mod tests {
 
     #[test]
     fn csv_rows_become_contact_inputs() {
-        let rows = parse_csv(b"first_name,last_name,email,tags,id\nMei,Chen,mei@acme.example,vip; apac,ignored\n,,,\n").unwrap();
+        let rows = parse_csv(b"first_name,last_name,email,tags,id\nMei,Chen,mei@acme.example,vip; apac,ignored\n,,,,\n").unwrap();
         let (input, given) = rows[0].as_ref().unwrap();
         assert_eq!(input.email.as_deref(), Some("mei@acme.example"));
         assert_eq!(

@@ -10,7 +10,6 @@
 use actix_web::{
     Error, HttpMessage, HttpResponse,
     body::{self, BoxBody},
-    error::PayloadError,
     dev::{ServiceRequest, ServiceResponse},
     http::{Method, StatusCode, header},
     middleware::Next,
@@ -20,7 +19,7 @@ use chrono::Duration;
 use sha2::{Digest, Sha256};
 use sqlx::types::Json;
 
-use super::{error::ApiError, json::JSON_LIMIT};
+use super::error::ApiError;
 use crate::{
     auth::principal::authenticate,
     db::{Db, is_unique_violation, now},
@@ -69,17 +68,11 @@ pub async fn idempotency(
     };
     req.extensions_mut().insert(principal.clone());
 
-    let bytes = match req.extract::<web::Bytes>().await {
+    // Read the body here to hash it (up to the largest body any endpoint
+    // accepts: bulk imports), then hand it on unchanged.
+    let bytes = match read_body(&mut req).await {
         Ok(bytes) => bytes,
-        Err(err) => {
-            let api = match err.as_error::<PayloadError>() {
-                Some(PayloadError::Overflow) => {
-                    ApiError::payload_too_large(format!("The body is over the limit of {JSON_LIMIT} bytes."))
-                }
-                _ => ApiError::bad_request(format!("The body could not be read: {err}.")),
-            };
-            return Ok(req.error_response(api));
-        }
+        Err(api) => return Ok(req.error_response(api)),
     };
     let request_hash = hash_request(req.path(), req.query_string(), &bytes);
     req.set_payload(bytes_payload(bytes));
@@ -115,6 +108,26 @@ pub async fn idempotency(
     }
     let response = head.set_body(body_bytes).map_into_boxed_body();
     Ok(ServiceResponse::new(request, response))
+}
+
+/// The largest body any endpoint accepts (bulk import); each endpoint applies its own lower limit.
+const MAX_HASHED_BODY: usize = 16 * 1024 * 1024;
+
+async fn read_body(req: &mut ServiceRequest) -> Result<web::Bytes, ApiError> {
+    use futures_util::StreamExt;
+    let mut payload = req.take_payload();
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk
+            .map_err(|e| ApiError::bad_request(format!("The body could not be read: {e}.")))?;
+        if body.len() + chunk.len() > MAX_HASHED_BODY {
+            return Err(ApiError::payload_too_large(format!(
+                "The body is over the limit of {MAX_HASHED_BODY} bytes."
+            )));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
 }
 
 fn bytes_payload(bytes: web::Bytes) -> actix_web::dev::Payload {

@@ -237,7 +237,8 @@ impl TestApp {
     /// Creates a user with `role` (password [`USER_PASSWORD`]) and returns it.
     pub async fn create_user(&self, role: &str) -> Value {
         let email = format!("{role}-{}@rapport.test", uuid::Uuid::now_v7().simple());
-        let body = json!({"email": email, "display_name": role, "role": role, "password": USER_PASSWORD});
+        let body =
+            json!({"email": email, "display_name": role, "role": role, "password": USER_PASSWORD});
         json_of(self.post("/v1/users", &body).await, StatusCode::CREATED).await
     }
 
@@ -250,13 +251,23 @@ impl TestApp {
     pub async fn stored_jwt_secret(&self) -> String {
         let sql = "SELECT value FROM settings WHERE key = 'jwt_secret'";
         if self.database_url.starts_with("sqlite:") {
-            let pool = sqlx::SqlitePool::connect(&self.database_url).await.expect("open the test database");
-            let secret = sqlx::query_scalar(sql).fetch_one(&pool).await.expect("a stored JWT secret");
+            let pool = sqlx::SqlitePool::connect(&self.database_url)
+                .await
+                .expect("open the test database");
+            let secret = sqlx::query_scalar(sql)
+                .fetch_one(&pool)
+                .await
+                .expect("a stored JWT secret");
             pool.close().await;
             secret
         } else {
-            let pool = sqlx::PgPool::connect(&self.database_url).await.expect("open the test database");
-            let secret = sqlx::query_scalar(sql).fetch_one(&pool).await.expect("a stored JWT secret");
+            let pool = sqlx::PgPool::connect(&self.database_url)
+                .await
+                .expect("open the test database");
+            let secret = sqlx::query_scalar(sql)
+                .fetch_one(&pool)
+                .await
+                .expect("a stored JWT secret");
             pool.close().await;
             secret
         }
@@ -265,10 +276,16 @@ impl TestApp {
 
 /// A response header as text, if present.
 pub fn header(response: &Response, name: &str) -> Option<String> {
-    response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
 }
 
 /// The id of a JSON resource.
 pub fn id_of(value: &Value) -> &str {
-    value["id"].as_str().unwrap_or_else(|| panic!("no id in {value}"))
+    value["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no id in {value}"))
 }
