@@ -1001,3 +1001,37 @@ db_test!(
         assert_eq!(export["preferences"]["consents"][0]["granted"], false);
     }
 );
+
+db_test!(
+    a_retried_create_with_the_same_idempotency_key_logs_once_and_uses_the_cap_once,
+    |app| {
+        let pat = contact(&app, None).await;
+        let mail = channel(&app, "email", "Newsletter").await;
+        put_preferences(
+            &app,
+            &pat,
+            json!({"weekly_marketing_cap": 1, "consents": [
+                {"channel_kind": "email", "purpose": "marketing", "granted": true, "source": "web_form"}
+            ]}),
+        )
+        .await;
+        let body = json!({"contact_id": pat, "channel_id": mail, "direction": "outbound",
+            "purpose": "marketing", "type": "email"});
+        let send = || {
+            app.request(Method::POST, "/v1/interactions")
+                .header("idempotency-key", "campaign-42-pat")
+                .json(&body)
+                .send()
+        };
+        let first = json_of(send().await.unwrap(), StatusCode::CREATED).await;
+        let replay = send().await.unwrap();
+        assert_eq!(replay.headers()["idempotent-replayed"], "true");
+        assert_eq!(json_of(replay, StatusCode::CREATED).await, first);
+        let listed = json_of(
+            app.get(&format!("/v1/interactions?contact_id={pat}")).await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(listed["data"].as_array().unwrap().len(), 1);
+    }
+);
