@@ -3,9 +3,9 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::model::{
-    CAP_WINDOW, Consent, ConsentRow, NewPreferences, Preferences, PreferencesRow, QuietHours,
-    Refusal, marketing_allowed,
+use super::{
+    model::{Consent, ConsentRow, NewPreferences, Preferences, PreferencesRow, QuietHours},
+    rules::{CAP_WINDOW, Refusal, marketing_allowed},
 };
 use crate::{
     audit::{self, Actor, Change},
