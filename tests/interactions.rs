@@ -736,6 +736,13 @@ db_test!(
         )
         .await;
         assert_eq!(body["errors"][0]["code"], "erased");
+        let again = app
+            .request(Method::PUT, &format!("/v1/contacts/{pat}/preferences"))
+            .json(&json!({"language": "fr"}))
+            .send()
+            .await
+            .unwrap();
+        problem(again, StatusCode::CONFLICT).await;
     }
 );
 
