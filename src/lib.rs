@@ -11,6 +11,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod http;
+pub mod loyalty;
 pub mod openapi;
 pub mod ops;
 pub mod state;
