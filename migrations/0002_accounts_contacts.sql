@@ -12,7 +12,7 @@ CREATE TABLE accounts (
     employee_count   BIGINT CHECK (employee_count >= 0),
     annual_revenue   BIGINT CHECK (annual_revenue >= 0),
     currency         TEXT,
-    size_segment     TEXT NOT NULL CHECK (size_segment IN ('enterprise', 'mid_market', 'small')),
+    size_segment     TEXT CHECK (size_segment IN ('enterprise', 'mid_market', 'small')),
     size_segment_set BOOLEAN NOT NULL DEFAULT FALSE,
     value_tier       TEXT CHECK (value_tier IN ('high', 'medium', 'low')),
     lifecycle_stage  TEXT,

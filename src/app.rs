@@ -15,11 +15,11 @@ use utoipa_actix_web::{AppExt, scope, service_config::ServiceConfig};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::{
-    api_keys, audit, auth,
-    loyalty,
+    accounts, api_keys, audit, auth,
     auth::secret,
     bootstrap,
     config::Settings,
+    contacts,
     db::Db,
     http::{
         fallback::{RouteTable, not_matched},
@@ -42,6 +42,8 @@ pub fn register(cfg: &mut ServiceConfig) {
             .configure(users::routes::configure)
             .configure(api_keys::routes::configure)
             .configure(audit::routes::configure)
+            .configure(accounts::routes::configure)
+            .configure(contacts::routes::configure)
             .configure(loyalty::routes::configure),
     )
     .configure(ops::configure);
@@ -49,7 +51,11 @@ pub fn register(cfg: &mut ServiceConfig) {
 
 /// The OpenAPI document, built from the registered handlers without a server.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let (_, api) = App::new().into_utoipa_app().openapi(ApiDoc::openapi()).configure(register).split_for_parts();
+    let (_, api) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(register)
+        .split_for_parts();
     api
 }
 
@@ -133,7 +139,10 @@ pub enum StartError {
     #[error(transparent)]
     Db(#[from] crate::db::ConnectError),
     #[error("cannot listen on {addr}: {source}")]
-    Listen { addr: std::net::SocketAddr, source: std::io::Error },
+    Listen {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
     #[error("start-up failed: {0}")]
     Setup(String),
 }
@@ -151,21 +160,35 @@ pub struct Running {
 pub async fn start(settings: Settings) -> Result<Running, StartError> {
     let db = Db::connect(&settings.database_url, settings.db_max_connections).await?;
     db.migrate().await?;
-    bootstrap::ensure_admin(&db, &settings).await.map_err(|e| StartError::Setup(e.to_string()))?;
+    bootstrap::ensure_admin(&db, &settings)
+        .await
+        .map_err(|e| StartError::Setup(e.to_string()))?;
     let jwt_secret = secret::load_or_create(&db, settings.jwt_secret.as_deref())
         .await
         .map_err(|e| StartError::Setup(format!("cannot load the JWT secret: {e}")))?;
-    let listener =
-        TcpListener::bind(settings.listen).map_err(|source| StartError::Listen { addr: settings.listen, source })?;
-    let port = listener.local_addr().map_err(|e| StartError::Setup(e.to_string()))?.port();
+    let listener = TcpListener::bind(settings.listen).map_err(|source| StartError::Listen {
+        addr: settings.listen,
+        source,
+    })?;
+    let port = listener
+        .local_addr()
+        .map_err(|e| StartError::Setup(e.to_string()))?
+        .port();
     let workers = settings.workers;
-    let state = AppState { db: db.clone(), jwt: auth::tokens::JwtKeys::new(&jwt_secret), settings };
+    let state = AppState {
+        db: db.clone(),
+        jwt: auth::tokens::JwtKeys::new(&jwt_secret),
+        settings,
+    };
     let shared = Shared::new(state);
     let server = HttpServer::new(move || build_app(shared.clone()))
         .workers(workers)
         .shutdown_timeout(30)
         .listen(listener)
-        .map_err(|source| StartError::Listen { addr: std::net::SocketAddr::from(([0, 0, 0, 0], port)), source })?
+        .map_err(|source| StartError::Listen {
+            addr: std::net::SocketAddr::from(([0, 0, 0, 0], port)),
+            source,
+        })?
         .run();
     spawn_housekeeping(db.clone());
     Ok(Running { port, server, db })

@@ -14,19 +14,30 @@ pub async fn ensure_admin(db: &Db, settings: &Settings) -> Result<(), ApiError> 
     if repo::count(db).await? > 0 {
         return Ok(());
     }
-    let email = settings.admin_email.clone().unwrap_or_else(|| DEFAULT_ADMIN_EMAIL.to_string());
+    let email = settings
+        .admin_email
+        .clone()
+        .unwrap_or_else(|| DEFAULT_ADMIN_EMAIL.to_string());
     let (password, generated) = match &settings.admin_password {
         Some(p) => (p.clone(), false),
         None => (random_token(18), true),
     };
     let created = repo::create(
         db,
-        NewUser { email: &email, display_name: "Administrator", role: Role::Admin, password: &password, active: true },
+        NewUser {
+            email: &email,
+            display_name: "Administrator",
+            role: Role::Admin,
+            password: &password,
+            active: true,
+        },
     )
     .await;
     match created {
         Ok(_) if generated => {
-            println!("Created the first admin: {email}\n  password: {password}\n  (shown once; change it with PATCH /v1/users/{{id}})");
+            println!(
+                "Created the first admin: {email}\n  password: {password}\n  (shown once; change it with PATCH /v1/users/{{id}})"
+            );
         }
         Ok(_) => println!("Created the first admin: {email}"),
         // Another node created the first user at the same moment.

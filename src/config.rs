@@ -35,20 +35,31 @@ impl Settings {
         })?;
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Ok(Self {
-            database_url: var("RAPPORT_DATABASE_URL").unwrap_or_else(|| "sqlite://rapport.db".into()),
+            database_url: var("RAPPORT_DATABASE_URL")
+                .unwrap_or_else(|| "sqlite://rapport.db".into()),
             listen,
             jwt_secret: var("RAPPORT_JWT_SECRET"),
             admin_email: var("RAPPORT_ADMIN_EMAIL"),
             admin_password: var("RAPPORT_ADMIN_PASSWORD"),
             cors_origins: var("RAPPORT_CORS_ORIGINS")
-                .map(|v| v.split(',').map(|o| o.trim().to_string()).filter(|o| !o.is_empty()).collect())
+                .map(|v| {
+                    v.split(',')
+                        .map(|o| o.trim().to_string())
+                        .filter(|o| !o.is_empty())
+                        .collect()
+                })
                 .unwrap_or_default(),
             log_filter: var("RAPPORT_LOG").unwrap_or_else(|| "info".into()),
             log_json: var("RAPPORT_LOG_FORMAT").is_some_and(|f| f.eq_ignore_ascii_case("json")),
             access_token_ttl: Duration::from_secs(15 * 60),
             refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
-            db_max_connections: parse_number("RAPPORT_DB_MAX_CONNECTIONS", var("RAPPORT_DB_MAX_CONNECTIONS"), 32)?,
-            workers: parse_number("RAPPORT_WORKERS", var("RAPPORT_WORKERS"), cores as u32)? as usize,
+            db_max_connections: parse_number(
+                "RAPPORT_DB_MAX_CONNECTIONS",
+                var("RAPPORT_DB_MAX_CONNECTIONS"),
+                32,
+            )?,
+            workers: parse_number("RAPPORT_WORKERS", var("RAPPORT_WORKERS"), cores as u32)?
+                as usize,
         })
     }
 

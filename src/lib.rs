@@ -2,12 +2,14 @@
 //!
 //! The crate is the whole server; `main.rs` is a thin CLI over [`app::start`].
 
+pub mod accounts;
 pub mod api_keys;
 pub mod app;
 pub mod audit;
 pub mod auth;
 pub mod bootstrap;
 pub mod config;
+pub mod contacts;
 pub mod db;
 pub mod domain;
 pub mod http;

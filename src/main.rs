@@ -4,7 +4,11 @@
 use std::{io::BufRead, process::ExitCode};
 
 use rapport::{
-    app, auth::{Role, password::password_problem}, config::Settings, db::Db, loyalty, openapi, telemetry,
+    app,
+    auth::{Role, password::password_problem},
+    config::Settings,
+    db::Db,
+    loyalty, openapi, telemetry,
     users::repo::{self, NewUser},
 };
 
@@ -57,9 +61,15 @@ fn settings() -> Result<Settings, String> {
 
 async fn serve() -> Result<(), String> {
     let settings = settings()?;
-    let running = app::start(settings.clone()).await.map_err(|e| e.to_string())?;
+    let running = app::start(settings.clone())
+        .await
+        .map_err(|e| e.to_string())?;
     tracing::info!(listen = %settings.listen, port = running.port, "Rapport is serving; API docs at /docs");
-    println!("Rapport listening on http://{}:{}/ (docs at /docs)", settings.listen.ip(), running.port);
+    println!(
+        "Rapport listening on http://{}:{}/ (docs at /docs)",
+        settings.listen.ip(),
+        running.port
+    );
     // actix-web finishes in-flight requests on SIGTERM (up to 30 s) before it returns.
     running.server.await.map_err(|e| e.to_string())?;
     running.db.close().await;
@@ -68,7 +78,9 @@ async fn serve() -> Result<(), String> {
 
 async fn migrate() -> Result<(), String> {
     let settings = settings()?;
-    let db = Db::connect(&settings.database_url, 1).await.map_err(|e| e.to_string())?;
+    let db = Db::connect(&settings.database_url, 1)
+        .await
+        .map_err(|e| e.to_string())?;
     db.migrate().await.map_err(|e| e.to_string())?;
     println!("the database is migrated");
     Ok(())
@@ -89,7 +101,9 @@ async fn create_user(args: &[&str]) -> Result<(), String> {
     let mut name = None;
     let mut rest = args.iter();
     while let Some(flag) = rest.next() {
-        let value = rest.next().ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?;
+        let value = rest
+            .next()
+            .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?;
         match *flag {
             "--email" => email = Some(value.to_string()),
             "--role" => {
@@ -107,7 +121,10 @@ async fn create_user(args: &[&str]) -> Result<(), String> {
         Ok(p) if !p.is_empty() => p,
         _ => {
             let mut line = String::new();
-            std::io::stdin().lock().read_line(&mut line).map_err(|e| format!("cannot read the password: {e}"))?;
+            std::io::stdin()
+                .lock()
+                .read_line(&mut line)
+                .map_err(|e| format!("cannot read the password: {e}"))?;
             line.trim_end_matches(['\r', '\n']).to_string()
         }
     };
@@ -115,12 +132,27 @@ async fn create_user(args: &[&str]) -> Result<(), String> {
         return Err(format!("the password {problem}"));
     }
     let settings = settings()?;
-    let db = Db::connect(&settings.database_url, 1).await.map_err(|e| e.to_string())?;
-    db.migrate().await.map_err(|e| e.to_string())?;
-    let display_name = name.unwrap_or_else(|| email.split('@').next().unwrap_or("user").to_string());
-    let user = repo::create(&db, NewUser { email: &email, display_name: &display_name, role, password: &password, active: true })
+    let db = Db::connect(&settings.database_url, 1)
         .await
         .map_err(|e| e.to_string())?;
-    println!("created user {} ({}) with id {}", user.email, user.role, user.id);
+    db.migrate().await.map_err(|e| e.to_string())?;
+    let display_name =
+        name.unwrap_or_else(|| email.split('@').next().unwrap_or("user").to_string());
+    let user = repo::create(
+        &db,
+        NewUser {
+            email: &email,
+            display_name: &display_name,
+            role,
+            password: &password,
+            active: true,
+        },
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    println!(
+        "created user {} ({}) with id {}",
+        user.email, user.role, user.id
+    );
     Ok(())
 }

@@ -30,6 +30,8 @@ lists are keyset-paginated with `limit` and an opaque `cursor`; responses carry 
         UnsupportedMediaType, Unprocessable, PreconditionRequired, Unavailable
     )),
     tags(
+        (name = "accounts", description = "Client organisations."),
+        (name = "contacts", description = "People, usually at an account: the customer record, with dedupe, import/export and privacy tools."),
         (name = "auth", description = "Sign in, refresh and sign out; who am I."),
         (name = "users", description = "Staff users and their roles (admins only)."),
         (name = "api-keys", description = "Credentials for partner systems (admins only)."),
@@ -62,5 +64,8 @@ pub fn document() -> utoipa::openapi::OpenApi {
 }
 
 pub fn document_json() -> String {
-    document().to_pretty_json().expect("the OpenAPI document serializes") + "\n"
+    document()
+        .to_pretty_json()
+        .expect("the OpenAPI document serializes")
+        + "\n"
 }

@@ -10,8 +10,17 @@ const COMMITTED: &str = include_str!("../openapi/openapi.json");
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_served_document_matches_the_committed_file() {
     let app = TestApp::sqlite().await;
-    let served = json_of(app.client.get(app.url("/openapi.json")).send().await.unwrap(), StatusCode::OK).await;
-    let committed: serde_json::Value = serde_json::from_str(COMMITTED).expect("openapi/openapi.json is JSON");
+    let served = json_of(
+        app.client
+            .get(app.url("/openapi.json"))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    let committed: serde_json::Value =
+        serde_json::from_str(COMMITTED).expect("openapi/openapi.json is JSON");
     assert!(
         served == committed,
         "openapi/openapi.json is out of date: regenerate it with `cargo run -q -- openapi > openapi/openapi.json`"
@@ -27,10 +36,19 @@ fn every_operation_declares_its_errors_and_a_description() {
             let name = format!("{path} {:?}", op.operation_id);
             assert!(op.summary.is_some(), "{name} has no summary");
             let statuses: Vec<&String> = op.responses.responses.keys().collect();
-            assert!(statuses.iter().any(|s| s.starts_with('2')), "{name} declares no success response");
-            let public = op.security.as_ref().is_some_and(|s| s.iter().all(|r| r == &Default::default()));
+            assert!(
+                statuses.iter().any(|s| s.starts_with('2')),
+                "{name} declares no success response"
+            );
+            let public = op
+                .security
+                .as_ref()
+                .is_some_and(|s| s.iter().all(|r| r == &Default::default()));
             if !public && !path.starts_with("/healthz") {
-                assert!(statuses.iter().any(|s| *s == "401"), "{name} does not declare 401");
+                assert!(
+                    statuses.iter().any(|s| *s == "401"),
+                    "{name} does not declare 401"
+                );
             }
         }
     }

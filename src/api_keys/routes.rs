@@ -11,13 +11,19 @@ use crate::{
     audit::{self, Change},
     auth::{Area, Level, Principal, random_hex, random_token, tokens::hash_secret, valid_scopes},
     db::{new_id, now},
-    http::{ApiError, ApiResult, Page, PageParams, ValidatedJson, created, pagination::page_from, responses::*},
+    http::{
+        ApiError, ApiResult, Page, PageParams, ValidatedJson, created, pagination::page_from,
+        responses::*,
+    },
     on_db, on_writer,
     state::AppState,
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(list_api_keys).service(create_api_key).service(get_api_key).service(revoke_api_key);
+    cfg.service(list_api_keys)
+        .service(create_api_key)
+        .service(get_api_key)
+        .service(revoke_api_key);
 }
 
 /// An API key. The secret itself is shown only once, when the key is created.
@@ -84,7 +90,11 @@ const COLUMNS: &str = "id, name, prefix, scopes, created_at, expires_at, last_us
     )
 )]
 #[get("/api-keys")]
-async fn list_api_keys(state: web::Data<AppState>, principal: Principal, page: web::Query<PageParams>) -> ApiResult<web::Json<Page<ApiKey>>> {
+async fn list_api_keys(
+    state: web::Data<AppState>,
+    principal: Principal,
+    page: web::Query<PageParams>,
+) -> ApiResult<web::Json<Page<ApiKey>>> {
     principal.require(Area::ApiKeys, Level::Admin)?;
     let limit = page.limit()?;
     let after: Option<Uuid> = page.cursor()?;
@@ -120,11 +130,15 @@ async fn create_api_key(
     let input = body.0;
     let allowed = valid_scopes();
     if let Some(bad) = input.scopes.iter().find(|s| !allowed.contains(s)) {
-        return Err(ApiError::field("scopes", "unknown_scope", format!(
-            "{bad:?} is not a scope; use one of: {}", allowed.join(", ")
-        )));
+        return Err(ApiError::field(
+            "scopes",
+            "unknown_scope",
+            format!("{bad:?} is not a scope; use one of: {}", allowed.join(", ")),
+        ));
     }
-    let created_by = principal.user_id().ok_or_else(|| ApiError::forbidden("Only users create API keys."))?;
+    let created_by = principal
+        .user_id()
+        .ok_or_else(|| ApiError::forbidden("Only users create API keys."))?;
     let prefix = format!("rpk_{}", random_hex(6));
     let key = format!("{prefix}_{}", random_token(32));
     let now = now();
@@ -134,8 +148,21 @@ async fn create_api_key(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8) RETURNING {COLUMNS}"
     ))).bind(id).bind(input.name.trim()).bind(prefix.trim_start_matches("rpk_")).bind(hash_secret(&key))
        .bind(Json(&input.scopes)).bind(created_by).bind(now).bind(input.expires_at).fetch_one(pool).await)?;
-    audit::record_now(&state.db, &principal, &req, "create", "api_key", id, Change::created(&api_key)).await?;
-    Ok(created(format!("/v1/api-keys/{id}"), None, CreatedApiKey { api_key, key }))
+    audit::record_now(
+        &state.db,
+        &principal,
+        &req,
+        "create",
+        "api_key",
+        id,
+        Change::created(&api_key),
+    )
+    .await?;
+    Ok(created(
+        format!("/v1/api-keys/{id}"),
+        None,
+        CreatedApiKey { api_key, key },
+    ))
 }
 
 /// Get an API key
@@ -150,12 +177,18 @@ async fn create_api_key(
     )
 )]
 #[get("/api-keys/{id}")]
-async fn get_api_key(state: web::Data<AppState>, principal: Principal, id: web::Path<Uuid>) -> ApiResult<web::Json<ApiKey>> {
+async fn get_api_key(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+) -> ApiResult<web::Json<ApiKey>> {
     principal.require(Area::ApiKeys, Level::Admin)?;
     let row: Option<ApiKey> = on_db!(&state.db, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM api_keys WHERE id = $1"
     ))).bind(*id).fetch_optional(pool).await)?;
-    Ok(web::Json(row.ok_or_else(|| ApiError::not_found("API key", *id))?))
+    Ok(web::Json(
+        row.ok_or_else(|| ApiError::not_found("API key", *id))?,
+    ))
 }
 
 /// Revoke an API key
@@ -186,6 +219,15 @@ async fn revoke_api_key(
     if found == 0 {
         return Err(ApiError::not_found("API key", *id));
     }
-    audit::record_now(&state.db, &principal, &req, "revoke", "api_key", *id, Change::none()).await?;
+    audit::record_now(
+        &state.db,
+        &principal,
+        &req,
+        "revoke",
+        "api_key",
+        *id,
+        Change::none(),
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }

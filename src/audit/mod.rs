@@ -28,11 +28,19 @@ pub struct Actor {
 impl Actor {
     pub fn new(principal: &Principal, req: &HttpRequest) -> Self {
         let (kind, id) = principal.actor();
-        Self { kind, id, request_id: request_id(req) }
+        Self {
+            kind,
+            id,
+            request_id: request_id(req),
+        }
     }
 
     pub fn system() -> Self {
-        Self { kind: "system", id: Uuid::nil(), request_id: None }
+        Self {
+            kind: "system",
+            id: Uuid::nil(),
+            request_id: None,
+        }
     }
 
     pub fn user_id(&self) -> Option<Uuid> {
@@ -73,7 +81,10 @@ impl Change {
             if IGNORED.contains(&key.as_str()) || key == "id" {
                 continue;
             }
-            let (old, new) = (b.get(key).unwrap_or(&Value::Null), a.get(key).unwrap_or(&Value::Null));
+            let (old, new) = (
+                b.get(key).unwrap_or(&Value::Null),
+                a.get(key).unwrap_or(&Value::Null),
+            );
             if old != new {
                 let entry = if before.is_null() {
                     json!({"after": mask(key, new)})
@@ -103,7 +114,12 @@ fn mask(field: &str, value: &Value) -> Value {
     } else if PHONE_FIELDS.contains(&field) {
         mask_phone
     } else if NAME_FIELDS.contains(&field) {
-        |s: &str| s.chars().next().map(|c| format!("{c}***")).unwrap_or_default()
+        |s: &str| {
+            s.chars()
+                .next()
+                .map(|c| format!("{c}***"))
+                .unwrap_or_default()
+        }
     } else {
         return value.clone();
     };
@@ -114,7 +130,11 @@ fn map_strings(value: &Value, f: fn(&str) -> String) -> Value {
     match value {
         Value::String(s) => Value::String(f(s)),
         Value::Array(items) => Value::Array(items.iter().map(|v| map_strings(v, f)).collect()),
-        Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), map_strings(v, f))).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), map_strings(v, f)))
+                .collect(),
+        ),
         other => other.clone(),
     }
 }
@@ -149,7 +169,15 @@ pub async fn record_now(
     change: Change,
 ) -> Result<(), ApiError> {
     let mut tx = db.begin().await?;
-    record(&mut tx, &Actor::new(principal, req), action, entity_type, entity_id, change).await?;
+    record(
+        &mut tx,
+        &Actor::new(principal, req),
+        action,
+        entity_type,
+        entity_id,
+        change,
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -163,13 +191,18 @@ mod tests {
         let before = json!({"id": 1, "title": "CTO", "city": "Berlin", "version": 1});
         let after = json!({"id": 1, "title": "CEO", "city": "Berlin", "version": 2});
         let change = Change::diff_values(&before, &after);
-        assert_eq!(Value::Object(change.0), json!({"title": {"before": "CTO", "after": "CEO"}}));
+        assert_eq!(
+            Value::Object(change.0),
+            json!({"title": {"before": "CTO", "after": "CEO"}})
+        );
     }
 
     #[test]
     fn personal_values_are_masked() {
-        let before = json!({"email": "pat@acme.example", "phone": "+8613812345678", "first_name": "Pat"});
-        let after = json!({"email": "pat.lee@acme.example", "phone": null, "first_name": "Patricia"});
+        let before =
+            json!({"email": "pat@acme.example", "phone": "+8613812345678", "first_name": "Pat"});
+        let after =
+            json!({"email": "pat.lee@acme.example", "phone": null, "first_name": "Patricia"});
         let change = Value::Object(Change::diff_values(&before, &after).0);
         assert_eq!(change["email"]["before"], "p***@acme.example");
         assert_eq!(change["phone"]["before"], "+86 138****5678");

@@ -74,7 +74,10 @@ async fn list_audit_events(
     filter: web::Query<AuditFilter>,
 ) -> ApiResult<web::Json<Page<AuditEvent>>> {
     principal.require(Area::Audit, Level::Manage)?;
-    let page = PageParams { limit: filter.limit, cursor: filter.cursor.clone() };
+    let page = PageParams {
+        limit: filter.limit,
+        cursor: filter.cursor.clone(),
+    };
     let limit = page.limit()?;
     let after: Option<Uuid> = page.cursor()?;
     let rows: Vec<AuditEvent> = on_db!(&state.db, pool => sqlx::query_as(

@@ -32,7 +32,9 @@ pub async fn check(db: &Db, key: &str) -> Result<Principal, ApiError> {
     let row: Option<KeyRow> = on_db!(db, pool => sqlx::query_as(
         "SELECT id, secret_hash, scopes, expires_at, last_used_at, revoked_at FROM api_keys WHERE prefix = $1"
     ).bind(prefix).fetch_optional(pool).await)?;
-    let row = row.filter(|r| r.secret_hash == hash_secret(key)).ok_or_else(invalid)?;
+    let row = row
+        .filter(|r| r.secret_hash == hash_secret(key))
+        .ok_or_else(invalid)?;
     let now = now();
     if row.revoked_at.is_some() {
         return Err(ApiError::invalid_token("the API key has been revoked"));
@@ -41,11 +43,17 @@ pub async fn check(db: &Db, key: &str) -> Result<Principal, ApiError> {
         return Err(ApiError::invalid_token("the API key has expired"));
     }
     // Recorded at most once a minute, so a busy key costs one write a minute.
-    if row.last_used_at.is_none_or(|t| now - t > Duration::seconds(60)) {
+    if row
+        .last_used_at
+        .is_none_or(|t| now - t > Duration::seconds(60))
+    {
         on_writer!(db, pool => sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2")
             .bind(now).bind(row.id).execute(pool).await.map(|r| r.rows_affected()))?;
     }
-    Ok(Principal::ApiKey { id: row.id, scopes: row.scopes.0 })
+    Ok(Principal::ApiKey {
+        id: row.id,
+        scopes: row.scopes.0,
+    })
 }
 
 #[cfg(test)]

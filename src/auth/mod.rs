@@ -134,7 +134,12 @@ pub fn valid_scopes() -> Vec<String> {
     Area::ALL
         .iter()
         .filter(|a| !a.admin_only())
-        .flat_map(|a| [format!("{}:read", a.as_str()), format!("{}:write", a.as_str())])
+        .flat_map(|a| {
+            [
+                format!("{}:read", a.as_str()),
+                format!("{}:write", a.as_str()),
+            ]
+        })
         .collect()
 }
 
@@ -153,7 +158,9 @@ pub fn scopes_allow(scopes: &[String], area: Area, level: Level) -> bool {
     }
     let write = format!("{}:write", area.as_str());
     let read = format!("{}:read", area.as_str());
-    scopes.iter().any(|s| *s == write || (level == Level::Read && *s == read))
+    scopes
+        .iter()
+        .any(|s| *s == write || (level == Level::Read && *s == read))
 }
 
 /// `bytes` random bytes, hex-encoded.
@@ -201,7 +208,11 @@ mod tests {
         assert!(scopes_allow(&scopes, Area::Contacts, Level::Read));
         assert!(!scopes_allow(&scopes, Area::Contacts, Level::Write));
         assert!(!scopes_allow(&scopes, Area::Loyalty, Level::Read));
-        assert!(!scopes_allow(&["users:write".to_string()], Area::Users, Level::Read));
+        assert!(!scopes_allow(
+            &["users:write".to_string()],
+            Area::Users,
+            Level::Read
+        ));
     }
 
     #[test]

@@ -18,7 +18,11 @@ pub fn hash_password(password: &str) -> String {
 
 pub fn verify_password(password: &str, phc: &str) -> bool {
     PasswordHash::new(phc)
-        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 
@@ -32,7 +36,9 @@ pub fn decoy_hash() -> &'static str {
 /// Why a password is refused, or `None` when it is acceptable.
 pub fn password_problem(password: &str) -> Option<String> {
     if password.chars().count() < MIN_PASSWORD_LEN {
-        return Some(format!("must be at least {MIN_PASSWORD_LEN} characters long"));
+        return Some(format!(
+            "must be at least {MIN_PASSWORD_LEN} characters long"
+        ));
     }
     if password.len() > 1024 {
         return Some("must be at most 1024 bytes long".into());
@@ -54,7 +60,10 @@ mod tests {
 
     #[test]
     fn the_same_password_hashes_differently() {
-        assert_ne!(hash_password("correct horse battery"), hash_password("correct horse battery"));
+        assert_ne!(
+            hash_password("correct horse battery"),
+            hash_password("correct horse battery")
+        );
     }
 
     #[test]

@@ -36,7 +36,11 @@ impl Principal {
             Principal::ApiKey { .. } => ApiError::forbidden(format!(
                 "This API key lacks the scope {}:{}.",
                 area.as_str(),
-                if level == Level::Read { "read" } else { "write" }
+                if level == Level::Read {
+                    "read"
+                } else {
+                    "write"
+                }
             )),
         })
     }
@@ -50,7 +54,13 @@ impl Principal {
 
     /// Viewers see emails and phone numbers masked.
     pub fn masks_personal_data(&self) -> bool {
-        matches!(self, Principal::User { role: Role::Viewer, .. })
+        matches!(
+            self,
+            Principal::User {
+                role: Role::Viewer,
+                ..
+            }
+        )
     }
 
     /// `("user", id)` or `("api_key", id)`, as written in the audit log.
@@ -85,15 +95,26 @@ pub async fn authenticate(state: &AppState, req: &HttpRequest) -> Result<Princip
         ));
     };
     let text = value.to_str().unwrap_or("");
-    let Some(credential) = text.strip_prefix("Bearer ").or_else(|| text.strip_prefix("bearer ")) else {
-        return Err(ApiError::invalid_token("the Authorization header must use the Bearer scheme"));
+    let Some(credential) = text
+        .strip_prefix("Bearer ")
+        .or_else(|| text.strip_prefix("bearer "))
+    else {
+        return Err(ApiError::invalid_token(
+            "the Authorization header must use the Bearer scheme",
+        ));
     };
     let credential = credential.trim();
     if credential.starts_with(API_KEY_PREFIX) {
         return api_key_check::check(&state.db, credential).await;
     }
-    let claims = state.jwt.verify(credential).map_err(ApiError::invalid_token)?;
-    Ok(Principal::User { id: claims.sub, role: claims.role })
+    let claims = state
+        .jwt
+        .verify(credential)
+        .map_err(ApiError::invalid_token)?;
+    Ok(Principal::User {
+        id: claims.sub,
+        role: claims.role,
+    })
 }
 
 impl FromRequest for Principal {

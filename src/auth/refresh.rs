@@ -23,7 +23,12 @@ struct TokenRow {
 }
 
 /// Issues a new token in `family_id` (a new family at sign-in).
-pub async fn issue(tx: &mut Tx, user_id: Uuid, family_id: Uuid, ttl: Duration) -> Result<String, ApiError> {
+pub async fn issue(
+    tx: &mut Tx,
+    user_id: Uuid,
+    family_id: Uuid,
+    ttl: Duration,
+) -> Result<String, ApiError> {
     let token = format!("rrt_{}", random_token(32));
     let now = now();
     on_tx!(tx, c => sqlx::query(
@@ -35,7 +40,10 @@ pub async fn issue(tx: &mut Tx, user_id: Uuid, family_id: Uuid, ttl: Duration) -
 
 pub enum Rotation {
     /// The token was current: here is its successor, for this user.
-    Rotated { user_id: Uuid, token: String },
+    Rotated {
+        user_id: Uuid,
+        token: String,
+    },
     Refused(&'static str),
 }
 
@@ -44,10 +52,14 @@ pub async fn rotate(db: &Db, presented: &str, ttl: Duration) -> Result<Rotation,
     let row: Option<TokenRow> = on_tx!(&mut tx, c => sqlx::query_as(
         "SELECT id, user_id, family_id, expires_at, rotated_at, revoked_at FROM refresh_tokens WHERE token_hash = $1"
     ).bind(hash_secret(presented)).fetch_optional(&mut **c).await)?;
-    let Some(row) = row else { return Ok(Rotation::Refused("the refresh token is not valid")) };
+    let Some(row) = row else {
+        return Ok(Rotation::Refused("the refresh token is not valid"));
+    };
     let now = now();
     if row.revoked_at.is_some() {
-        return Ok(Rotation::Refused("the refresh token has been revoked; sign in again"));
+        return Ok(Rotation::Refused(
+            "the refresh token has been revoked; sign in again",
+        ));
     }
     if row.rotated_at.is_some() {
         revoke_family(&mut tx, row.family_id).await?;
@@ -57,7 +69,9 @@ pub async fn rotate(db: &Db, presented: &str, ttl: Duration) -> Result<Rotation,
         ));
     }
     if row.expires_at <= now {
-        return Ok(Rotation::Refused("the refresh token has expired; sign in again"));
+        return Ok(Rotation::Refused(
+            "the refresh token has expired; sign in again",
+        ));
     }
     // The conditional update makes two concurrent uses of one token rotate it once.
     let claimed = on_tx!(&mut tx, c => sqlx::query(
@@ -66,11 +80,16 @@ pub async fn rotate(db: &Db, presented: &str, ttl: Duration) -> Result<Rotation,
     if claimed == 0 {
         revoke_family(&mut tx, row.family_id).await?;
         tx.commit().await?;
-        return Ok(Rotation::Refused("the refresh token was already used; sign in again"));
+        return Ok(Rotation::Refused(
+            "the refresh token was already used; sign in again",
+        ));
     }
     let token = issue(&mut tx, row.user_id, row.family_id, ttl).await?;
     tx.commit().await?;
-    Ok(Rotation::Rotated { user_id: row.user_id, token })
+    Ok(Rotation::Rotated {
+        user_id: row.user_id,
+        token,
+    })
 }
 
 async fn revoke_family(tx: &mut Tx, family_id: Uuid) -> Result<(), ApiError> {
@@ -86,7 +105,9 @@ pub async fn revoke(db: &Db, presented: &str, user_id: Uuid) -> Result<bool, Api
     let family: Option<Uuid> = on_tx!(&mut tx, c => sqlx::query_scalar(
         "SELECT family_id FROM refresh_tokens WHERE token_hash = $1 AND user_id = $2"
     ).bind(hash_secret(presented)).bind(user_id).fetch_optional(&mut **c).await)?;
-    let Some(family) = family else { return Ok(false) };
+    let Some(family) = family else {
+        return Ok(false);
+    };
     revoke_family(&mut tx, family).await?;
     tx.commit().await?;
     Ok(true)

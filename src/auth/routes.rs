@@ -6,7 +6,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use validator::Validate;
 
 use super::{
-    Principal, password::{decoy_hash, verify_password},
+    Principal,
+    password::{decoy_hash, verify_password},
     refresh::{self, Rotation},
 };
 use crate::{
@@ -17,7 +18,10 @@ use crate::{
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(issue_token).service(refresh_access_token).service(logout).service(me);
+    cfg.service(issue_token)
+        .service(refresh_access_token)
+        .service(logout)
+        .service(me);
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -95,15 +99,26 @@ fn refresh_ttl(state: &AppState) -> Duration {
     )
 )]
 #[post("/auth/token")]
-async fn issue_token(state: web::Data<AppState>, body: ValidatedJson<TokenRequest>) -> ApiResult<web::Json<TokenResponse>> {
+async fn issue_token(
+    state: web::Data<AppState>,
+    body: ValidatedJson<TokenRequest>,
+) -> ApiResult<web::Json<TokenResponse>> {
     let TokenRequest { email, password } = body.0;
     let row = users::find_by_email(&state.db, &email).await?;
     // Hash checks run on a blocking thread: Argon2 takes tens of milliseconds.
-    let phc = row.as_ref().map_or_else(|| decoy_hash().to_string(), |r| r.password_hash.clone());
-    let verified = web::block(move || verify_password(&password, &phc)).await.map_err(ApiError::internal)?;
+    let phc = row
+        .as_ref()
+        .map_or_else(|| decoy_hash().to_string(), |r| r.password_hash.clone());
+    let verified = web::block(move || verify_password(&password, &phc))
+        .await
+        .map_err(ApiError::internal)?;
     let user = match row {
         Some(row) if verified && row.active => row.into_user(),
-        _ => return Err(ApiError::unauthorized("The email or password is not correct, or the user is inactive.")),
+        _ => {
+            return Err(ApiError::unauthorized(
+                "The email or password is not correct, or the user is inactive.",
+            ));
+        }
     };
     let mut tx = state.db.begin().await?;
     let refresh_token = refresh::issue(&mut tx, user.id, new_id(), refresh_ttl(&state)).await?;
@@ -128,16 +143,24 @@ async fn issue_token(state: web::Data<AppState>, body: ValidatedJson<TokenReques
     )
 )]
 #[post("/auth/refresh")]
-async fn refresh_access_token(state: web::Data<AppState>, body: ValidatedJson<RefreshRequest>) -> ApiResult<web::Json<TokenResponse>> {
-    let (user_id, token) = match refresh::rotate(&state.db, &body.0.refresh_token, refresh_ttl(&state)).await? {
-        Rotation::Rotated { user_id, token } => (user_id, token),
-        Rotation::Refused(why) => return Err(ApiError::invalid_token(why)),
-    };
-    let user = users::get(&state.db, user_id).await.map_err(|_| ApiError::invalid_token("the user no longer exists"))?;
+async fn refresh_access_token(
+    state: web::Data<AppState>,
+    body: ValidatedJson<RefreshRequest>,
+) -> ApiResult<web::Json<TokenResponse>> {
+    let (user_id, token) =
+        match refresh::rotate(&state.db, &body.0.refresh_token, refresh_ttl(&state)).await? {
+            Rotation::Rotated { user_id, token } => (user_id, token),
+            Rotation::Refused(why) => return Err(ApiError::invalid_token(why)),
+        };
+    let user = users::get(&state.db, user_id)
+        .await
+        .map_err(|_| ApiError::invalid_token("the user no longer exists"))?;
     if !user.active {
         return Err(ApiError::invalid_token("the user is inactive"));
     }
-    Ok(web::Json(tokens_for(&state, &user.into_user(), token).await))
+    Ok(web::Json(
+        tokens_for(&state, &user.into_user(), token).await,
+    ))
 }
 
 /// Sign out
@@ -156,14 +179,21 @@ async fn refresh_access_token(state: web::Data<AppState>, body: ValidatedJson<Re
     )
 )]
 #[post("/auth/logout")]
-async fn logout(state: web::Data<AppState>, principal: Principal, body: web::Bytes) -> ApiResult<HttpResponse> {
+async fn logout(
+    state: web::Data<AppState>,
+    principal: Principal,
+    body: web::Bytes,
+) -> ApiResult<HttpResponse> {
     let Some(user_id) = principal.user_id() else {
-        return Err(ApiError::forbidden("API keys do not sign in; revoke the key at /v1/api-keys instead."));
+        return Err(ApiError::forbidden(
+            "API keys do not sign in; revoke the key at /v1/api-keys instead.",
+        ));
     };
     let request: LogoutRequest = if body.iter().all(u8::is_ascii_whitespace) {
         LogoutRequest::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("The body is not valid: {e}.")))?
+        serde_json::from_slice(&body)
+            .map_err(|e| ApiError::bad_request(format!("The body is not valid: {e}.")))?
     };
     match request.refresh_token {
         Some(token) => {

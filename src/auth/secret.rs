@@ -1,7 +1,10 @@
 //! The JWT signing secret: from `RAPPORT_JWT_SECRET`, or generated once and
 //! kept in the database so that restarts and several nodes share it.
 
-use crate::{db::{Db, now}, on_writer};
+use crate::{
+    db::{Db, now},
+    on_writer,
+};
 
 pub async fn load_or_create(db: &Db, configured: Option<&str>) -> Result<Vec<u8>, sqlx::Error> {
     if let Some(secret) = configured {

@@ -35,11 +35,21 @@ impl JwtKeys {
         validation.set_issuer(&[ISSUER]);
         validation.set_required_spec_claims(&["exp", "sub", "iss"]);
         validation.leeway = 5;
-        Self { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret), validation }
+        Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+        }
     }
 
     pub fn issue(&self, user_id: Uuid, role: Role, now: DateTime<Utc>, ttl_secs: i64) -> String {
-        let claims = Claims { sub: user_id, role, iat: now.timestamp(), exp: now.timestamp() + ttl_secs, iss: ISSUER.into() };
+        let claims = Claims {
+            sub: user_id,
+            role,
+            iat: now.timestamp(),
+            exp: now.timestamp() + ttl_secs,
+            iss: ISSUER.into(),
+        };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .expect("HS256 encoding cannot fail")
     }
@@ -49,7 +59,9 @@ impl JwtKeys {
         jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map(|data| data.claims)
             .map_err(|e| match e.kind() {
-                ErrorKind::ExpiredSignature => "the access token has expired; get a new one from /v1/auth/refresh",
+                ErrorKind::ExpiredSignature => {
+                    "the access token has expired; get a new one from /v1/auth/refresh"
+                }
                 ErrorKind::InvalidSignature => "the access token's signature is not valid",
                 ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => {
                     "the access token must be signed with HS256"
@@ -86,13 +98,19 @@ mod tests {
 
     #[test]
     fn an_expired_token_is_refused() {
-        let token = keys().issue(Uuid::now_v7(), Role::Admin, Utc::now() - chrono::Duration::hours(1), 900);
+        let token = keys().issue(
+            Uuid::now_v7(),
+            Role::Admin,
+            Utc::now() - chrono::Duration::hours(1),
+            900,
+        );
         assert!(keys().verify(&token).unwrap_err().contains("expired"));
     }
 
     #[test]
     fn a_token_signed_with_another_secret_is_refused() {
-        let token = JwtKeys::new(b"another-secret").issue(Uuid::now_v7(), Role::Admin, Utc::now(), 900);
+        let token =
+            JwtKeys::new(b"another-secret").issue(Uuid::now_v7(), Role::Admin, Utc::now(), 900);
         assert!(keys().verify(&token).unwrap_err().contains("signature"));
     }
 

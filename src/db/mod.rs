@@ -20,6 +20,8 @@ use sqlx::{
 };
 
 pub mod now;
+pub mod refs;
+pub mod sql;
 pub use now::{new_id, now};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -46,7 +48,10 @@ impl Tx {
 
 #[derive(Clone, Debug)]
 pub enum Db {
-    Sqlite { reader: SqlitePool, writer: SqlitePool },
+    Sqlite {
+        reader: SqlitePool,
+        writer: SqlitePool,
+    },
     Postgres(PgPool),
 }
 
@@ -187,10 +192,12 @@ macro_rules! dialect {
 
 /// True when the error is a unique-constraint violation on either engine.
 pub fn is_unique_violation(err: &sqlx::Error) -> bool {
-    err.as_database_error().is_some_and(|e| e.is_unique_violation())
+    err.as_database_error()
+        .is_some_and(|e| e.is_unique_violation())
 }
 
 /// True when the error is a foreign-key violation on either engine.
 pub fn is_foreign_key_violation(err: &sqlx::Error) -> bool {
-    err.as_database_error().is_some_and(|e| e.is_foreign_key_violation())
+    err.as_database_error()
+        .is_some_and(|e| e.is_foreign_key_violation())
 }

@@ -5,11 +5,13 @@
 
 pub mod country;
 pub mod currency;
+pub mod custom_fields;
 pub mod email;
 pub mod error;
 pub mod language;
 pub mod mask;
 pub mod phone;
+pub mod stages;
 pub mod tags;
 pub mod timezone;
 

@@ -50,8 +50,16 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    pub fn new(field: impl Into<String>, code: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: field.into(), code: code.into(), message: message.into() }
+    pub fn new(
+        field: impl Into<String>,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            field: field.into(),
+            code: code.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -72,7 +80,12 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    fn problem(status: StatusCode, slug: &'static str, title: &'static str, detail: impl Into<String>) -> Self {
+    fn problem(
+        status: StatusCode,
+        slug: &'static str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
         ApiError::Problem {
             status,
             slug,
@@ -85,11 +98,21 @@ impl ApiError {
     }
 
     pub fn bad_request(detail: impl Into<String>) -> Self {
-        Self::problem(StatusCode::BAD_REQUEST, "bad-request", "The request is malformed", detail)
+        Self::problem(
+            StatusCode::BAD_REQUEST,
+            "bad-request",
+            "The request is malformed",
+            detail,
+        )
     }
     pub fn unauthorized(detail: impl Into<String>) -> Self {
-        Self::problem(StatusCode::UNAUTHORIZED, "unauthorized", "Authentication is required", detail)
-            .with_header(header::WWW_AUTHENTICATE, "Bearer realm=\"rapport\"")
+        Self::problem(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Authentication is required",
+            detail,
+        )
+        .with_header(header::WWW_AUTHENTICATE, "Bearer realm=\"rapport\"")
     }
     pub fn invalid_token(detail: impl Into<String>) -> Self {
         let detail = detail.into();
@@ -97,14 +120,24 @@ impl ApiError {
             "Bearer realm=\"rapport\", error=\"invalid_token\", error_description=\"{}\"",
             detail.replace('"', "'")
         );
-        Self::problem(StatusCode::UNAUTHORIZED, "invalid-token", "The credentials are not valid", detail)
-            .with_header(header::WWW_AUTHENTICATE, &challenge)
+        Self::problem(
+            StatusCode::UNAUTHORIZED,
+            "invalid-token",
+            "The credentials are not valid",
+            detail,
+        )
+        .with_header(header::WWW_AUTHENTICATE, &challenge)
     }
     pub fn forbidden(detail: impl Into<String>) -> Self {
         Self::problem(StatusCode::FORBIDDEN, "forbidden", "Not allowed", detail)
     }
     pub fn not_found(what: &str, id: impl std::fmt::Display) -> Self {
-        Self::problem(StatusCode::NOT_FOUND, "not-found", "Not found", format!("No {what} has the id {id}."))
+        Self::problem(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            "Not found",
+            format!("No {what} has the id {id}."),
+        )
     }
     pub fn not_found_detail(detail: impl Into<String>) -> Self {
         Self::problem(StatusCode::NOT_FOUND, "not-found", "Not found", detail)
@@ -122,30 +155,68 @@ impl ApiError {
             StatusCode::METHOD_NOT_ALLOWED,
             "method-not-allowed",
             "Method not allowed",
-            format!("{path} does not accept {method}; it accepts {}.", allowed.join(", ")),
+            format!(
+                "{path} does not accept {method}; it accepts {}.",
+                allowed.join(", ")
+            ),
         )
         .with_header(header::ALLOW, &allowed.join(", "))
     }
     pub fn conflict(detail: impl Into<String>) -> Self {
-        Self::problem(StatusCode::CONFLICT, "conflict", "Conflict with the current state", detail)
+        Self::problem(
+            StatusCode::CONFLICT,
+            "conflict",
+            "Conflict with the current state",
+            detail,
+        )
     }
     pub fn precondition_failed(detail: impl Into<String>) -> Self {
-        Self::problem(StatusCode::PRECONDITION_FAILED, "precondition-failed", "The resource has changed", detail)
+        Self::problem(
+            StatusCode::PRECONDITION_FAILED,
+            "precondition-failed",
+            "The resource has changed",
+            detail,
+        )
     }
     pub fn precondition_required(detail: impl Into<String>) -> Self {
-        Self::problem(StatusCode::PRECONDITION_REQUIRED, "precondition-required", "A precondition header is required", detail)
+        Self::problem(
+            StatusCode::PRECONDITION_REQUIRED,
+            "precondition-required",
+            "A precondition header is required",
+            detail,
+        )
     }
     pub fn payload_too_large(detail: impl Into<String>) -> Self {
-        Self::problem(StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large", "The request body is too large", detail)
+        Self::problem(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload-too-large",
+            "The request body is too large",
+            detail,
+        )
     }
     pub fn unsupported_media_type(detail: impl Into<String>) -> Self {
-        Self::problem(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type", "Unsupported content type", detail)
+        Self::problem(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            "Unsupported content type",
+            detail,
+        )
     }
     pub fn unprocessable(detail: impl Into<String>) -> Self {
-        Self::problem(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable", "The request cannot be processed", detail)
+        Self::problem(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unprocessable",
+            "The request cannot be processed",
+            detail,
+        )
     }
     pub fn service_unavailable(detail: impl Into<String>) -> Self {
-        Self::problem(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Service unavailable", detail)
+        Self::problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "Service unavailable",
+            detail,
+        )
     }
 
     /// 422 with one entry per invalid field, sorted so the output is stable.
@@ -174,7 +245,10 @@ impl ApiError {
     /// Adds a problem-specific member to the body.
     pub fn with(mut self, key: &str, value: impl Serialize) -> Self {
         if let ApiError::Problem { extra, .. } = &mut self {
-            extra.insert(key.to_string(), serde_json::to_value(value).unwrap_or(Value::Null));
+            extra.insert(
+                key.to_string(),
+                serde_json::to_value(value).unwrap_or(Value::Null),
+            );
         }
         self
     }
@@ -192,7 +266,15 @@ impl ApiError {
 
     pub fn to_problem(&self) -> Problem {
         match self {
-            ApiError::Problem { status, slug, title, detail, errors, extra, .. } => Problem {
+            ApiError::Problem {
+                status,
+                slug,
+                title,
+                detail,
+                errors,
+                extra,
+                ..
+            } => Problem {
                 kind: format!("urn:rapport:problem:{slug}"),
                 title: title.to_string(),
                 status: status.as_u16(),

@@ -12,7 +12,9 @@ pub fn etag(version: i64) -> String {
 /// The version the caller expects, from `If-Match`: `None` when the header is
 /// absent or `*` (any version).
 pub fn expected_version(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
-    let Some(value) = req.headers().get(header::IF_MATCH) else { return Ok(None) };
+    let Some(value) = req.headers().get(header::IF_MATCH) else {
+        return Ok(None);
+    };
     let text = value.to_str().unwrap_or("").trim();
     if text == "*" {
         return Ok(None);

@@ -36,14 +36,22 @@ impl RouteTable {
     }
 
     fn allowed(&self, path: &str) -> Option<&[String]> {
-        self.0.iter().find(|(def, _)| def.is_match(path)).map(|(_, m)| m.as_slice())
+        self.0
+            .iter()
+            .find(|(def, _)| def.is_match(path))
+            .map(|(_, m)| m.as_slice())
     }
 }
 
-pub async fn not_matched(req: HttpRequest, table: web::Data<RouteTable>) -> Result<actix_web::HttpResponse, ApiError> {
+pub async fn not_matched(
+    req: HttpRequest,
+    table: web::Data<RouteTable>,
+) -> Result<actix_web::HttpResponse, ApiError> {
     let path = req.path();
     Err(match table.allowed(path) {
-        Some(methods) if !methods.is_empty() => ApiError::method_not_allowed(req.method().as_str(), path, methods),
+        Some(methods) if !methods.is_empty() => {
+            ApiError::method_not_allowed(req.method().as_str(), path, methods)
+        }
         _ => ApiError::route_not_found(path),
     })
 }

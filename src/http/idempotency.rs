@@ -32,7 +32,8 @@ const MAX_KEY_LEN: usize = 255;
 /// How long a key is remembered.
 pub const RETENTION_HOURS: i64 = 24;
 /// Response headers worth replaying.
-const KEPT_HEADERS: [header::HeaderName; 3] = [header::LOCATION, header::ETAG, header::CONTENT_TYPE];
+const KEPT_HEADERS: [header::HeaderName; 3] =
+    [header::LOCATION, header::ETAG, header::CONTENT_TYPE];
 
 #[derive(sqlx::FromRow)]
 struct Stored {
@@ -90,7 +91,12 @@ pub async fn idempotency(
     let body_bytes = body::to_bytes(body).await.unwrap_or_default();
     let headers: Vec<(String, String)> = KEPT_HEADERS
         .iter()
-        .filter_map(|name| head.headers().get(name).and_then(|v| v.to_str().ok()).map(|v| (name.to_string(), v.to_string())))
+        .filter_map(|name| {
+            head.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| (name.to_string(), v.to_string()))
+        })
         .collect();
     if let Err(err) = store(&state.db, &scope, &key, status, &headers, &body_bytes).await {
         tracing::error!(%err, "could not store an idempotent response");
@@ -136,23 +142,31 @@ async fn claim(db: &Db, scope: &str, key: &str, request_hash: &str) -> Result<Cl
     let stored: Option<Stored> = on_writer!(db, pool => sqlx::query_as(
         "SELECT request_hash, status, headers, body FROM idempotency_keys WHERE principal = $1 AND key = $2"
     ).bind(scope).bind(key).fetch_optional(pool).await)?;
-    let Some(stored) = stored else { return Ok(Claim::Fresh) };
+    let Some(stored) = stored else {
+        return Ok(Claim::Fresh);
+    };
     if stored.request_hash != request_hash {
         return Ok(Claim::Refused(ApiError::unprocessable(
             "This Idempotency-Key was already used with a different request. Use a new key for a new request.",
         )));
     }
     let Some(status) = stored.status else {
-        return Ok(Claim::Refused(ApiError::conflict(
-            "A request with this Idempotency-Key is still being processed; retry in a moment.",
-        ).with_header(header::RETRY_AFTER, "1")));
+        return Ok(Claim::Refused(
+            ApiError::conflict(
+                "A request with this Idempotency-Key is still being processed; retry in a moment.",
+            )
+            .with_header(header::RETRY_AFTER, "1"),
+        ));
     };
-    let mut response = HttpResponse::build(StatusCode::from_u16(status as u16).unwrap_or(StatusCode::OK));
+    let mut response =
+        HttpResponse::build(StatusCode::from_u16(status as u16).unwrap_or(StatusCode::OK));
     for (name, value) in stored.headers.map(|h| h.0).unwrap_or_default() {
         response.insert_header((name, value));
     }
     response.insert_header(("idempotent-replayed", "true"));
-    Ok(Claim::Replay(response.body(stored.body.unwrap_or_default())))
+    Ok(Claim::Replay(
+        response.body(stored.body.unwrap_or_default()),
+    ))
 }
 
 async fn store(
@@ -188,5 +202,8 @@ pub async fn purge_expired(db: &Db) -> Result<u64, sqlx::Error> {
 
 /// Whether the loyalty ledger's required key was sent.
 pub fn key_of(req: &actix_web::HttpRequest) -> Option<String> {
-    req.headers().get(HEADER).and_then(|v| v.to_str().ok()).map(str::to_string)
+    req.headers()
+        .get(HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
 }

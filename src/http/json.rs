@@ -5,10 +5,10 @@
 use std::{borrow::Cow, future::Future, pin::Pin};
 
 use actix_web::{
-    FromRequest, HttpRequest, mime,
+    FromRequest, HttpRequest,
     dev::Payload,
     error::{JsonPayloadError, PathError, QueryPayloadError},
-    web,
+    mime, web,
 };
 use serde::de::DeserializeOwned;
 use validator::{Validate, ValidationErrors, ValidationErrorsKind};
@@ -29,7 +29,9 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidatedJson<T> 
         let json = web::Json::<T>::from_request(req, payload);
         Box::pin(async move {
             let value = json.await?.into_inner();
-            value.validate().map_err(|e| ApiError::validation(field_errors(&e)))?;
+            value
+                .validate()
+                .map_err(|e| ApiError::validation(field_errors(&e)))?;
             Ok(ValidatedJson(value))
         })
     }
@@ -44,7 +46,11 @@ pub fn field_errors(errors: &ValidationErrors) -> Vec<FieldError> {
 
 fn collect(errors: &ValidationErrors, prefix: &str, out: &mut Vec<FieldError>) {
     for (field, kind) in errors.errors() {
-        let path = if prefix.is_empty() { field.to_string() } else { format!("{prefix}.{field}") };
+        let path = if prefix.is_empty() {
+            field.to_string()
+        } else {
+            format!("{prefix}.{field}")
+        };
         match kind {
             ValidationErrorsKind::Field(list) => {
                 for e in list {
@@ -87,19 +93,21 @@ fn describe(e: &validator::ValidationError) -> String {
 /// actix's own JSON errors (malformed body, wrong content type, too large).
 pub fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
     let api = match &err {
-        JsonPayloadError::OverflowKnownLength { length, limit } => ApiError::payload_too_large(format!(
-            "The body is {length} bytes; the limit is {limit} bytes."
-        )),
+        JsonPayloadError::OverflowKnownLength { length, limit } => ApiError::payload_too_large(
+            format!("The body is {length} bytes; the limit is {limit} bytes."),
+        ),
         JsonPayloadError::Overflow { limit } => {
             ApiError::payload_too_large(format!("The body is over the limit of {limit} bytes."))
         }
         JsonPayloadError::ContentType => ApiError::unsupported_media_type(
             "Send the body as JSON with `Content-Type: application/json`.",
         ),
-        JsonPayloadError::Deserialize(e) if e.is_data() => {
-            ApiError::bad_request(format!("The JSON body does not match the expected shape: {e}."))
+        JsonPayloadError::Deserialize(e) if e.is_data() => ApiError::bad_request(format!(
+            "The JSON body does not match the expected shape: {e}."
+        )),
+        JsonPayloadError::Deserialize(e) => {
+            ApiError::bad_request(format!("The body is not valid JSON: {e}."))
         }
-        JsonPayloadError::Deserialize(e) => ApiError::bad_request(format!("The body is not valid JSON: {e}.")),
         other => ApiError::bad_request(format!("The body could not be read: {other}.")),
     };
     api.into()

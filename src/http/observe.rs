@@ -30,19 +30,35 @@ impl Metrics {
     pub fn new() -> Self {
         let registry = Registry::new();
         let requests = IntCounterVec::new(
-            Opts::new("rapport_http_requests_total", "HTTP requests by route and status"),
+            Opts::new(
+                "rapport_http_requests_total",
+                "HTTP requests by route and status",
+            ),
             &["method", "route", "status"],
         )
         .expect("valid metric");
         let latency = HistogramVec::new(
-            HistogramOpts::new("rapport_http_request_duration_seconds", "HTTP request latency by route")
-                .buckets(vec![0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5]),
+            HistogramOpts::new(
+                "rapport_http_request_duration_seconds",
+                "HTTP request latency by route",
+            )
+            .buckets(vec![
+                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+            ]),
             &["method", "route"],
         )
         .expect("valid metric");
-        registry.register(Box::new(requests.clone())).expect("registered once");
-        registry.register(Box::new(latency.clone())).expect("registered once");
-        Self { registry, requests, latency }
+        registry
+            .register(Box::new(requests.clone()))
+            .expect("registered once");
+        registry
+            .register(Box::new(latency.clone()))
+            .expect("registered once");
+        Self {
+            registry,
+            requests,
+            latency,
+        }
     }
 
     pub fn render(&self) -> String {
@@ -79,7 +95,8 @@ pub async fn observe(
     req.extensions_mut().insert(RequestId(request_id.clone()));
     let metrics = req.app_data::<actix_web::web::Data<Metrics>>().cloned();
     let method = req.method().to_string();
-    let span = tracing::info_span!("request", %method, path = %req.path(), request_id = %request_id);
+    let span =
+        tracing::info_span!("request", %method, path = %req.path(), request_id = %request_id);
 
     let result = next.call(req).instrument(span.clone()).await;
     let mut response = match result {
@@ -90,9 +107,15 @@ pub async fn observe(
         }
     };
     let status = response.status().as_u16();
-    let route = response.request().match_pattern().unwrap_or_else(|| "unmatched".into());
+    let route = response
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".into());
     if let Some(metrics) = metrics {
-        metrics.requests.with_label_values(&[method.as_str(), &route, &status.to_string()]).inc();
+        metrics
+            .requests
+            .with_label_values(&[method.as_str(), &route, &status.to_string()])
+            .inc();
         metrics
             .latency
             .with_label_values(&[method.as_str(), &route])

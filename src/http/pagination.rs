@@ -76,8 +76,123 @@ pub fn page_from<R, T: ToSchema, K: Serialize>(
 ) -> Page<T> {
     let has_more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
-    let next_cursor = if has_more { rows.last().map(|r| encode_cursor(&key_of(r))) } else { None };
-    Page { data: rows.into_iter().map(into).collect(), next_cursor, total: None }
+    let next_cursor = if has_more {
+        rows.last().map(|r| encode_cursor(&key_of(r)))
+    } else {
+        None
+    };
+    Page {
+        data: rows.into_iter().map(into).collect(),
+        next_cursor,
+        total: None,
+    }
+}
+
+/// How a sortable field is compared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SortKind {
+    Time,
+    Text,
+}
+
+/// A `?sort=field` / `?sort=-field` choice, resolved to a column.
+#[derive(Clone, Debug)]
+pub struct Sort {
+    /// As the client wrote it, e.g. `-updated_at`; cursors remember it.
+    pub name: String,
+    pub field: &'static str,
+    pub column: &'static str,
+    pub kind: SortKind,
+    pub descending: bool,
+}
+
+/// The position after the last row served: its sort value and id.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct KeysetCursor {
+    pub s: String,
+    pub k: String,
+    pub id: uuid::Uuid,
+}
+
+impl Sort {
+    /// `allowed` lists `(field, column, kind)`; `default` is used when absent.
+    pub fn parse(
+        param: Option<&str>,
+        allowed: &[(&'static str, &'static str, SortKind)],
+        default: &str,
+    ) -> Result<Sort, ApiError> {
+        let name = param.unwrap_or(default).trim();
+        let (descending, field) = match name.strip_prefix('-') {
+            Some(f) => (true, f),
+            None => (false, name),
+        };
+        let Some(&(field, column, kind)) = allowed.iter().find(|(f, _, _)| *f == field) else {
+            let names: Vec<&str> = allowed.iter().map(|(f, _, _)| *f).collect();
+            return Err(ApiError::bad_request(format!(
+                "sort={name} is not supported: use one of {} (prefix with - for descending).",
+                names.join(", ")
+            )));
+        };
+        Ok(Sort {
+            name: name.to_string(),
+            field,
+            column,
+            kind,
+            descending,
+        })
+    }
+
+    /// Adds the keyset condition for `cursor` and returns the ORDER BY clause.
+    /// `id_column` is the table's id (e.g. `c.id`).
+    pub fn keyset(
+        &self,
+        filters: &mut crate::db::sql::Filters,
+        cursor: Option<KeysetCursor>,
+        id_column: &str,
+    ) -> Result<String, ApiError> {
+        use crate::db::sql::Arg;
+        let direction = if self.descending { "DESC" } else { "ASC" };
+        if let Some(cursor) = cursor {
+            if cursor.s != self.name {
+                return Err(ApiError::bad_request(
+                    "The cursor belongs to a different sort: keep the same `sort` while paging.",
+                ));
+            }
+            let key = match self.kind {
+                SortKind::Text => Arg::Text(cursor.k),
+                SortKind::Time => Arg::Time(
+                    chrono::DateTime::parse_from_rfc3339(&cursor.k)
+                        .map_err(|_| ApiError::bad_request("The cursor is not valid."))?
+                        .with_timezone(&chrono::Utc),
+                ),
+            };
+            let key = filters.arg(key);
+            let id = filters.arg(Arg::Uuid(cursor.id));
+            let op = if self.descending { "<" } else { ">" };
+            filters.always(&format!(
+                "({}, {id_column}) {op} ({key}, {id})",
+                self.column
+            ));
+        }
+        Ok(format!(
+            "ORDER BY {} {direction}, {id_column} {direction}",
+            self.column
+        ))
+    }
+
+    /// The cursor for a row with sort value `key` (see [`time_key`]).
+    pub fn cursor_for(&self, key: String, id: uuid::Uuid) -> KeysetCursor {
+        KeysetCursor {
+            s: self.name.clone(),
+            k: key,
+            id,
+        }
+    }
+}
+
+/// A timestamp as a cursor key.
+pub fn time_key(t: &chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
 #[cfg(test)]
@@ -100,7 +215,10 @@ mod tests {
 
     #[test]
     fn limit_is_bounded() {
-        let p = |limit| PageParams { limit, cursor: None };
+        let p = |limit| PageParams {
+            limit,
+            cursor: None,
+        };
         assert_eq!(p(None).limit().unwrap(), 50);
         assert_eq!(p(Some(200)).limit().unwrap(), 200);
         assert!(p(Some(0)).limit().is_err());
@@ -108,10 +226,45 @@ mod tests {
     }
 
     #[test]
+    fn sorts_are_checked_and_resolved() {
+        let allowed = [
+            ("name", "c.name_key", SortKind::Text),
+            ("created_at", "c.created_at", SortKind::Time),
+        ];
+        let s = Sort::parse(Some("-name"), &allowed, "created_at").unwrap();
+        assert!(s.descending);
+        assert_eq!(s.column, "c.name_key");
+        assert!(Sort::parse(Some("email"), &allowed, "created_at").is_err());
+        let mut f = crate::db::sql::Filters::new();
+        let order = s
+            .keyset(
+                &mut f,
+                Some(s.cursor_for("m".into(), uuid::Uuid::nil())),
+                "c.id",
+            )
+            .unwrap();
+        assert_eq!(order, "ORDER BY c.name_key DESC, c.id DESC");
+        assert_eq!(f.where_sql(), "WHERE (c.name_key, c.id) < ($1, $2)");
+        let other = Sort::parse(Some("name"), &allowed, "created_at").unwrap();
+        assert!(
+            other
+                .keyset(
+                    &mut f,
+                    Some(s.cursor_for("m".into(), uuid::Uuid::nil())),
+                    "c.id"
+                )
+                .is_err()
+        );
+    }
+
+    #[test]
     fn extra_row_makes_a_cursor() {
         let page = page_from(vec![1, 2, 3], 2, |r| *r, |r| r.to_string());
         assert_eq!(page.data, vec!["1", "2"]);
-        assert_eq!(decode_cursor::<i32>(page.next_cursor.as_deref().unwrap()).unwrap(), 2);
+        assert_eq!(
+            decode_cursor::<i32>(page.next_cursor.as_deref().unwrap()).unwrap(),
+            2
+        );
         let last = page_from(vec![1, 2], 2, |r| *r, |r| r.to_string());
         assert!(last.next_cursor.is_none());
     }

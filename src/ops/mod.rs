@@ -49,9 +49,13 @@ async fn readyz(state: web::Data<AppState>) -> ApiResult<web::Json<Health>> {
         Ok(Ok(())) => Ok(web::Json(Health { status: "ok" })),
         Ok(Err(err)) => {
             tracing::warn!(%err, "readiness check failed");
-            Err(ApiError::service_unavailable("The database is not reachable."))
+            Err(ApiError::service_unavailable(
+                "The database is not reachable.",
+            ))
         }
-        Err(_) => Err(ApiError::service_unavailable("The database did not answer within 2 seconds.")),
+        Err(_) => Err(ApiError::service_unavailable(
+            "The database did not answer within 2 seconds.",
+        )),
     }
 }
 
@@ -67,5 +71,7 @@ async fn readyz(state: web::Data<AppState>) -> ApiResult<web::Json<Health>> {
 )]
 #[get("/metrics")]
 async fn metrics(metrics: web::Data<Metrics>) -> HttpResponse {
-    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(metrics.render())
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(metrics.render())
 }

@@ -64,7 +64,10 @@ impl UserRow {
 #[schema(example = json!({"email": "li.wei@firm.example", "display_name": "Li Wei", "role": "agent", "password": "a long passphrase"}))]
 pub struct UserIn {
     /// Unique among users (case-insensitive).
-    #[validate(email(message = "must be an email address such as ana@example.com"), length(max = 254))]
+    #[validate(
+        email(message = "must be an email address such as ana@example.com"),
+        length(max = 254)
+    )]
     pub email: String,
     #[validate(length(min = 1, max = 200))]
     pub display_name: String,
@@ -81,7 +84,10 @@ pub struct UserIn {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"role": "manager"}))]
 pub struct UserPatch {
-    #[validate(email(message = "must be an email address such as ana@example.com"), length(max = 254))]
+    #[validate(
+        email(message = "must be an email address such as ana@example.com"),
+        length(max = 254)
+    )]
     pub email: Option<String>,
     #[validate(length(min = 1, max = 200))]
     pub display_name: Option<String>,

@@ -8,7 +8,8 @@ use crate::{
     on_db, on_tx,
 };
 
-const COLUMNS: &str = "id, email, display_name, role, active, password_hash, version, created_at, updated_at";
+const COLUMNS: &str =
+    "id, email, display_name, role, active, password_hash, version, created_at, updated_at";
 
 pub struct NewUser<'a> {
     pub email: &'a str,
@@ -32,13 +33,21 @@ pub async fn create(db: &Db, user: NewUser<'_>) -> Result<UserRow, ApiError> {
          RETURNING id, email, display_name, role, active, password_hash, version, created_at, updated_at"
     ).bind(new_id()).bind(user.email.trim().to_lowercase()).bind(user.display_name.trim()).bind(user.role.as_str())
      .bind(user.active).bind(hash).bind(now).fetch_one(&mut **c).await);
-    let row = row.map_err(|e| if is_unique_violation(&e) { duplicate_email(user.email) } else { e.into() })?;
+    let row = row.map_err(|e| {
+        if is_unique_violation(&e) {
+            duplicate_email(user.email)
+        } else {
+            e.into()
+        }
+    })?;
     tx.commit().await?;
     Ok(row)
 }
 
 pub async fn count(db: &Db) -> Result<i64, ApiError> {
-    Ok(on_db!(db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE deleted_at IS NULL").fetch_one(pool).await)?)
+    Ok(
+        on_db!(db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE deleted_at IS NULL").fetch_one(pool).await)?,
+    )
 }
 
 pub async fn get(db: &Db, id: Uuid) -> Result<UserRow, ApiError> {
@@ -49,15 +58,19 @@ pub async fn get(db: &Db, id: Uuid) -> Result<UserRow, ApiError> {
 }
 
 pub async fn find_by_email(db: &Db, email: &str) -> Result<Option<UserRow>, ApiError> {
-    Ok(on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    Ok(
+        on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM users WHERE lower(email) = $1 AND deleted_at IS NULL"
-    ))).bind(email.trim().to_lowercase()).fetch_optional(pool).await)?)
+    ))).bind(email.trim().to_lowercase()).fetch_optional(pool).await)?,
+    )
 }
 
 pub async fn list(db: &Db, after: Option<Uuid>, limit: i64) -> Result<Vec<UserRow>, ApiError> {
-    Ok(on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    Ok(
+        on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM users WHERE deleted_at IS NULL AND ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2"
-    ))).bind(after).bind(limit + 1).fetch_all(pool).await)?)
+    ))).bind(after).bind(limit + 1).fetch_all(pool).await)?,
+    )
 }
 
 /// Refuses a change that would leave no active admin. On PostgreSQL the admin
@@ -77,12 +90,18 @@ async fn ensure_another_admin(tx: &mut Tx, id: Uuid) -> Result<(), ApiError> {
     Ok(())
 }
 
-pub async fn update(db: &Db, id: Uuid, expected: Option<i64>, patch: &UserPatch) -> Result<UserRow, ApiError> {
+pub async fn update(
+    db: &Db,
+    id: Uuid,
+    expected: Option<i64>,
+    patch: &UserPatch,
+) -> Result<UserRow, ApiError> {
     let mut tx = db.begin().await?;
     lock_admins(&mut tx).await?;
     let current: UserRow = on_tx!(&mut tx, c => sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM users WHERE id = $1 AND deleted_at IS NULL"
-    ))).bind(id).fetch_optional(&mut **c).await)?.ok_or_else(|| ApiError::not_found("user", id))?;
+    ))).bind(id).fetch_optional(&mut **c).await)?
+    .ok_or_else(|| ApiError::not_found("user", id))?;
     if expected.is_some_and(|v| v != current.version) {
         return Err(etag::stale(current.version));
     }
@@ -92,11 +111,24 @@ pub async fn update(db: &Db, id: Uuid, expected: Option<i64>, patch: &UserPatch)
     if loses_admin {
         ensure_another_admin(&mut tx, id).await?;
     }
-    let email = patch.email.as_deref().map(|e| e.trim().to_lowercase()).unwrap_or(current.email.clone());
-    let display_name = patch.display_name.as_deref().map(str::trim).unwrap_or(&current.display_name).to_string();
+    let email = patch
+        .email
+        .as_deref()
+        .map(|e| e.trim().to_lowercase())
+        .unwrap_or(current.email.clone());
+    let display_name = patch
+        .display_name
+        .as_deref()
+        .map(str::trim)
+        .unwrap_or(&current.display_name)
+        .to_string();
     let role = patch.role.unwrap_or(current.role());
     let active = patch.active.unwrap_or(current.active);
-    let password_hash = patch.password.as_deref().map(hash_password).unwrap_or(current.password_hash.clone());
+    let password_hash = patch
+        .password
+        .as_deref()
+        .map(hash_password)
+        .unwrap_or(current.password_hash.clone());
     let row = on_tx!(&mut tx, c => sqlx::query_as::<_, UserRow>(
         "UPDATE users SET email = $1, display_name = $2, role = $3, active = $4, password_hash = $5,
                 version = version + 1, updated_at = $6
@@ -118,7 +150,8 @@ pub async fn delete(db: &Db, id: Uuid, expected: Option<i64>) -> Result<(), ApiE
     lock_admins(&mut tx).await?;
     let current: UserRow = on_tx!(&mut tx, c => sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM users WHERE id = $1 AND deleted_at IS NULL"
-    ))).bind(id).fetch_optional(&mut **c).await)?.ok_or_else(|| ApiError::not_found("user", id))?;
+    ))).bind(id).fetch_optional(&mut **c).await)?
+    .ok_or_else(|| ApiError::not_found("user", id))?;
     if expected.is_some_and(|v| v != current.version) {
         return Err(etag::stale(current.version));
     }

@@ -17,7 +17,11 @@ use crate::{
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(list_users).service(create_user).service(get_user).service(update_user).service(delete_user);
+    cfg.service(list_users)
+        .service(create_user)
+        .service(get_user)
+        .service(update_user)
+        .service(delete_user);
 }
 
 /// List users
@@ -34,11 +38,20 @@ pub fn configure(cfg: &mut ServiceConfig) {
     )
 )]
 #[get("/users")]
-async fn list_users(state: web::Data<AppState>, principal: Principal, page: web::Query<PageParams>) -> ApiResult<web::Json<Page<User>>> {
+async fn list_users(
+    state: web::Data<AppState>,
+    principal: Principal,
+    page: web::Query<PageParams>,
+) -> ApiResult<web::Json<Page<User>>> {
     principal.require(Area::Users, Level::Admin)?;
     let limit = page.limit()?;
     let rows = repo::list(&state.db, page.cursor::<Uuid>()?, limit).await?;
-    Ok(web::Json(page_from(rows, limit, |r| r.id, |r| r.into_user())))
+    Ok(web::Json(page_from(
+        rows,
+        limit,
+        |r| r.id,
+        |r| r.into_user(),
+    )))
 }
 
 /// Create a user
@@ -79,8 +92,21 @@ async fn create_user(
     )
     .await?;
     let user = row.into_user();
-    audit::record_now(&state.db, &principal, &req, "create", "user", user.id, Change::created(&user)).await?;
-    Ok(created(format!("/v1/users/{}", user.id), Some(user.version), user))
+    audit::record_now(
+        &state.db,
+        &principal,
+        &req,
+        "create",
+        "user",
+        user.id,
+        Change::created(&user),
+    )
+    .await?;
+    Ok(created(
+        format!("/v1/users/{}", user.id),
+        Some(user.version),
+        user,
+    ))
 }
 
 /// Get a user
@@ -95,7 +121,11 @@ async fn create_user(
     )
 )]
 #[get("/users/{id}")]
-async fn get_user(state: web::Data<AppState>, principal: Principal, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+async fn get_user(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
     principal.require(Area::Users, Level::Admin)?;
     let user = repo::get(&state.db, *id).await?.into_user();
     Ok(ok_versioned(user.version, user))
@@ -134,8 +164,19 @@ async fn update_user(
 ) -> ApiResult<HttpResponse> {
     principal.require(Area::Users, Level::Admin)?;
     let before = repo::get(&state.db, *id).await?.into_user();
-    let user = repo::update(&state.db, *id, expected_version(&req)?, &body.0).await?.into_user();
-    audit::record_now(&state.db, &principal, &req, "update", "user", user.id, Change::diff(&before, &user)).await?;
+    let user = repo::update(&state.db, *id, expected_version(&req)?, &body.0)
+        .await?
+        .into_user();
+    audit::record_now(
+        &state.db,
+        &principal,
+        &req,
+        "update",
+        "user",
+        user.id,
+        Change::diff(&before, &user),
+    )
+    .await?;
     Ok(ok_versioned(user.version, user))
 }
 
@@ -168,6 +209,15 @@ async fn delete_user(
 ) -> ApiResult<HttpResponse> {
     principal.require(Area::Users, Level::Admin)?;
     repo::delete(&state.db, *id, expected_version(&req)?).await?;
-    audit::record_now(&state.db, &principal, &req, "delete", "user", *id, Change::none()).await?;
+    audit::record_now(
+        &state.db,
+        &principal,
+        &req,
+        "delete",
+        "user",
+        *id,
+        Change::none(),
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -36,7 +36,9 @@ macro_rules! db_test {
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                let Some($app) = $crate::common::TestApp::postgres().await else { return };
+                let Some($app) = $crate::common::TestApp::postgres().await else {
+                    return;
+                };
                 $body
             }
         }
@@ -45,20 +47,26 @@ macro_rules! db_test {
 
 impl TestApp {
     pub async fn sqlite() -> TestApp {
-        let path = std::env::temp_dir().join(format!("rapport-test-{}.db", uuid::Uuid::now_v7().simple()));
+        let path =
+            std::env::temp_dir().join(format!("rapport-test-{}.db", uuid::Uuid::now_v7().simple()));
         Self::start(&format!("sqlite://{}", path.display())).await
     }
 
     /// A fresh PostgreSQL database, or `None` when no server is configured.
     pub async fn postgres() -> Option<TestApp> {
-        let base = std::env::var("RAPPORT_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty())?;
+        let base = std::env::var("RAPPORT_TEST_POSTGRES_URL")
+            .ok()
+            .filter(|u| !u.is_empty())?;
         let name = format!("rapport_test_{}", uuid::Uuid::now_v7().simple());
         let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&base)
             .await
             .unwrap_or_else(|e| panic!("RAPPORT_TEST_POSTGRES_URL={base} is not reachable: {e}"));
-        sqlx::Executor::execute(&mut admin, sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .await
-            .expect("create the test database");
+        sqlx::Executor::execute(
+            &mut admin,
+            sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")),
+        )
+        .await
+        .expect("create the test database");
         let url = match base.rfind('/') {
             Some(i) if base[..i].contains("://") && i > base.find("://").unwrap() + 2 => {
                 let query = base[i..].find('?').map(|q| &base[i + q..]).unwrap_or("");
@@ -92,28 +100,46 @@ impl TestApp {
 
     /// A request as the admin.
     pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
-        self.client.request(method, self.url(path)).bearer_auth(&self.admin_token)
+        self.client
+            .request(method, self.url(path))
+            .bearer_auth(&self.admin_token)
     }
 
     /// A request with the given bearer token.
     pub fn request_as(&self, token: &str, method: Method, path: &str) -> RequestBuilder {
-        self.client.request(method, self.url(path)).bearer_auth(token)
+        self.client
+            .request(method, self.url(path))
+            .bearer_auth(token)
     }
 
     pub async fn get(&self, path: &str) -> Response {
-        self.request(Method::GET, path).send().await.expect("request sent")
+        self.request(Method::GET, path)
+            .send()
+            .await
+            .expect("request sent")
     }
 
     pub async fn post(&self, path: &str, body: &Value) -> Response {
-        self.request(Method::POST, path).json(body).send().await.expect("request sent")
+        self.request(Method::POST, path)
+            .json(body)
+            .send()
+            .await
+            .expect("request sent")
     }
 
     pub async fn patch(&self, path: &str, body: &Value) -> Response {
-        self.request(Method::PATCH, path).json(body).send().await.expect("request sent")
+        self.request(Method::PATCH, path)
+            .json(body)
+            .send()
+            .await
+            .expect("request sent")
     }
 
     pub async fn delete(&self, path: &str) -> Response {
-        self.request(Method::DELETE, path).send().await.expect("request sent")
+        self.request(Method::DELETE, path)
+            .send()
+            .await
+            .expect("request sent")
     }
 
     pub async fn sign_in(&self, email: &str, password: &str) -> String {
@@ -124,8 +150,15 @@ impl TestApp {
             .send()
             .await
             .expect("request sent");
-        assert_eq!(response.status(), StatusCode::OK, "sign-in as {email} failed");
-        response.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_string()
+        assert_eq!(
+            response.status(),
+            StatusCode::OK,
+            "sign-in as {email} failed"
+        );
+        response.json::<Value>().await.unwrap()["access_token"]
+            .as_str()
+            .unwrap()
+            .to_string()
     }
 
     /// Creates a user with `role` and returns an access token for them.
@@ -133,7 +166,10 @@ impl TestApp {
         let email = format!("{role}-{}@rapport.test", uuid::Uuid::now_v7().simple());
         let password = "a-password-for-tests";
         let response = self
-            .post("/v1/users", &json!({"email": email, "display_name": role, "role": role, "password": password}))
+            .post(
+                "/v1/users",
+                &json!({"email": email, "display_name": role, "role": role, "password": password}),
+            )
             .await;
         assert_eq!(response.status(), StatusCode::CREATED);
         self.sign_in(&email, password).await
@@ -141,9 +177,17 @@ impl TestApp {
 
     /// Creates an API key with `scopes` and returns its secret.
     pub async fn api_key(&self, scopes: &[&str]) -> String {
-        let response = self.post("/v1/api-keys", &json!({"name": "test key", "scopes": scopes})).await;
+        let response = self
+            .post(
+                "/v1/api-keys",
+                &json!({"name": "test key", "scopes": scopes}),
+            )
+            .await;
         assert_eq!(response.status(), StatusCode::CREATED);
-        response.json::<Value>().await.unwrap()["key"].as_str().unwrap().to_string()
+        response.json::<Value>().await.unwrap()["key"]
+            .as_str()
+            .unwrap()
+            .to_string()
     }
 }
 
@@ -166,6 +210,9 @@ pub async fn problem(response: Response, status: StatusCode) -> Value {
     let body = json_of(response, status).await;
     assert_eq!(content_type, "application/problem+json", "body: {body}");
     assert_eq!(body["status"], status.as_u16(), "body: {body}");
-    assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()), "no detail: {body}");
+    assert!(
+        body["detail"].as_str().is_some_and(|d| !d.is_empty()),
+        "no detail: {body}"
+    );
     body
 }

@@ -1,0 +1,5 @@
+//! Accounts: the client organisations (`/v1/accounts`).
+
+pub mod model;
+pub mod repo;
+pub mod routes;

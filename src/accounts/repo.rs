@@ -1,0 +1,280 @@
+use uuid::Uuid;
+
+use super::model::{AccountFields, AccountRow, COLUMNS};
+use crate::{
+    audit::{self, Actor, Change},
+    bind_args,
+    db::{
+        Db, Tx, new_id, now,
+        refs::{Ref, TagTable, ensure_exists, replace_tags},
+        sql::{Arg, Filters},
+    },
+    http::{
+        ApiError, etag,
+        pagination::{KeysetCursor, Sort},
+    },
+    on_db, on_tx,
+};
+
+pub async fn create(db: &Db, actor: &Actor, fields: AccountFields) -> Result<AccountRow, ApiError> {
+    let mut tx = db.begin().await?;
+    ensure_exists(&mut tx, Ref::User, "owner_id", fields.owner_id).await?;
+    let now = now();
+    let row = insert(&mut tx, new_id(), &fields, now).await?;
+    replace_tags(&mut tx, TagTable::Account, row.id, &fields.tags).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        "create",
+        "account",
+        row.id,
+        Change::created(&row.clone().into_account()),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+async fn insert(
+    tx: &mut Tx,
+    id: Uuid,
+    f: &AccountFields,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<AccountRow, ApiError> {
+    let sql = format!(
+        "INSERT INTO accounts (id, name, name_key, domain, industry, country, region, employee_count, annual_revenue,
+            currency, size_segment, size_segment_set, value_tier, lifecycle_stage, key_account, owner_id, tags,
+            custom_fields, version, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, 1, $19, $19)
+         RETURNING {COLUMNS}"
+    );
+    Ok(
+        on_tx!(tx, c => sqlx::query_as::<_, AccountRow>(sqlx::AssertSqlSafe(sql))
+        .bind(id).bind(&f.name).bind(&f.name_key).bind(&f.domain).bind(&f.industry).bind(&f.country)
+        .bind(&f.region).bind(f.employee_count).bind(f.annual_revenue).bind(&f.currency)
+        .bind(f.size_segment.map(|s| s.as_str())).bind(f.size_segment_set).bind(f.value_tier.map(|v| v.as_str()))
+        .bind(f.lifecycle_stage.map(|s| s.as_str())).bind(f.key_account).bind(f.owner_id)
+        .bind(sqlx::types::Json(&f.tags)).bind(sqlx::types::Json(&f.custom_fields)).bind(now)
+        .fetch_one(&mut **c).await)?,
+    )
+}
+
+pub async fn get(db: &Db, id: Uuid) -> Result<AccountRow, ApiError> {
+    let row: Option<AccountRow> = on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM accounts WHERE id = $1 AND deleted_at IS NULL"
+    ))).bind(id).fetch_optional(pool).await)?;
+    row.ok_or_else(|| ApiError::not_found("account", id))
+}
+
+/// Applies new field values when the version still matches (`If-Match`, or
+/// the version read when the request carried none).
+pub async fn update(
+    db: &Db,
+    actor: &Actor,
+    before: &AccountRow,
+    expected: i64,
+    f: AccountFields,
+) -> Result<AccountRow, ApiError> {
+    let mut tx = db.begin().await?;
+    ensure_exists(&mut tx, Ref::User, "owner_id", f.owner_id).await?;
+    let sql = format!(
+        "UPDATE accounts SET name = $1, name_key = $2, domain = $3, industry = $4, country = $5, region = $6,
+            employee_count = $7, annual_revenue = $8, currency = $9, size_segment = $10, size_segment_set = $11,
+            value_tier = $12, lifecycle_stage = $13, key_account = $14, owner_id = $15, tags = $16,
+            custom_fields = $17, version = version + 1, updated_at = $18
+         WHERE id = $19 AND version = $20 AND deleted_at IS NULL
+         RETURNING {COLUMNS}"
+    );
+    let row: Option<AccountRow> = on_tx!(&mut tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(&f.name).bind(&f.name_key).bind(&f.domain).bind(&f.industry).bind(&f.country).bind(&f.region)
+        .bind(f.employee_count).bind(f.annual_revenue).bind(&f.currency).bind(f.size_segment.map(|s| s.as_str()))
+        .bind(f.size_segment_set).bind(f.value_tier.map(|v| v.as_str())).bind(f.lifecycle_stage.map(|s| s.as_str()))
+        .bind(f.key_account).bind(f.owner_id).bind(sqlx::types::Json(&f.tags)).bind(sqlx::types::Json(&f.custom_fields))
+        .bind(now()).bind(before.id).bind(expected)
+        .fetch_optional(&mut **c).await)?;
+    let Some(row) = row else {
+        let current = current_version(&mut tx, before.id).await?;
+        return Err(current.map_or_else(|| ApiError::not_found("account", before.id), etag::stale));
+    };
+    replace_tags(&mut tx, TagTable::Account, row.id, &f.tags).await?;
+    let change = Change::diff(&before.clone().into_account(), &row.clone().into_account());
+    audit::record(&mut tx, actor, "update", "account", row.id, change).await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+async fn current_version(tx: &mut Tx, id: Uuid) -> Result<Option<i64>, ApiError> {
+    Ok(
+        on_tx!(tx, c => sqlx::query_scalar("SELECT version FROM accounts WHERE id = $1 AND deleted_at IS NULL")
+        .bind(id).fetch_optional(&mut **c).await)?,
+    )
+}
+
+/// Soft-deletes an account that has no live contacts.
+pub async fn delete(
+    db: &Db,
+    actor: &Actor,
+    id: Uuid,
+    expected: Option<i64>,
+) -> Result<(), ApiError> {
+    let mut tx = db.begin().await?;
+    let version = current_version(&mut tx, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("account", id))?;
+    if expected.is_some_and(|v| v != version) {
+        return Err(etag::stale(version));
+    }
+    let contacts: i64 = on_tx!(&mut tx, c => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM contacts WHERE account_id = $1 AND deleted_at IS NULL"
+    ).bind(id).fetch_one(&mut **c).await)?;
+    if contacts > 0 {
+        return Err(ApiError::conflict(format!(
+            "The account still has {contacts} contact{}: move or delete them first.",
+            if contacts == 1 { "" } else { "s" }
+        ))
+        .with("contact_count", contacts));
+    }
+    let done = on_tx!(&mut tx, c => sqlx::query(
+        "UPDATE accounts SET deleted_at = $1, updated_at = $1, version = version + 1 WHERE id = $2 AND version = $3"
+    ).bind(now()).bind(id).bind(version).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+    if done == 0 {
+        return Err(etag::stale(version + 1));
+    }
+    on_tx!(&mut tx, c => sqlx::query("DELETE FROM account_tags WHERE account_id = $1").bind(id)
+        .execute(&mut **c).await.map(|r| r.rows_affected()))?;
+    audit::record(&mut tx, actor, "delete", "account", id, Change::none()).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub const SORTS: [(&str, &str, crate::http::pagination::SortKind); 3] = [
+    (
+        "created_at",
+        "a.created_at",
+        crate::http::pagination::SortKind::Time,
+    ),
+    (
+        "updated_at",
+        "a.updated_at",
+        crate::http::pagination::SortKind::Time,
+    ),
+    (
+        "name",
+        "a.name_key",
+        crate::http::pagination::SortKind::Text,
+    ),
+];
+
+/// Filters for the account list, already validated.
+#[derive(Default)]
+pub struct AccountQuery {
+    pub owner_id: Option<Uuid>,
+    pub tag: Option<String>,
+    pub value_tier: Option<String>,
+    pub size_segment: Option<String>,
+    pub key_account: Option<bool>,
+    pub country: Option<String>,
+    pub lifecycle_stage: Option<String>,
+    pub updated_since: Option<chrono::DateTime<chrono::Utc>>,
+    pub q: Option<String>,
+}
+
+fn filters(q: &AccountQuery) -> Filters {
+    let mut f = Filters::new();
+    f.always("a.deleted_at IS NULL");
+    if let Some(v) = q.owner_id {
+        f.when("a.owner_id = {}", Arg::Uuid(v));
+    }
+    if let Some(v) = &q.tag {
+        f.when(
+            "a.id IN (SELECT account_id FROM account_tags WHERE tag = {})",
+            Arg::Text(v.to_lowercase()),
+        );
+    }
+    if let Some(v) = &q.value_tier {
+        f.when("a.value_tier = {}", Arg::Text(v.clone()));
+    }
+    if let Some(v) = &q.size_segment {
+        f.when("a.size_segment = {}", Arg::Text(v.clone()));
+    }
+    if let Some(v) = q.key_account {
+        f.when("a.key_account = {}", Arg::Bool(v));
+    }
+    if let Some(v) = &q.country {
+        f.when("a.country = {}", Arg::Text(v.to_uppercase()));
+    }
+    if let Some(v) = &q.lifecycle_stage {
+        f.when("a.lifecycle_stage = {}", Arg::Text(v.clone()));
+    }
+    if let Some(v) = q.updated_since {
+        f.when("a.updated_at >= {}", Arg::Time(v));
+    }
+    if let Some(v) = &q.q {
+        let pattern = format!("{}%", like_escape(&v.trim().to_lowercase()));
+        let p = f.arg(Arg::Text(pattern));
+        f.always(&format!(
+            "(a.name_key LIKE {p} ESCAPE '\\' OR a.domain LIKE {p} ESCAPE '\\')"
+        ));
+    }
+    f
+}
+
+/// Escapes `%`, `_` and `\` so user text matches literally in LIKE.
+pub fn like_escape(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+pub async fn list(
+    db: &Db,
+    q: &AccountQuery,
+    sort: &Sort,
+    cursor: Option<KeysetCursor>,
+    limit: i64,
+) -> Result<Vec<AccountRow>, ApiError> {
+    let mut f = filters(q);
+    let order = sort.keyset(&mut f, cursor, "a.id")?;
+    let limit_arg = f.arg(Arg::Int(limit + 1));
+    let sql = format!(
+        "SELECT {} FROM accounts a {} {order} LIMIT {limit_arg}",
+        prefixed(COLUMNS, "a"),
+        f.where_sql()
+    );
+    Ok(
+        on_db!(db, pool => bind_args!(sqlx::query_as::<_, AccountRow>(sqlx::AssertSqlSafe(sql)), f.args).fetch_all(pool).await)?,
+    )
+}
+
+pub async fn count(db: &Db, q: &AccountQuery) -> Result<i64, ApiError> {
+    let f = filters(q);
+    let sql = format!("SELECT COUNT(*) FROM accounts a {}", f.where_sql());
+    Ok(
+        on_db!(db, pool => bind_args!(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql)), f.args).fetch_one(pool).await)?,
+    )
+}
+
+/// `a, b` → `t.a, t.b`.
+pub fn prefixed(columns: &str, table: &str) -> String {
+    columns
+        .split(',')
+        .map(|c| format!("{table}.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The accounts with these ids (for `?expand=account`).
+pub async fn by_ids(db: &Db, ids: &[Uuid]) -> Result<Vec<AccountRow>, ApiError> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let mut f = Filters::new();
+    let placeholders: Vec<String> = ids.iter().map(|id| f.arg(Arg::Uuid(*id))).collect();
+    let sql = format!(
+        "SELECT {COLUMNS} FROM accounts WHERE id IN ({}) AND deleted_at IS NULL",
+        placeholders.join(", ")
+    );
+    Ok(
+        on_db!(db, pool => bind_args!(sqlx::query_as::<_, AccountRow>(sqlx::AssertSqlSafe(sql)), f.args).fetch_all(pool).await)?,
+    )
+}

@@ -1,0 +1,250 @@
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::Value;
+use utoipa::IntoParams;
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+use super::{
+    model::{Account, AccountIn},
+    repo::{self, AccountQuery, SORTS},
+};
+use crate::{
+    audit::Actor,
+    auth::{Area, Level, Principal},
+    domain::stages::{LifecycleStage, SizeSegment, ValueTier},
+    http::{
+        ApiResult, Page, PageParams, created,
+        etag::expected_version,
+        ok_versioned,
+        pagination::{Sort, page_from, time_key},
+        patch::apply,
+        responses::*,
+    },
+    state::AppState,
+};
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list_accounts)
+        .service(create_account)
+        .service(get_account)
+        .service(update_account)
+        .service(delete_account);
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct AccountListParams {
+    /// Items per page, 1–200 (default 50).
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// `created_at` (default), `updated_at` or `name`; prefix with `-` for descending.
+    pub sort: Option<String>,
+    pub owner_id: Option<Uuid>,
+    pub tag: Option<String>,
+    pub value_tier: Option<ValueTier>,
+    pub size_segment: Option<SizeSegment>,
+    pub key_account: Option<bool>,
+    /// ISO 3166-1 alpha-2.
+    pub country: Option<String>,
+    pub lifecycle_stage: Option<LifecycleStage>,
+    /// Only accounts changed at or after this time (RFC 3339).
+    pub updated_since: Option<DateTime<Utc>>,
+    /// Matches the start of the name or of the domain, case-insensitively.
+    pub q: Option<String>,
+    /// Adds `total`, the number of accounts matching the filters.
+    pub include_total: Option<bool>,
+}
+
+/// List accounts
+///
+/// Keyset-paginated: follow `next_cursor` until it is null; every page costs the same.
+#[utoipa::path(
+    tag = "accounts",
+    params(AccountListParams),
+    responses(
+        (status = 200, description = "A page of accounts.", body = Page<Account>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+    )
+)]
+#[get("/accounts")]
+async fn list_accounts(
+    state: web::Data<AppState>,
+    principal: Principal,
+    params: web::Query<AccountListParams>,
+) -> ApiResult<web::Json<Page<Account>>> {
+    principal.require(Area::Accounts, Level::Read)?;
+    let p = params.into_inner();
+    let page = PageParams {
+        limit: p.limit,
+        cursor: p.cursor,
+    };
+    let limit = page.limit()?;
+    let sort = Sort::parse(p.sort.as_deref(), &SORTS, "created_at")?;
+    let query = AccountQuery {
+        owner_id: p.owner_id,
+        tag: p.tag,
+        value_tier: p.value_tier.map(|v| v.as_str().to_string()),
+        size_segment: p.size_segment.map(|v| v.as_str().to_string()),
+        key_account: p.key_account,
+        country: p.country,
+        lifecycle_stage: p.lifecycle_stage.map(|v| v.as_str().to_string()),
+        updated_since: p.updated_since,
+        q: p.q,
+    };
+    let rows = repo::list(&state.db, &query, &sort, page.cursor()?, limit).await?;
+    let key = |r: &super::model::AccountRow| {
+        let k = match sort.field {
+            "name" => r.name.to_lowercase(),
+            "updated_at" => time_key(&r.updated_at),
+            _ => time_key(&r.created_at),
+        };
+        sort.cursor_for(k, r.id)
+    };
+    let mut result = page_from(rows, limit, key, |r| r.into_account());
+    if p.include_total == Some(true) {
+        result.total = Some(repo::count(&state.db, &query).await?);
+    }
+    Ok(web::Json(result))
+}
+
+/// Create an account
+#[utoipa::path(
+    tag = "accounts",
+    request_body = AccountIn,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key and body return the first response.")),
+    responses(
+        (status = 201, description = "The account was created.", body = Account, headers(("Location" = String), ("ETag" = String))),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 422, response = Unprocessable),
+    )
+)]
+#[post("/accounts")]
+async fn create_account(
+    state: web::Data<AppState>,
+    principal: Principal,
+    req: HttpRequest,
+    body: web::Json<AccountIn>,
+) -> ApiResult<HttpResponse> {
+    principal.require(Area::Accounts, Level::Write)?;
+    let fields = body.into_inner().into_fields()?;
+    let account = repo::create(&state.db, &Actor::new(&principal, &req), fields)
+        .await?
+        .into_account();
+    Ok(created(
+        format!("/v1/accounts/{}", account.id),
+        Some(account.version),
+        account,
+    ))
+}
+
+/// Get an account
+#[utoipa::path(
+    tag = "accounts",
+    params(("id" = Uuid, Path, description = "The account's id.")),
+    responses(
+        (status = 200, description = "The account.", body = Account, headers(("ETag" = String))),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    )
+)]
+#[get("/accounts/{id}")]
+async fn get_account(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    principal.require(Area::Accounts, Level::Read)?;
+    let account = repo::get(&state.db, *id).await?.into_account();
+    Ok(ok_versioned(account.version, account))
+}
+
+/// Update an account
+///
+/// A JSON merge patch: send only the fields to change; `null` clears a field.
+/// With `If-Match`, the change applies only if the account is still at that version (else 412).
+#[utoipa::path(
+    tag = "accounts",
+    request_body(content = Object, content_type = "application/merge-patch+json",
+        description = "Any fields of AccountIn; null clears.", example = json!({"value_tier": "medium", "tags": ["pharma"]})),
+    params(
+        ("id" = Uuid, Path, description = "The account's id."),
+        ("If-Match" = Option<String>, Header, description = "The ETag of your last read."),
+    ),
+    responses(
+        (status = 200, description = "The updated account.", body = Account, headers(("ETag" = String))),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 412, response = PreconditionFailed),
+        (status = 422, response = Unprocessable),
+    )
+)]
+#[patch("/accounts/{id}")]
+async fn update_account(
+    state: web::Data<AppState>,
+    principal: Principal,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: web::Json<Value>,
+) -> ApiResult<HttpResponse> {
+    principal.require(Area::Accounts, Level::Write)?;
+    let before = repo::get(&state.db, *id).await?;
+    let expected = expected_version(&req)?.unwrap_or(before.version);
+    let fields = apply(&before.to_input(), &body)?.into_fields()?;
+    let account = repo::update(
+        &state.db,
+        &Actor::new(&principal, &req),
+        &before,
+        expected,
+        fields,
+    )
+    .await?
+    .into_account();
+    Ok(ok_versioned(account.version, account))
+}
+
+/// Delete an account
+///
+/// Refused with 409 while the account has contacts.
+#[utoipa::path(
+    tag = "accounts",
+    params(
+        ("id" = Uuid, Path, description = "The account's id."),
+        ("If-Match" = Option<String>, Header, description = "The ETag of your last read."),
+    ),
+    responses(
+        (status = 204, description = "The account was deleted."),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 412, response = PreconditionFailed),
+    )
+)]
+#[delete("/accounts/{id}")]
+async fn delete_account(
+    state: web::Data<AppState>,
+    principal: Principal,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    principal.require(Area::Accounts, Level::Manage)?;
+    repo::delete(
+        &state.db,
+        &Actor::new(&principal, &req),
+        *id,
+        expected_version(&req)?,
+    )
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

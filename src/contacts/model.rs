@@ -1,0 +1,392 @@
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sqlx::types::Json;
+use utoipa::ToSchema;
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::{
+    accounts::model::Account,
+    domain::{
+        CountryCode, EmailAddress, LanguageTag, PhoneNumber, Tags, TimeZoneName,
+        custom_fields::validate_custom_fields,
+        mask::{mask_email, mask_phone},
+        stages::LifecycleStage,
+    },
+    http::{ApiError, FieldError, check::Check},
+};
+
+/// A person the firm deals with, usually at an account.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "01937c62-0000-7000-8000-0000000000c1", "first_name": "Mei", "last_name": "Chen",
+    "email": "mei.chen@acme.example", "phone": "+8613812345678", "title": "Head of Insights",
+    "account_id": "01937c61-0000-7000-8000-0000000000a1", "language": "zh-CN", "time_zone": "Asia/Shanghai",
+    "country": "CN", "lifecycle_stage": "customer", "owner_id": "01937c5e-8f3a-7c4e-9b1a-2f6d8e4c1a20",
+    "tags": ["decision-maker"], "custom_fields": {"crm_legacy_id": 88812}, "erased_at": null, "version": 2,
+    "created_at": "2026-10-01T08:00:00Z", "updated_at": "2026-11-02T09:30:00Z"
+}))]
+pub struct Contact {
+    pub id: Uuid,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    /// Lowercase; unique among contacts. Masked (`m***@acme.example`) for viewers.
+    pub email: Option<String>,
+    /// E.164 (`+8613812345678`) when the country is known. Masked for viewers.
+    pub phone: Option<String>,
+    pub title: Option<String>,
+    pub account_id: Option<Uuid>,
+    /// BCP 47, e.g. `zh-CN`, `en`.
+    pub language: Option<String>,
+    /// IANA, e.g. `Asia/Shanghai`.
+    pub time_zone: Option<String>,
+    /// ISO 3166-1 alpha-2.
+    pub country: Option<String>,
+    pub lifecycle_stage: LifecycleStage,
+    pub owner_id: Option<Uuid>,
+    pub tags: Vec<String>,
+    #[schema(value_type = Object)]
+    pub custom_fields: Map<String, Value>,
+    /// Set when the contact's personal data was erased.
+    pub erased_at: Option<DateTime<Utc>>,
+    /// Increases on every change; sent as the `ETag`.
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// The contact's account, with `?expand=account`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account: Option<Box<Account>>,
+}
+
+impl Contact {
+    /// Hides emails and phone numbers from callers who may not see them.
+    pub fn masked(mut self, mask: bool) -> Self {
+        if mask {
+            self.email = self.email.as_deref().map(mask_email);
+            self.phone = self.phone.as_deref().map(mask_phone);
+        }
+        self
+    }
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ContactRow {
+    pub id: Uuid,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub name_key: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub title: Option<String>,
+    pub account_id: Option<Uuid>,
+    pub language: Option<String>,
+    pub time_zone: Option<String>,
+    pub country: Option<String>,
+    pub lifecycle_stage: String,
+    pub owner_id: Option<Uuid>,
+    pub tags: Json<Vec<String>>,
+    pub custom_fields: Json<Map<String, Value>>,
+    pub erased_at: Option<DateTime<Utc>>,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+pub const COLUMNS: &str = "id, first_name, last_name, name_key, email, phone, title, account_id, language, time_zone, \
+    country, lifecycle_stage, owner_id, tags, custom_fields, erased_at, version, created_at, updated_at";
+
+impl ContactRow {
+    pub fn into_contact(self) -> Contact {
+        Contact {
+            id: self.id,
+            first_name: self.first_name,
+            last_name: self.last_name,
+            email: self.email,
+            phone: self.phone,
+            title: self.title,
+            account_id: self.account_id,
+            language: self.language,
+            time_zone: self.time_zone,
+            country: self.country,
+            lifecycle_stage: LifecycleStage::parse(&self.lifecycle_stage)
+                .unwrap_or(LifecycleStage::Lead),
+            owner_id: self.owner_id,
+            tags: self.tags.0,
+            custom_fields: self.custom_fields.0,
+            erased_at: self.erased_at,
+            version: self.version,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            account: None,
+        }
+    }
+
+    /// The editable fields as a client would send them, for merge-patching.
+    pub fn to_input(&self) -> ContactIn {
+        let c = self.clone().into_contact();
+        ContactIn {
+            first_name: c.first_name,
+            last_name: c.last_name,
+            email: c.email,
+            phone: c.phone,
+            title: c.title,
+            account_id: c.account_id,
+            language: c.language,
+            time_zone: c.time_zone,
+            country: c.country,
+            lifecycle_stage: Some(c.lifecycle_stage),
+            owner_id: c.owner_id,
+            tags: Some(c.tags),
+            custom_fields: Some(c.custom_fields),
+        }
+    }
+}
+
+/// A new contact, or (for PATCH) the fields to change as a JSON merge patch.
+/// At least one of `first_name`, `last_name` and `email` is required.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "first_name": "Mei", "last_name": "Chen", "email": "Mei.Chen@acme.example", "phone": "138 1234 5678",
+    "title": "Head of Insights", "account_id": "01937c61-0000-7000-8000-0000000000a1", "language": "zh-CN",
+    "time_zone": "Asia/Shanghai", "country": "CN", "lifecycle_stage": "customer", "tags": ["decision-maker"]
+}))]
+pub struct ContactIn {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[validate(length(max = 100))]
+    pub first_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[validate(length(max = 100))]
+    pub last_name: Option<String>,
+    /// Compared case-insensitively; a second live contact with the same email is refused (409).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Normalised to E.164 when `country` is given or the number starts with `+`/`00`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[validate(length(max = 200))]
+    pub title: Option<String>,
+    /// An existing account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<Uuid>,
+    /// BCP 47, e.g. `zh-CN`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    /// IANA time zone, e.g. `Europe/Berlin`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
+    /// ISO 3166-1 alpha-2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    /// Defaults to `lead`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifecycle_stage: Option<LifecycleStage>,
+    /// An existing user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<Uuid>,
+    /// Up to 50 tags of 1–64 characters; stored lowercase, duplicates removed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<String>>,
+    /// A flat object of scalars: at most 50 keys and 16 KiB.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub custom_fields: Option<Map<String, Value>>,
+}
+
+/// A contact's fields, validated and normalised, ready to store.
+#[derive(Debug, Clone)]
+pub struct ContactFields {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub name_key: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub title: Option<String>,
+    pub account_id: Option<Uuid>,
+    pub language: Option<String>,
+    pub time_zone: Option<String>,
+    pub country: Option<String>,
+    pub lifecycle_stage: LifecycleStage,
+    pub owner_id: Option<Uuid>,
+    pub tags: Vec<String>,
+    pub custom_fields: Map<String, Value>,
+}
+
+fn trimmed(value: Option<String>) -> Option<String> {
+    value
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+/// The sort key for names: "last first", lowercase, so lists sort by family name.
+pub fn name_key(first: Option<&str>, last: Option<&str>, email: Option<&str>) -> String {
+    let name = [last, first]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if name.is_empty() {
+        email.unwrap_or("").to_lowercase()
+    } else {
+        name.to_lowercase()
+    }
+}
+
+impl ContactIn {
+    /// Validates every field at once; the errors, if any, are per field.
+    pub fn check(self) -> Result<ContactFields, Vec<FieldError>> {
+        let mut check = Check::new();
+        if let Err(e) = self.validate() {
+            crate::http::json::field_errors(&e)
+                .into_iter()
+                .for_each(|f| check.fail(&f.field, &f.code, f.message));
+        }
+        let first_name = trimmed(self.first_name);
+        let last_name = trimmed(self.last_name);
+        let email = check
+            .optional("email", trimmed(self.email).as_deref(), EmailAddress::parse)
+            .map(EmailAddress::into_string);
+        if first_name.is_none() && last_name.is_none() && email.is_none() && check.is_ok() {
+            check.fail(
+                "first_name",
+                "required",
+                "give at least one of first_name, last_name or email",
+            );
+        }
+        let country = check
+            .optional(
+                "country",
+                trimmed(self.country).as_deref(),
+                CountryCode::parse,
+            )
+            .map(|c| c.as_str().to_string());
+        let phone = check
+            .optional("phone", trimmed(self.phone).as_deref(), |p| {
+                PhoneNumber::parse(p, country.as_deref())
+            })
+            .map(PhoneNumber::into_string);
+        let language = check
+            .optional(
+                "language",
+                trimmed(self.language).as_deref(),
+                LanguageTag::parse,
+            )
+            .map(|l| l.as_str().to_string());
+        let time_zone = check
+            .optional(
+                "time_zone",
+                trimmed(self.time_zone).as_deref(),
+                TimeZoneName::parse,
+            )
+            .map(|t| t.as_str().to_string());
+        let tags = check
+            .parse("tags", Tags::parse(self.tags.unwrap_or_default()))
+            .map(Tags::into_vec)
+            .unwrap_or_default();
+        let custom_fields = self.custom_fields.unwrap_or_default();
+        check.parse("custom_fields", validate_custom_fields(&custom_fields));
+        if !check.is_ok() {
+            return Err(check.into_errors());
+        }
+        Ok(ContactFields {
+            name_key: name_key(
+                first_name.as_deref(),
+                last_name.as_deref(),
+                email.as_deref(),
+            ),
+            first_name,
+            last_name,
+            email,
+            phone,
+            title: trimmed(self.title),
+            account_id: self.account_id,
+            language,
+            time_zone,
+            country,
+            lifecycle_stage: self.lifecycle_stage.unwrap_or(LifecycleStage::Lead),
+            owner_id: self.owner_id,
+            tags,
+            custom_fields,
+        })
+    }
+
+    pub fn into_fields(self) -> Result<ContactFields, ApiError> {
+        self.check().map_err(ApiError::validation)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn input(v: Value) -> ContactIn {
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn values_are_normalised() {
+        let f = input(
+            json!({"first_name": " Mei ", "last_name": "Chen", "email": "Mei.Chen@ACME.example",
+            "phone": "138 1234 5678", "country": "cn", "language": "zh-cn"}),
+        )
+        .into_fields()
+        .unwrap();
+        assert_eq!(f.first_name.as_deref(), Some("Mei"));
+        assert_eq!(f.email.as_deref(), Some("mei.chen@acme.example"));
+        assert_eq!(f.phone.as_deref(), Some("+8613812345678"));
+        assert_eq!(f.country.as_deref(), Some("CN"));
+        assert_eq!(f.language.as_deref(), Some("zh-CN"));
+        assert_eq!(f.name_key, "chen mei");
+        assert_eq!(f.lifecycle_stage, LifecycleStage::Lead);
+    }
+
+    #[test]
+    fn a_contact_needs_a_name_or_an_email() {
+        let errors = input(json!({"title": "CTO"})).check().unwrap_err();
+        assert_eq!(errors[0].code, "required");
+        assert!(input(json!({"email": "a@b.example"})).check().is_ok());
+    }
+
+    #[test]
+    fn every_bad_field_is_reported() {
+        let errors = input(
+            json!({"first_name": "A", "email": "nope", "country": "ZZ", "time_zone": "Mars/Base"}),
+        )
+        .check()
+        .unwrap_err();
+        let mut fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        fields.sort();
+        assert_eq!(fields, vec!["country", "email", "time_zone"]);
+    }
+
+    #[test]
+    fn viewers_get_masked_values() {
+        let row = ContactRow {
+            id: Uuid::nil(),
+            first_name: None,
+            last_name: None,
+            name_key: String::new(),
+            email: Some("pat@acme.example".into()),
+            phone: Some("+8613812345678".into()),
+            title: None,
+            account_id: None,
+            language: None,
+            time_zone: None,
+            country: None,
+            lifecycle_stage: "lead".into(),
+            owner_id: None,
+            tags: Json(vec![]),
+            custom_fields: Json(Map::new()),
+            erased_at: None,
+            version: 1,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        };
+        let c = row.into_contact().masked(true);
+        assert_eq!(c.email.as_deref(), Some("p***@acme.example"));
+        assert_eq!(c.phone.as_deref(), Some("+86 138****5678"));
+    }
+}

@@ -1,0 +1,322 @@
+//! SQL for contacts: single-record writes, lists, and the shared upsert used by imports.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::model::{COLUMNS, ContactFields, ContactRow};
+use crate::{
+    accounts::repo::{like_escape, prefixed},
+    audit::{self, Actor, Change},
+    bind_args,
+    db::{
+        Db, Tx, is_unique_violation, new_id, now,
+        refs::{Ref, TagTable, ensure_exists, replace_tags},
+        sql::{Arg, Filters},
+    },
+    http::{
+        ApiError, etag,
+        pagination::{KeysetCursor, Sort, SortKind},
+    },
+    on_db, on_tx,
+};
+
+/// 409 for a second live contact with the same email, carrying the first one's id.
+pub fn duplicate_email(email: &str, existing_id: Uuid) -> ApiError {
+    ApiError::conflict(format!(
+        "A contact with the email {email} already exists; update it, or merge the two with POST /v1/contacts/{{id}}/merge."
+    ))
+    .with("existing_id", existing_id)
+}
+
+pub async fn id_by_email(tx: &mut Tx, email: &str) -> Result<Option<Uuid>, ApiError> {
+    Ok(
+        on_tx!(tx, c => sqlx::query_scalar("SELECT id FROM contacts WHERE email = $1 AND deleted_at IS NULL")
+        .bind(email).fetch_optional(&mut **c).await)?,
+    )
+}
+
+async fn id_by_email_now(db: &Db, email: &str) -> Result<Option<Uuid>, ApiError> {
+    Ok(
+        on_db!(db, pool => sqlx::query_scalar("SELECT id FROM contacts WHERE email = $1 AND deleted_at IS NULL")
+        .bind(email).fetch_optional(pool).await)?,
+    )
+}
+
+/// Checks the references of `f` (account, owner) inside `tx`.
+pub async fn ensure_references(tx: &mut Tx, f: &ContactFields) -> Result<(), ApiError> {
+    ensure_exists(tx, Ref::Account, "account_id", f.account_id).await?;
+    ensure_exists(tx, Ref::User, "owner_id", f.owner_id).await
+}
+
+pub async fn insert(
+    tx: &mut Tx,
+    f: &ContactFields,
+    now: DateTime<Utc>,
+) -> Result<ContactRow, sqlx::Error> {
+    let sql = format!(
+        "INSERT INTO contacts (id, first_name, last_name, name_key, email, phone, title, account_id, language,
+            time_zone, country, lifecycle_stage, owner_id, tags, custom_fields, version, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 1, $16, $16)
+         RETURNING {COLUMNS}"
+    );
+    let row = on_tx!(tx, c => sqlx::query_as::<_, ContactRow>(sqlx::AssertSqlSafe(sql))
+        .bind(new_id()).bind(&f.first_name).bind(&f.last_name).bind(&f.name_key).bind(&f.email).bind(&f.phone)
+        .bind(&f.title).bind(f.account_id).bind(&f.language).bind(&f.time_zone).bind(&f.country)
+        .bind(f.lifecycle_stage.as_str()).bind(f.owner_id).bind(sqlx::types::Json(&f.tags))
+        .bind(sqlx::types::Json(&f.custom_fields)).bind(now)
+        .fetch_one(&mut **c).await)?;
+    Ok(row)
+}
+
+/// Writes new field values if the row is still at `expected`; `None` when it is not.
+pub async fn update_row(
+    tx: &mut Tx,
+    id: Uuid,
+    expected: i64,
+    f: &ContactFields,
+) -> Result<Option<ContactRow>, sqlx::Error> {
+    let sql = format!(
+        "UPDATE contacts SET first_name = $1, last_name = $2, name_key = $3, email = $4, phone = $5, title = $6,
+            account_id = $7, language = $8, time_zone = $9, country = $10, lifecycle_stage = $11, owner_id = $12,
+            tags = $13, custom_fields = $14, version = version + 1, updated_at = $15
+         WHERE id = $16 AND version = $17 AND deleted_at IS NULL
+         RETURNING {COLUMNS}"
+    );
+    on_tx!(tx, c => sqlx::query_as::<_, ContactRow>(sqlx::AssertSqlSafe(sql))
+        .bind(&f.first_name).bind(&f.last_name).bind(&f.name_key).bind(&f.email).bind(&f.phone).bind(&f.title)
+        .bind(f.account_id).bind(&f.language).bind(&f.time_zone).bind(&f.country).bind(f.lifecycle_stage.as_str())
+        .bind(f.owner_id).bind(sqlx::types::Json(&f.tags)).bind(sqlx::types::Json(&f.custom_fields)).bind(now())
+        .bind(id).bind(expected)
+        .fetch_optional(&mut **c).await)
+}
+
+pub async fn create(db: &Db, actor: &Actor, f: ContactFields) -> Result<ContactRow, ApiError> {
+    let mut tx = db.begin().await?;
+    ensure_references(&mut tx, &f).await?;
+    if let Some(email) = &f.email
+        && let Some(existing) = id_by_email(&mut tx, email).await?
+    {
+        return Err(duplicate_email(email, existing));
+    }
+    let row = match insert(&mut tx, &f, now()).await {
+        Ok(row) => row,
+        // Another request inserted the same email between our check and insert.
+        Err(e) if is_unique_violation(&e) => {
+            drop(tx);
+            let email = f.email.clone().unwrap_or_default();
+            let existing = id_by_email_now(db, &email).await?.unwrap_or_default();
+            return Err(duplicate_email(&email, existing));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    replace_tags(&mut tx, TagTable::Contact, row.id, &f.tags).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        "create",
+        "contact",
+        row.id,
+        Change::created(&row.clone().into_contact()),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+pub async fn get(db: &Db, id: Uuid) -> Result<ContactRow, ApiError> {
+    let row: Option<ContactRow> = on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM contacts WHERE id = $1 AND deleted_at IS NULL"
+    ))).bind(id).fetch_optional(pool).await)?;
+    row.ok_or_else(|| ApiError::not_found("contact", id))
+}
+
+pub async fn get_in(tx: &mut Tx, id: Uuid) -> Result<ContactRow, ApiError> {
+    let row: Option<ContactRow> = on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM contacts WHERE id = $1 AND deleted_at IS NULL"
+    ))).bind(id).fetch_optional(&mut **c).await)?;
+    row.ok_or_else(|| ApiError::not_found("contact", id))
+}
+
+pub async fn current_version(tx: &mut Tx, id: Uuid) -> Result<Option<i64>, ApiError> {
+    Ok(
+        on_tx!(tx, c => sqlx::query_scalar("SELECT version FROM contacts WHERE id = $1 AND deleted_at IS NULL")
+        .bind(id).fetch_optional(&mut **c).await)?,
+    )
+}
+
+pub async fn update(
+    db: &Db,
+    actor: &Actor,
+    before: &ContactRow,
+    expected: i64,
+    f: ContactFields,
+) -> Result<ContactRow, ApiError> {
+    let mut tx = db.begin().await?;
+    ensure_references(&mut tx, &f).await?;
+    if let Some(email) = &f.email
+        && let Some(existing) = id_by_email(&mut tx, email)
+            .await?
+            .filter(|id| *id != before.id)
+    {
+        return Err(duplicate_email(email, existing));
+    }
+    let row = match update_row(&mut tx, before.id, expected, &f).await {
+        Ok(Some(row)) => row,
+        Ok(None) => {
+            let current = current_version(&mut tx, before.id).await?;
+            return Err(
+                current.map_or_else(|| ApiError::not_found("contact", before.id), etag::stale)
+            );
+        }
+        Err(e) if is_unique_violation(&e) => {
+            drop(tx);
+            let email = f.email.clone().unwrap_or_default();
+            let existing = id_by_email_now(db, &email).await?.unwrap_or_default();
+            return Err(duplicate_email(&email, existing));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    replace_tags(&mut tx, TagTable::Contact, row.id, &f.tags).await?;
+    let change = Change::diff(&before.clone().into_contact(), &row.clone().into_contact());
+    audit::record(&mut tx, actor, "update", "contact", row.id, change).await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// Soft-deletes a contact inside `tx` (also used by merge).
+pub async fn soft_delete(tx: &mut Tx, id: Uuid, version: i64) -> Result<bool, ApiError> {
+    let done = on_tx!(tx, c => sqlx::query(
+        "UPDATE contacts SET deleted_at = $1, updated_at = $1, version = version + 1 WHERE id = $2 AND version = $3 AND deleted_at IS NULL"
+    ).bind(now()).bind(id).bind(version).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+    on_tx!(tx, c => sqlx::query("DELETE FROM contact_tags WHERE contact_id = $1").bind(id)
+        .execute(&mut **c).await.map(|r| r.rows_affected()))?;
+    Ok(done == 1)
+}
+
+pub async fn delete(
+    db: &Db,
+    actor: &Actor,
+    id: Uuid,
+    expected: Option<i64>,
+) -> Result<(), ApiError> {
+    let mut tx = db.begin().await?;
+    let version = current_version(&mut tx, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("contact", id))?;
+    if expected.is_some_and(|v| v != version) {
+        return Err(etag::stale(version));
+    }
+    if !soft_delete(&mut tx, id, version).await? {
+        return Err(etag::stale(version + 1));
+    }
+    audit::record(&mut tx, actor, "delete", "contact", id, Change::none()).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub const SORTS: [(&str, &str, SortKind); 3] = [
+    ("created_at", "c.created_at", SortKind::Time),
+    ("updated_at", "c.updated_at", SortKind::Time),
+    ("name", "c.name_key", SortKind::Text),
+];
+
+/// Filters for contact lists and exports, already validated.
+#[derive(Clone, Debug, Default)]
+pub struct ContactQuery {
+    pub account_id: Option<Uuid>,
+    pub owner_id: Option<Uuid>,
+    pub tag: Option<String>,
+    pub lifecycle_stage: Option<String>,
+    pub value_tier: Option<String>,
+    pub size_segment: Option<String>,
+    pub key_account: Option<bool>,
+    pub country: Option<String>,
+    pub updated_since: Option<DateTime<Utc>>,
+    pub q: Option<String>,
+}
+
+fn filters(q: &ContactQuery) -> Filters {
+    let mut f = Filters::new();
+    f.always("c.deleted_at IS NULL");
+    if let Some(v) = q.account_id {
+        f.when("c.account_id = {}", Arg::Uuid(v));
+    }
+    if let Some(v) = q.owner_id {
+        f.when("c.owner_id = {}", Arg::Uuid(v));
+    }
+    if let Some(v) = &q.tag {
+        f.when(
+            "c.id IN (SELECT contact_id FROM contact_tags WHERE tag = {})",
+            Arg::Text(v.trim().to_lowercase()),
+        );
+    }
+    if let Some(v) = &q.lifecycle_stage {
+        f.when("c.lifecycle_stage = {}", Arg::Text(v.clone()));
+    }
+    if let Some(v) = &q.value_tier {
+        f.when("c.account_id IN (SELECT id FROM accounts WHERE value_tier = {} AND deleted_at IS NULL)", Arg::Text(v.clone()));
+    }
+    if let Some(v) = &q.size_segment {
+        f.when("c.account_id IN (SELECT id FROM accounts WHERE size_segment = {} AND deleted_at IS NULL)", Arg::Text(v.clone()));
+    }
+    if let Some(v) = q.key_account {
+        f.when("c.account_id IN (SELECT id FROM accounts WHERE key_account = {} AND deleted_at IS NULL)", Arg::Bool(v));
+    }
+    if let Some(v) = &q.country {
+        f.when("c.country = {}", Arg::Text(v.trim().to_uppercase()));
+    }
+    if let Some(v) = q.updated_since {
+        f.when("c.updated_at >= {}", Arg::Time(v));
+    }
+    if let Some(v) = &q.q {
+        let text = v.trim().to_lowercase();
+        let p = f.arg(Arg::Text(format!("{}%", like_escape(&text))));
+        // "chen mei" and "mei chen" both find Mei Chen: name_key is "last first".
+        let reversed: Vec<&str> = text.split_whitespace().rev().collect();
+        let r = f.arg(Arg::Text(format!("{}%", like_escape(&reversed.join(" ")))));
+        f.always(&format!(
+            "(c.name_key LIKE {p} ESCAPE '\\' OR c.name_key LIKE {r} ESCAPE '\\' OR c.email LIKE {p} ESCAPE '\\' \
+              OR lower(c.first_name) LIKE {p} ESCAPE '\\')"
+        ));
+    }
+    f
+}
+
+pub async fn list(
+    db: &Db,
+    q: &ContactQuery,
+    sort: &Sort,
+    cursor: Option<KeysetCursor>,
+    limit: i64,
+) -> Result<Vec<ContactRow>, ApiError> {
+    let mut f = filters(q);
+    let order = sort.keyset(&mut f, cursor, "c.id")?;
+    let limit_arg = f.arg(Arg::Int(limit + 1));
+    let sql = format!(
+        "SELECT {} FROM contacts c {} {order} LIMIT {limit_arg}",
+        prefixed(COLUMNS, "c"),
+        f.where_sql()
+    );
+    Ok(
+        on_db!(db, pool => bind_args!(sqlx::query_as::<_, ContactRow>(sqlx::AssertSqlSafe(sql)), f.args).fetch_all(pool).await)?,
+    )
+}
+
+pub async fn count(db: &Db, q: &ContactQuery) -> Result<i64, ApiError> {
+    let f = filters(q);
+    let sql = format!("SELECT COUNT(*) FROM contacts c {}", f.where_sql());
+    Ok(
+        on_db!(db, pool => bind_args!(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql)), f.args).fetch_one(pool).await)?,
+    )
+}
+
+/// The sort value of a row, as a cursor key.
+pub fn sort_key(sort: &Sort, row: &ContactRow) -> KeysetCursor {
+    use crate::http::pagination::time_key;
+    let key = match sort.field {
+        "name" => row.name_key.clone(),
+        "updated_at" => time_key(&row.updated_at),
+        _ => time_key(&row.created_at),
+    };
+    sort.cursor_for(key, row.id)
+}
