@@ -27,6 +27,7 @@ use crate::{
         json::{JSON_LIMIT, json_config, path_error, query_error},
         observe::{Metrics, observe},
     },
+    loyalty,
     openapi::ApiDoc,
     ops,
     state::AppState,
