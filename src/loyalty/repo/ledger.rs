@@ -156,6 +156,15 @@ pub(crate) async fn entry_in_tx(tx: &mut Tx, member_id: Uuid, entry_id: Uuid) ->
     row.ok_or_else(|| no_entry(entry_id))
 }
 
+/// An entry by id alone: a redemption's entry may sit in the ledger of a
+/// membership since merged into the one now holding the redemption.
+pub(crate) async fn entry_by_id_tx(tx: &mut Tx, entry_id: Uuid) -> Result<EntryRow, ApiError> {
+    let row: Option<EntryRow> = on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{ENTRY_SELECT} WHERE e.id = $1"
+    ))).bind(entry_id).fetch_optional(&mut **c).await)?;
+    row.ok_or_else(|| no_entry(entry_id))
+}
+
 const CREDITED_LOTS: &str =
     "SELECT id AS lot_id, points, expires_at FROM loyalty_lots WHERE entry_id = $1 ORDER BY created_at, id";
 const DEBITED_LOTS: &str = "SELECT u.lot_id, u.points, l.expires_at FROM loyalty_lot_uses u \

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::{
     expiry,
-    ledger::{Open, entry_in_tx, undo},
+    ledger::{Open, entry_by_id_tx, undo},
     posting::{Post, debit, ensure_new_key, lock_member_by_id, retier},
     program,
 };
@@ -131,7 +131,7 @@ pub async fn cancel(db: &Db, id: Uuid, reason: Option<&str>, key: &str, actor: &
     if done == 0 {
         return Err(ApiError::conflict(format!("The redemption {id} is already cancelled.")));
     }
-    let original = entry_in_tx(&mut tx, current.member_id, current.entry_id).await?;
+    let original = entry_by_id_tx(&mut tx, current.entry_id).await?;
     let post = Post {
         kind: EntryKind::Reverse,
         reason,
