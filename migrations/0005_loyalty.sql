@@ -44,7 +44,6 @@ CREATE TABLE loyalty_members (
 );
 CREATE UNIQUE INDEX loyalty_members_contact_live ON loyalty_members (contact_id) WHERE merged_into IS NULL;
 CREATE INDEX loyalty_members_contact ON loyalty_members (contact_id, id);
-CREATE INDEX loyalty_members_live ON loyalty_members (id) WHERE merged_into IS NULL;
 CREATE INDEX loyalty_members_tier ON loyalty_members (tier, id) WHERE merged_into IS NULL;
 
 CREATE TABLE loyalty_ledger (
@@ -125,7 +124,6 @@ CREATE TABLE loyalty_rewards (
     updated_at  TIMESTAMPTZ NOT NULL,
     deleted_at  TIMESTAMPTZ
 );
-CREATE INDEX loyalty_rewards_live ON loyalty_rewards (id) WHERE deleted_at IS NULL;
 CREATE INDEX loyalty_rewards_active ON loyalty_rewards (active, id) WHERE deleted_at IS NULL;
 
 CREATE TABLE loyalty_redemptions (

@@ -77,25 +77,25 @@ impl RewardPatch {
     /// The same rules as for a new reward, on the fields present.
     pub fn check(&self) -> Vec<FieldError> {
         let mut errors = Vec::new();
-        if let Some(name) = &self.name {
-            if name.trim().is_empty() || name.chars().count() > 200 {
-                errors.push(FieldError::new("name", "length", "must be between 1 and 200 characters long"));
-            }
+        if let Some(name) = &self.name
+            && (name.trim().is_empty() || name.chars().count() > 200)
+        {
+            errors.push(FieldError::new("name", "length", "must be between 1 and 200 characters long"));
         }
-        if let Some(Some(d)) = &self.description {
-            if d.chars().count() > 2000 {
-                errors.push(FieldError::new("description", "length", "must be at most 2000 characters long"));
-            }
+        if let Some(Some(d)) = &self.description
+            && d.chars().count() > 2000
+        {
+            errors.push(FieldError::new("description", "length", "must be at most 2000 characters long"));
         }
-        if let Some(c) = self.cost_points {
-            if !(1..=1_000_000_000).contains(&c) {
-                errors.push(FieldError::new("cost_points", "range", "must be between 1 and 1000000000"));
-            }
+        if let Some(c) = self.cost_points
+            && !(1..=1_000_000_000).contains(&c)
+        {
+            errors.push(FieldError::new("cost_points", "range", "must be between 1 and 1000000000"));
         }
-        if let Some(Some(s)) = self.stock {
-            if !(0..=1_000_000_000).contains(&s) {
-                errors.push(FieldError::new("stock", "range", "must be between 0 and 1000000000"));
-            }
+        if let Some(Some(s)) = self.stock
+            && !(0..=1_000_000_000).contains(&s)
+        {
+            errors.push(FieldError::new("stock", "range", "must be between 0 and 1000000000"));
         }
         errors
     }

@@ -13,12 +13,12 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::posting::{lock_member_by_id, retier};
+use super::posting::{Post, append, lock_member_by_id, retier};
 use crate::{
     audit::{self, Actor, Change},
-    db::{Db, Tx, new_id},
+    db::{Db, Tx},
     http::ApiError,
-    loyalty::{members::MemberRow, repo::program},
+    loyalty::{ledger::EntryKind, members::MemberRow, repo::program},
     on_db, on_tx,
 };
 
@@ -67,19 +67,19 @@ pub async fn expire_due(tx: &mut Tx, member: &mut MemberRow, now: DateTime<Utc>)
         })?;
         let key = format!("rapport expire {}", lot.id);
         let reason = lot.expires_at.map(|t| format!("Points expired on {}", t.format("%Y-%m-%d")));
-        let entry_id = new_id();
-        on_tx!(tx, c => sqlx::query(
-            "INSERT INTO loyalty_ledger (id, member_id, kind, points, qualifying_points, balance_after,
-                                         idempotency_key, actor_type, created_at)
-             VALUES ($1, $2, 'expire', $3, 0, $4, $5, 'system', $6)"
-        ).bind(entry_id).bind(member.id).bind(-lot.remaining).bind(member.balance).bind(&key).bind(now)
-         .execute(&mut **c).await.map(|r| r.rows_affected()))?;
-        if let Some(reason) = reason {
-            on_tx!(tx, c => sqlx::query("INSERT INTO loyalty_entry_reasons (entry_id, reason) VALUES ($1, $2)")
-                .bind(entry_id).bind(reason).execute(&mut **c).await.map(|r| r.rows_affected()))?;
-        }
+        let post = Post {
+            kind: EntryKind::Expire,
+            reason: reason.as_deref(),
+            key: &key,
+            actor: &system,
+            reverses: None,
+            redemption_id: None,
+            amount: None,
+            now,
+        };
+        let entry = append(tx, member, -lot.remaining, 0, &post).await?;
         on_tx!(tx, c => sqlx::query("INSERT INTO loyalty_lot_uses (entry_id, lot_id, points) VALUES ($1, $2, $3)")
-            .bind(entry_id).bind(lot.id).bind(lot.remaining).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+            .bind(entry.id).bind(lot.id).bind(lot.remaining).execute(&mut **c).await.map(|r| r.rows_affected()))?;
         lots += 1;
         points += lot.remaining;
     }

@@ -195,7 +195,7 @@ async fn take_from_lots(
 }
 
 /// Writes the entry row (and its reason) with the balance already updated.
-async fn append(tx: &mut Tx, member: &MemberRow, points: i64, qualifying: i64, post: &Post<'_>) -> Result<EntryRow, ApiError> {
+pub(super) async fn append(tx: &mut Tx, member: &MemberRow, points: i64, qualifying: i64, post: &Post<'_>) -> Result<EntryRow, ApiError> {
     let id = new_id();
     let actor_id = (post.actor.kind != "system").then_some(post.actor.id);
     let (amount_minor, currency) = post.amount.map(|(a, c)| (Some(a), Some(c.to_string()))).unwrap_or((None, None));
