@@ -76,7 +76,9 @@ pub struct ApiKeyIn {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
-const COLUMNS: &str = "id, name, prefix, scopes, created_at, expires_at, last_used_at, revoked_at";
+// The table stores the prefix without `rpk_` (the part key checks look up);
+// clients see it as the key starts, as documented.
+const COLUMNS: &str = "id, name, 'rpk_' || prefix AS prefix, scopes, created_at, expires_at, last_used_at, revoked_at";
 
 /// List API keys
 #[utoipa::path(

@@ -97,6 +97,11 @@ impl Change {
         Self(out)
     }
 
+    /// The names of the changed fields.
+    pub fn fields(&self) -> Vec<&str> {
+        self.0.keys().map(String::as_str).collect()
+    }
+
     /// Adds a free-form note, e.g. the id a contact was merged from.
     pub fn with(mut self, key: &str, value: impl Serialize) -> Self {
         self.0.insert(key.to_string(), to_value(&value));

@@ -73,7 +73,7 @@ async fn list_audit_events(
     principal: Principal,
     filter: web::Query<AuditFilter>,
 ) -> ApiResult<web::Json<Page<AuditEvent>>> {
-    principal.require(Area::Audit, Level::Manage)?;
+    principal.require(Area::Audit, Level::Read)?;
     let page = PageParams {
         limit: filter.limit,
         cursor: filter.cursor.clone(),

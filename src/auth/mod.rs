@@ -148,6 +148,10 @@ pub fn role_allows(role: Role, area: Area, level: Level) -> bool {
     if area.admin_only() {
         return role == Role::Admin;
     }
+    // The audit log shows who did what: managers and admins only, even to read.
+    if area == Area::Audit {
+        return matches!(role, Role::Admin | Role::Manager) && level <= role.max_level();
+    }
     level <= role.max_level()
 }
 
@@ -198,6 +202,18 @@ mod tests {
             assert!(!role_allows(role, Area::ApiKeys, Level::Admin));
         }
         assert!(role_allows(Role::Admin, Area::Users, Level::Admin));
+    }
+
+    #[test]
+    fn only_managers_and_admins_read_the_audit_log() {
+        assert!(!role_allows(Role::Agent, Area::Audit, Level::Read));
+        assert!(!role_allows(Role::Viewer, Area::Audit, Level::Read));
+        assert!(role_allows(Role::Manager, Area::Audit, Level::Read));
+        assert!(scopes_allow(
+            &["audit:read".to_string()],
+            Area::Audit,
+            Level::Read
+        ));
     }
 
     #[test]

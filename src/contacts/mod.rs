@@ -1,7 +1,8 @@
 //! Contacts: the people the firm deals with (`/v1/contacts`).
 
-pub mod bulk;
+pub mod export;
 pub mod hooks;
+pub mod import;
 pub mod model;
 pub mod privacy;
 pub mod repo;

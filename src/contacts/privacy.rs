@@ -128,8 +128,17 @@ async fn erase_contact(
        .bind(now).bind(*id).fetch_one(&mut **c).await)?;
     replace_tags(&mut tx, TagTable::Contact, *id, &[]).await?;
     erase_history(&mut tx, *id).await?;
-    let change = Change::diff(&before.into_contact(), &erased.clone().into_contact());
-    audit::record(&mut tx, &actor, "erase", "contact", *id, change).await?;
+    // The event names what was erased, never the values.
+    let diff = Change::diff(&before.into_contact(), &erased.clone().into_contact());
+    audit::record(
+        &mut tx,
+        &actor,
+        "erase",
+        "contact",
+        *id,
+        Change::none().with("erased_fields", diff.fields()),
+    )
+    .await?;
     tx.commit().await?;
     Ok(web::Json(erased.into_contact()))
 }

@@ -28,7 +28,8 @@ use crate::{
 
 pub fn configure(cfg: &mut ServiceConfig) {
     // The fixed paths (import, export) come before `/contacts/{id}`.
-    cfg.configure(super::bulk::configure)
+    cfg.configure(super::import::configure)
+        .configure(super::export::configure)
         .service(list_contacts)
         .service(create_contact)
         .service(get_contact)

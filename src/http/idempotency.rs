@@ -68,7 +68,12 @@ pub async fn idempotency(
     };
     req.extensions_mut().insert(principal.clone());
 
-    let bytes = req.extract::<web::Bytes>().await?;
+    // Read the body here to hash it (up to the largest body any endpoint
+    // accepts: bulk imports), then hand it on unchanged.
+    let bytes = match read_body(&mut req).await {
+        Ok(bytes) => bytes,
+        Err(api) => return Ok(req.error_response(api)),
+    };
     let request_hash = hash_request(req.path(), req.query_string(), &bytes);
     req.set_payload(bytes_payload(bytes));
     let scope = principal.scope_key();
@@ -103,6 +108,26 @@ pub async fn idempotency(
     }
     let response = head.set_body(body_bytes).map_into_boxed_body();
     Ok(ServiceResponse::new(request, response))
+}
+
+/// The largest body any endpoint accepts (bulk import); each endpoint applies its own lower limit.
+const MAX_HASHED_BODY: usize = 16 * 1024 * 1024;
+
+async fn read_body(req: &mut ServiceRequest) -> Result<web::Bytes, ApiError> {
+    use futures_util::StreamExt;
+    let mut payload = req.take_payload();
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk
+            .map_err(|e| ApiError::bad_request(format!("The body could not be read: {e}.")))?;
+        if body.len() + chunk.len() > MAX_HASHED_BODY {
+            return Err(ApiError::payload_too_large(format!(
+                "The body is over the limit of {MAX_HASHED_BODY} bytes."
+            )));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
 }
 
 fn bytes_payload(bytes: web::Bytes) -> actix_web::dev::Payload {

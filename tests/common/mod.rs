@@ -216,3 +216,76 @@ pub async fn problem(response: Response, status: StatusCode) -> Value {
     );
     body
 }
+
+// ---- Helpers for the foundation tests (auth, users, keys, HTTP conventions) ----
+
+pub const USER_PASSWORD: &str = "a-password-for-tests";
+
+impl TestApp {
+    /// Signs in and returns the whole token response, asserting 200.
+    pub async fn token_pair(&self, email: &str, password: &str) -> Value {
+        let response = self
+            .client
+            .post(self.url("/v1/auth/token"))
+            .json(&json!({"email": email, "password": password}))
+            .send()
+            .await
+            .expect("request sent");
+        json_of(response, StatusCode::OK).await
+    }
+
+    /// Creates a user with `role` (password [`USER_PASSWORD`]) and returns it.
+    pub async fn create_user(&self, role: &str) -> Value {
+        let email = format!("{role}-{}@rapport.test", uuid::Uuid::now_v7().simple());
+        let body =
+            json!({"email": email, "display_name": role, "role": role, "password": USER_PASSWORD});
+        json_of(self.post("/v1/users", &body).await, StatusCode::CREATED).await
+    }
+
+    /// The signed-in admin, as `/v1/me` describes them.
+    pub async fn admin(&self) -> Value {
+        json_of(self.get("/v1/me").await, StatusCode::OK).await
+    }
+
+    /// The JWT signing secret the server keeps in its database.
+    pub async fn stored_jwt_secret(&self) -> String {
+        let sql = "SELECT value FROM settings WHERE key = 'jwt_secret'";
+        if self.database_url.starts_with("sqlite:") {
+            let pool = sqlx::SqlitePool::connect(&self.database_url)
+                .await
+                .expect("open the test database");
+            let secret = sqlx::query_scalar(sql)
+                .fetch_one(&pool)
+                .await
+                .expect("a stored JWT secret");
+            pool.close().await;
+            secret
+        } else {
+            let pool = sqlx::PgPool::connect(&self.database_url)
+                .await
+                .expect("open the test database");
+            let secret = sqlx::query_scalar(sql)
+                .fetch_one(&pool)
+                .await
+                .expect("a stored JWT secret");
+            pool.close().await;
+            secret
+        }
+    }
+}
+
+/// A response header as text, if present.
+pub fn header(response: &Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+/// The id of a JSON resource.
+pub fn id_of(value: &Value) -> &str {
+    value["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no id in {value}"))
+}

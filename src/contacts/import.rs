@@ -1,10 +1,8 @@
-//! Bulk work on contacts: import (JSON array or CSV, upsert by email) and
-//! export of a filtered list (CSV or NDJSON, streamed page by page so memory
-//! stays flat however many contacts match).
+//! Bulk import of contacts: a JSON array or a CSV file, upserted by email,
+//! answered with a result per row.
 
-use actix_web::{HttpRequest, HttpResponse, get, http::header, post, web};
-use chrono::{DateTime, Utc};
-use futures_util::{StreamExt, stream};
+use actix_web::{HttpRequest, HttpResponse, http::header, post, web};
+use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
@@ -13,28 +11,21 @@ use uuid::Uuid;
 
 use super::{
     model::{ContactFields, ContactIn, ContactRow},
-    repo::{self, ContactQuery, SORTS, sort_key},
-    routes::contact_query,
+    repo,
 };
 use crate::{
     audit::{self, Actor, Change},
     auth::{Area, Level, Principal},
     db::{Db, Tx, now},
-    domain::stages::{LifecycleStage, SizeSegment, ValueTier},
-    http::{
-        ApiError, ApiResult, FieldError, Problem,
-        pagination::{KeysetCursor, Sort},
-        responses::*,
-    },
+    http::{ApiError, ApiResult, FieldError, Problem, responses::*},
     state::AppState,
 };
 
 pub const MAX_ROWS: usize = 10_000;
 const MAX_BODY: usize = 16 * 1024 * 1024;
-const EXPORT_BATCH: i64 = 500;
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(import_contacts).service(export_contacts);
+    cfg.service(import_contacts);
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -464,229 +455,13 @@ async fn upsert(
     Ok(Ok((row.id, false)))
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct ExportParams {
-    /// `csv` (default) or `ndjson` (one JSON contact per line).
-    pub format: Option<ExportFormat>,
-    /// `created_at` (default), `updated_at` or `name`; prefix with `-` for descending.
-    pub sort: Option<String>,
-    pub account_id: Option<Uuid>,
-    pub owner_id: Option<Uuid>,
-    pub tag: Option<String>,
-    pub lifecycle_stage: Option<LifecycleStage>,
-    pub value_tier: Option<ValueTier>,
-    pub size_segment: Option<SizeSegment>,
-    pub key_account: Option<bool>,
-    pub country: Option<String>,
-    pub updated_since: Option<DateTime<Utc>>,
-    pub q: Option<String>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ExportFormat {
-    Csv,
-    Ndjson,
-}
-
-/// Export contacts
-///
-/// Every contact matching the filters (the same as the list's), streamed as CSV or NDJSON.
-/// Viewers get masked emails and phones. The CSV can be imported back unchanged.
-#[utoipa::path(
-    tag = "contacts",
-    params(ExportParams),
-    responses(
-        (status = 200, description = "The contacts.", content(
-            (String = "text/csv", example = json!("id,first_name,last_name,email,phone,title,account_id,language,time_zone,country,lifecycle_stage,owner_id,tags,custom_fields,created_at,updated_at\n")),
-            (String = "application/x-ndjson")
-        )),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-    )
-)]
-#[get("/contacts/export")]
-async fn export_contacts(
-    state: web::Data<AppState>,
-    principal: Principal,
-    params: web::Query<ExportParams>,
-) -> ApiResult<HttpResponse> {
-    principal.require(Area::Contacts, Level::Read)?;
-    let p = params.into_inner();
-    let sort = Sort::parse(p.sort.as_deref(), &SORTS, "created_at")?;
-    let query = contact_query(
-        p.account_id,
-        p.owner_id,
-        p.tag,
-        p.lifecycle_stage,
-        p.value_tier,
-        p.size_segment,
-        p.key_account,
-        p.country,
-        p.updated_since,
-        p.q,
-    );
-    let format = p.format.unwrap_or(ExportFormat::Csv);
-    let export = Export {
-        db: state.db.clone(),
-        query,
-        sort,
-        mask: principal.masks_personal_data(),
-        format,
-    };
-    let (content_type, filename) = match format {
-        ExportFormat::Csv => ("text/csv; charset=utf-8", "contacts.csv"),
-        ExportFormat::Ndjson => ("application/x-ndjson", "contacts.ndjson"),
-    };
-    Ok(HttpResponse::Ok()
-        .content_type(content_type)
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{filename}\""),
-        ))
-        .streaming(export.stream()))
-}
-
-struct Export {
-    db: Db,
-    query: ContactQuery,
-    sort: Sort,
-    mask: bool,
-    format: ExportFormat,
-}
-
-const CSV_HEADER: [&str; 16] = [
-    "id",
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "title",
-    "account_id",
-    "language",
-    "time_zone",
-    "country",
-    "lifecycle_stage",
-    "owner_id",
-    "tags",
-    "custom_fields",
-    "created_at",
-    "updated_at",
-];
-
-impl Export {
-    /// One chunk per page of 500, fetched only when the client has taken the previous one.
-    fn stream(self) -> impl futures_util::Stream<Item = Result<web::Bytes, actix_web::Error>> {
-        struct Cursor {
-            export: Export,
-            next: Option<KeysetCursor>,
-            first: bool,
-            done: bool,
-        }
-        let start = Cursor {
-            export: self,
-            next: None,
-            first: true,
-            done: false,
-        };
-        stream::unfold(start, |mut st| async move {
-            if st.done {
-                return None;
-            }
-            let rows = match repo::list(
-                &st.export.db,
-                &st.export.query,
-                &st.export.sort,
-                st.next.take(),
-                EXPORT_BATCH,
-            )
-            .await
-            {
-                Ok(rows) => rows,
-                Err(err) => {
-                    tracing::error!(%err, "export failed mid-stream");
-                    return Some((
-                        Err(actix_web::error::ErrorInternalServerError("export failed")),
-                        Cursor { done: true, ..st },
-                    ));
-                }
-            };
-            let more = rows.len() as i64 > EXPORT_BATCH;
-            let rows: Vec<ContactRow> = rows.into_iter().take(EXPORT_BATCH as usize).collect();
-            st.next = if more {
-                rows.last().map(|r| sort_key(&st.export.sort, r))
-            } else {
-                None
-            };
-            let chunk = st.export.render(&rows, st.first);
-            st.first = false;
-            st.done = !more;
-            Some((Ok(web::Bytes::from(chunk)), st))
-        })
-    }
-
-    fn render(&self, rows: &[ContactRow], header: bool) -> Vec<u8> {
-        let contacts = rows
-            .iter()
-            .map(|r| r.clone().into_contact().masked(self.mask));
-        match self.format {
-            ExportFormat::Ndjson => {
-                let mut out = Vec::new();
-                for c in contacts {
-                    serde_json::to_writer(&mut out, &c).expect("contacts serialize");
-                    out.push(b'\n');
-                }
-                out
-            }
-            ExportFormat::Csv => {
-                let mut writer = csv::Writer::from_writer(Vec::new());
-                if header {
-                    writer.write_record(CSV_HEADER).expect("writing to memory");
-                }
-                let text = |v: &Option<String>| v.clone().unwrap_or_default();
-                let id = |v: &Option<Uuid>| v.map(|v| v.to_string()).unwrap_or_default();
-                for c in contacts {
-                    writer
-                        .write_record([
-                            c.id.to_string(),
-                            text(&c.first_name),
-                            text(&c.last_name),
-                            text(&c.email),
-                            text(&c.phone),
-                            text(&c.title),
-                            id(&c.account_id),
-                            text(&c.language),
-                            text(&c.time_zone),
-                            text(&c.country),
-                            c.lifecycle_stage.as_str().to_string(),
-                            id(&c.owner_id),
-                            c.tags.join(";"),
-                            if c.custom_fields.is_empty() {
-                                String::new()
-                            } else {
-                                Value::Object(c.custom_fields.clone()).to_string()
-                            },
-                            c.created_at.to_rfc3339(),
-                            c.updated_at.to_rfc3339(),
-                        ])
-                        .expect("writing to memory");
-                }
-                writer.into_inner().expect("flushing memory")
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn csv_rows_become_contact_inputs() {
-        let rows = parse_csv(b"first_name,last_name,email,tags,id\nMei,Chen,mei@acme.example,vip; apac,ignored\n,,,\n").unwrap();
+        let rows = parse_csv(b"first_name,last_name,email,tags,id\nMei,Chen,mei@acme.example,vip; apac,ignored\n,,,,\n").unwrap();
         let (input, given) = rows[0].as_ref().unwrap();
         assert_eq!(input.email.as_deref(), Some("mei@acme.example"));
         assert_eq!(
