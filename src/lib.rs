@@ -13,6 +13,7 @@ pub mod contacts;
 pub mod db;
 pub mod domain;
 pub mod http;
+pub mod loyalty;
 pub mod openapi;
 pub mod ops;
 pub mod state;

@@ -36,6 +36,7 @@ lists are keyset-paginated with `limit` and an opaque `cursor`; responses carry 
         (name = "users", description = "Staff users and their roles (admins only)."),
         (name = "api-keys", description = "Credentials for partner systems (admins only)."),
         (name = "audit", description = "Who changed what, and when."),
+        (name = "loyalty", description = "The loyalty points programme: settings, members, an append-only ledger that can never be overdrawn or double-counted (ledger writes require an `Idempotency-Key`), tiers, rewards and redemptions."),
         (name = "operations", description = "Health, readiness and metrics."),
     )
 )]
