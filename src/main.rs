@@ -88,10 +88,17 @@ async fn migrate() -> Result<(), String> {
 
 async fn expire_loyalty_points() -> Result<(), String> {
     let settings = settings()?;
-    let db = Db::connect(&settings.database_url, 1).await.map_err(|e| e.to_string())?;
+    let db = Db::connect(&settings.database_url, 1)
+        .await
+        .map_err(|e| e.to_string())?;
     db.migrate().await.map_err(|e| e.to_string())?;
-    let report = loyalty::expire_due_points(&db).await.map_err(|e| e.to_string())?;
-    println!("expired {} points in {} lots of {} members", report.points, report.lots, report.members);
+    let report = loyalty::expire_due_points(&db)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!(
+        "expired {} points in {} lots of {} members",
+        report.points, report.lots, report.members
+    );
     Ok(())
 }
 

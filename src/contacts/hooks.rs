@@ -3,9 +3,17 @@
 
 use uuid::Uuid;
 
-use crate::{db::Tx, http::ApiError};
+use crate::{db::Tx, http::ApiError, loyalty};
 
 /// Moves every record of `duplicate` to `survivor` (inside the merge's transaction).
-pub async fn on_merge(_tx: &mut Tx, _duplicate: Uuid, _survivor: Uuid) -> Result<(), ApiError> {
+pub async fn on_merge(tx: &mut Tx, duplicate: Uuid, survivor: Uuid) -> Result<(), ApiError> {
+    loyalty::reassign_contact(tx, duplicate, survivor).await?;
+    Ok(())
+}
+
+/// Removes personal data other modules hold about the contact, keeping the
+/// aggregates (inside the erasure's transaction).
+pub async fn on_erase(tx: &mut Tx, contact_id: Uuid) -> Result<(), ApiError> {
+    loyalty::erase_contact(tx, contact_id).await?;
     Ok(())
 }

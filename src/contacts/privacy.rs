@@ -128,6 +128,7 @@ async fn erase_contact(
        .bind(now).bind(*id).fetch_one(&mut **c).await)?;
     replace_tags(&mut tx, TagTable::Contact, *id, &[]).await?;
     erase_history(&mut tx, *id).await?;
+    super::hooks::on_erase(&mut tx, *id).await?;
     // The event names what was erased, never the values.
     let diff = Change::diff(&before.into_contact(), &erased.clone().into_contact());
     audit::record(

@@ -152,7 +152,10 @@ impl EntryRow {
             reverses_entry_id: self.reverses_id,
             redemption_id: self.redemption_id,
             idempotency_key: self.idempotency_key,
-            actor: EntryActor { kind: self.actor_type, id: self.actor_id },
+            actor: EntryActor {
+                kind: self.actor_type,
+                id: self.actor_id,
+            },
             created_at: self.created_at,
             lots,
         }
@@ -258,10 +261,14 @@ pub fn earned_points(
                 return Err(ApiError::field(
                     "currency",
                     "unsupported_currency",
-                    format!("must be {}, the currency of the programme's earn rate", rate.currency),
+                    format!(
+                        "must be {}, the currency of the programme's earn rate",
+                        rate.currency
+                    ),
                 ));
             }
-            let points = super::program::points_for_amount(rate, amount).filter(|p| *p <= 1_000_000_000);
+            let points =
+                super::program::points_for_amount(rate, amount).filter(|p| *p <= 1_000_000_000);
             match points {
                 Some(p) if p > 0 => Ok((p, Some((amount, currency)))),
                 Some(_) => Err(ApiError::field(
@@ -272,11 +279,23 @@ pub fn earned_points(
                         rate.points, rate.per_amount_minor, rate.currency
                     ),
                 )),
-                None => Err(ApiError::field("amount_minor", "range", "earns more than 1,000,000,000 points")),
+                None => Err(ApiError::field(
+                    "amount_minor",
+                    "range",
+                    "earns more than 1,000,000,000 points",
+                )),
             }
         }
-        (None, Some(_), None) => Err(ApiError::field("currency", "required", "is required with amount_minor")),
-        (None, None, Some(_)) => Err(ApiError::field("amount_minor", "required", "is required with currency")),
+        (None, Some(_), None) => Err(ApiError::field(
+            "currency",
+            "required",
+            "is required with amount_minor",
+        )),
+        (None, None, Some(_)) => Err(ApiError::field(
+            "amount_minor",
+            "required",
+            "is required with currency",
+        )),
         (None, None, None) => Err(ApiError::validation(vec![FieldError::new(
             "points",
             "required",
@@ -292,7 +311,10 @@ pub fn earned_points(
 
 /// Normalises a free-text reason: trimmed, blank = none.
 pub fn clean_reason(reason: Option<&str>) -> Option<String> {
-    reason.map(str::trim).filter(|r| !r.is_empty()).map(str::to_string)
+    reason
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(str::to_string)
 }
 
 #[cfg(test)]
@@ -301,21 +323,34 @@ mod tests {
     use crate::loyalty::program::EarnRate;
 
     fn rate() -> EarnRate {
-        EarnRate { currency: "EUR".into(), points: 1, per_amount_minor: 100 }
+        EarnRate {
+            currency: "EUR".into(),
+            points: 1,
+            per_amount_minor: 100,
+        }
     }
 
     fn earn(points: Option<i64>, amount: Option<i64>, currency: Option<&str>) -> EarnIn {
-        EarnIn { points, amount_minor: amount, currency: currency.map(str::to_string), reason: None }
+        EarnIn {
+            points,
+            amount_minor: amount,
+            currency: currency.map(str::to_string),
+            reason: None,
+        }
     }
 
     #[test]
     fn points_are_taken_as_given() {
-        assert_eq!(earned_points(&earn(Some(70), None, None), &rate()).unwrap(), (70, None));
+        assert_eq!(
+            earned_points(&earn(Some(70), None, None), &rate()).unwrap(),
+            (70, None)
+        );
     }
 
     #[test]
     fn an_amount_is_converted_with_the_earn_rate() {
-        let (points, amount) = earned_points(&earn(None, Some(4599), Some("eur")), &rate()).unwrap();
+        let (points, amount) =
+            earned_points(&earn(None, Some(4599), Some("eur")), &rate()).unwrap();
         assert_eq!(points, 45);
         assert_eq!(amount, Some((4599, "EUR".to_string())));
     }

@@ -57,7 +57,11 @@ impl TierBasis {
     }
 
     pub fn parse(text: &str) -> TierBasis {
-        if text == "rolling" { TierBasis::Rolling } else { TierBasis::Lifetime }
+        if text == "rolling" {
+            TierBasis::Rolling
+        } else {
+            TierBasis::Lifetime
+        }
     }
 }
 
@@ -132,7 +136,11 @@ impl ProgramRow {
     }
 
     pub fn earn_rate(&self) -> EarnRate {
-        EarnRate { currency: self.earn_currency.clone(), points: self.earn_points, per_amount_minor: self.earn_per_amount_minor }
+        EarnRate {
+            currency: self.earn_currency.clone(),
+            points: self.earn_points,
+            per_amount_minor: self.earn_per_amount_minor,
+        }
     }
 
     pub fn into_program(self) -> Program {
@@ -154,11 +162,24 @@ impl ProgramRow {
 pub fn default_program() -> ProgramIn {
     ProgramIn {
         name: "Rewards".into(),
-        earn_rate: EarnRate { currency: "EUR".into(), points: 1, per_amount_minor: 100 },
+        earn_rate: EarnRate {
+            currency: "EUR".into(),
+            points: 1,
+            per_amount_minor: 100,
+        },
         tiers: vec![
-            Tier { name: "Member".into(), min_points: 0 },
-            Tier { name: "Silver".into(), min_points: 1000 },
-            Tier { name: "Gold".into(), min_points: 5000 },
+            Tier {
+                name: "Member".into(),
+                min_points: 0,
+            },
+            Tier {
+                name: "Silver".into(),
+                min_points: 1000,
+            },
+            Tier {
+                name: "Gold".into(),
+                min_points: 5000,
+            },
         ],
         tier_basis: TierBasis::Lifetime,
         tier_window_months: None,
@@ -182,7 +203,11 @@ pub fn check_program(mut input: ProgramIn) -> Result<ProgramIn, Vec<FieldError>>
         tier.name = tier.name.trim().to_string();
     }
     if input.tiers.first().is_some_and(|t| t.min_points != 0) {
-        errors.push(FieldError::new("tiers[0].min_points", "must_be_zero", "the first tier must start at 0 points"));
+        errors.push(FieldError::new(
+            "tiers[0].min_points",
+            "must_be_zero",
+            "the first tier must start at 0 points",
+        ));
     }
     for (i, pair) in input.tiers.windows(2).enumerate() {
         if pair[1].min_points <= pair[0].min_points {
@@ -195,9 +220,20 @@ pub fn check_program(mut input: ProgramIn) -> Result<ProgramIn, Vec<FieldError>>
     }
     for (i, tier) in input.tiers.iter().enumerate() {
         if tier.name.is_empty() {
-            errors.push(FieldError::new(format!("tiers[{i}].name"), "required", "must not be blank"));
-        } else if input.tiers[..i].iter().any(|t| t.name.eq_ignore_ascii_case(&tier.name)) {
-            errors.push(FieldError::new(format!("tiers[{i}].name"), "duplicate", "tier names must be unique"));
+            errors.push(FieldError::new(
+                format!("tiers[{i}].name"),
+                "required",
+                "must not be blank",
+            ));
+        } else if input.tiers[..i]
+            .iter()
+            .any(|t| t.name.eq_ignore_ascii_case(&tier.name))
+        {
+            errors.push(FieldError::new(
+                format!("tiers[{i}].name"),
+                "duplicate",
+                "tier names must be unique",
+            ));
         }
     }
     match (input.tier_basis, input.tier_window_months) {
@@ -206,9 +242,11 @@ pub fn check_program(mut input: ProgramIn) -> Result<ProgramIn, Vec<FieldError>>
             "required",
             "is required with tier_basis rolling (the window in months, 1 to 120)",
         )),
-        (TierBasis::Rolling, Some(m)) if !(1..=120).contains(&m) => {
-            errors.push(FieldError::new("tier_window_months", "range", "must be between 1 and 120"))
-        }
+        (TierBasis::Rolling, Some(m)) if !(1..=120).contains(&m) => errors.push(FieldError::new(
+            "tier_window_months",
+            "range",
+            "must be between 1 and 120",
+        )),
         (TierBasis::Lifetime, Some(_)) => errors.push(FieldError::new(
             "tier_window_months",
             "not_allowed",
@@ -216,7 +254,11 @@ pub fn check_program(mut input: ProgramIn) -> Result<ProgramIn, Vec<FieldError>>
         )),
         _ => {}
     }
-    if errors.is_empty() { Ok(input) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(input)
+    } else {
+        Err(errors)
+    }
 }
 
 /// Where a member stands among the tiers.
@@ -230,10 +272,16 @@ pub struct Standing {
 /// The tier for `points` (the highest whose `min_points` is reached; the first
 /// tier for anything below) and the distance to the next one.
 pub fn standing(tiers: &[Tier], points: i64) -> Standing {
-    let reached = tiers.iter().rposition(|t| t.min_points <= points).unwrap_or(0);
+    let reached = tiers
+        .iter()
+        .rposition(|t| t.min_points <= points)
+        .unwrap_or(0);
     let next = tiers.get(reached + 1);
     Standing {
-        tier: tiers.get(reached).map(|t| t.name.clone()).unwrap_or_default(),
+        tier: tiers
+            .get(reached)
+            .map(|t| t.name.clone())
+            .unwrap_or_default(),
         next_tier: next.map(|t| t.name.clone()),
         points_to_next_tier: next.map(|t| t.min_points - points),
     }
@@ -242,7 +290,8 @@ pub fn standing(tiers: &[Tier], points: i64) -> Standing {
 /// Points earned by an amount in minor units, rounded down; `None` when the
 /// result does not fit.
 pub fn points_for_amount(rate: &EarnRate, amount_minor: i64) -> Option<i64> {
-    let points = i128::from(amount_minor) * i128::from(rate.points) / i128::from(rate.per_amount_minor);
+    let points =
+        i128::from(amount_minor) * i128::from(rate.points) / i128::from(rate.per_amount_minor);
     i64::try_from(points).ok()
 }
 
@@ -272,13 +321,21 @@ mod tests {
     fn standing_picks_the_highest_tier_reached() {
         assert_eq!(
             standing(&tiers(), 0),
-            Standing { tier: "Member".into(), next_tier: Some("Silver".into()), points_to_next_tier: Some(1000) }
+            Standing {
+                tier: "Member".into(),
+                next_tier: Some("Silver".into()),
+                points_to_next_tier: Some(1000)
+            }
         );
         assert_eq!(standing(&tiers(), 999).points_to_next_tier, Some(1));
         assert_eq!(standing(&tiers(), 1000).tier, "Silver");
         assert_eq!(
             standing(&tiers(), 7000),
-            Standing { tier: "Gold".into(), next_tier: None, points_to_next_tier: None }
+            Standing {
+                tier: "Gold".into(),
+                next_tier: None,
+                points_to_next_tier: None
+            }
         );
     }
 
@@ -289,20 +346,38 @@ mod tests {
 
     #[test]
     fn amounts_earn_points_rounded_down() {
-        let rate = EarnRate { currency: "EUR".into(), points: 1, per_amount_minor: 100 };
+        let rate = EarnRate {
+            currency: "EUR".into(),
+            points: 1,
+            per_amount_minor: 100,
+        };
         assert_eq!(points_for_amount(&rate, 12_345), Some(123));
         assert_eq!(points_for_amount(&rate, 99), Some(0));
-        let generous = EarnRate { currency: "EUR".into(), points: 3, per_amount_minor: 2 };
+        let generous = EarnRate {
+            currency: "EUR".into(),
+            points: 3,
+            per_amount_minor: 2,
+        };
         assert_eq!(points_for_amount(&generous, 5), Some(7));
-        let huge = EarnRate { currency: "EUR".into(), points: 1_000_000, per_amount_minor: 1 };
+        let huge = EarnRate {
+            currency: "EUR".into(),
+            points: 1_000_000,
+            per_amount_minor: 1,
+        };
         assert_eq!(points_for_amount(&huge, i64::MAX), None);
     }
 
     #[test]
     fn lots_expire_whole_months_later_or_never() {
         let t: DateTime<Utc> = "2026-01-31T10:00:00Z".parse().unwrap();
-        assert_eq!(lot_expiry(t, Some(1)).unwrap().to_rfc3339(), "2026-02-28T10:00:00+00:00");
-        assert_eq!(lot_expiry(t, Some(12)).unwrap().to_rfc3339(), "2027-01-31T10:00:00+00:00");
+        assert_eq!(
+            lot_expiry(t, Some(1)).unwrap().to_rfc3339(),
+            "2026-02-28T10:00:00+00:00"
+        );
+        assert_eq!(
+            lot_expiry(t, Some(12)).unwrap().to_rfc3339(),
+            "2027-01-31T10:00:00+00:00"
+        );
         assert_eq!(lot_expiry(t, None), None);
     }
 
@@ -315,10 +390,20 @@ mod tests {
     fn tiers_must_start_at_zero_ascend_and_have_unique_names() {
         let mut p = default_program();
         p.tiers = vec![
-            Tier { name: "Base".into(), min_points: 10 },
-            Tier { name: "base".into(), min_points: 5 },
+            Tier {
+                name: "Base".into(),
+                min_points: 10,
+            },
+            Tier {
+                name: "base".into(),
+                min_points: 5,
+            },
         ];
-        let codes: Vec<String> = check_program(p).unwrap_err().into_iter().map(|e| e.code).collect();
+        let codes: Vec<String> = check_program(p)
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.code)
+            .collect();
         assert!(codes.contains(&"must_be_zero".to_string()));
         assert!(codes.contains(&"not_ascending".to_string()));
         assert!(codes.contains(&"duplicate".to_string()));

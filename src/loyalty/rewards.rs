@@ -69,7 +69,9 @@ pub struct RewardPatch {
 }
 
 /// Merge-patch fields: absent → `None`, `null` → `Some(None)`.
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
 }
 
@@ -80,22 +82,38 @@ impl RewardPatch {
         if let Some(name) = &self.name
             && (name.trim().is_empty() || name.chars().count() > 200)
         {
-            errors.push(FieldError::new("name", "length", "must be between 1 and 200 characters long"));
+            errors.push(FieldError::new(
+                "name",
+                "length",
+                "must be between 1 and 200 characters long",
+            ));
         }
         if let Some(Some(d)) = &self.description
             && d.chars().count() > 2000
         {
-            errors.push(FieldError::new("description", "length", "must be at most 2000 characters long"));
+            errors.push(FieldError::new(
+                "description",
+                "length",
+                "must be at most 2000 characters long",
+            ));
         }
         if let Some(c) = self.cost_points
             && !(1..=1_000_000_000).contains(&c)
         {
-            errors.push(FieldError::new("cost_points", "range", "must be between 1 and 1000000000"));
+            errors.push(FieldError::new(
+                "cost_points",
+                "range",
+                "must be between 1 and 1000000000",
+            ));
         }
         if let Some(Some(s)) = self.stock
             && !(0..=1_000_000_000).contains(&s)
         {
-            errors.push(FieldError::new("stock", "range", "must be between 0 and 1000000000"));
+            errors.push(FieldError::new(
+                "stock",
+                "range",
+                "must be between 0 and 1000000000",
+            ));
         }
         errors
     }
@@ -169,7 +187,11 @@ impl RedemptionRow {
             contact_id: self.contact_id,
             reward_id: self.reward_id,
             points: self.points,
-            status: if self.status == "cancelled" { RedemptionStatus::Cancelled } else { RedemptionStatus::Completed },
+            status: if self.status == "cancelled" {
+                RedemptionStatus::Cancelled
+            } else {
+                RedemptionStatus::Completed
+            },
             entry_id: self.entry_id,
             cancel_entry_id: self.cancel_entry_id,
             balance_after: self.balance_after,
@@ -234,9 +256,21 @@ mod tests {
 
     #[test]
     fn a_patch_is_checked_like_a_new_reward() {
-        let p = RewardPatch { cost_points: Some(0), stock: Some(Some(-1)), name: Some(" ".into()), ..Default::default() };
+        let p = RewardPatch {
+            cost_points: Some(0),
+            stock: Some(Some(-1)),
+            name: Some(" ".into()),
+            ..Default::default()
+        };
         let fields: Vec<String> = p.check().into_iter().map(|e| e.field).collect();
         assert_eq!(fields, vec!["name", "cost_points", "stock"]);
-        assert!(RewardPatch { stock: Some(None), ..Default::default() }.check().is_empty());
+        assert!(
+            RewardPatch {
+                stock: Some(None),
+                ..Default::default()
+            }
+            .check()
+            .is_empty()
+        );
     }
 }

@@ -30,13 +30,23 @@ pub async fn contact(app: &TestApp) -> String {
 /// A new contact, enrolled; returns the contact id.
 pub async fn new_member(app: &TestApp) -> String {
     let contact_id = contact(app).await;
-    json_of(app.post("/v1/loyalty/members", &json!({"contact_id": contact_id})).await, StatusCode::CREATED).await;
+    json_of(
+        app.post("/v1/loyalty/members", &json!({"contact_id": contact_id}))
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
     contact_id
 }
 
 /// A POST as the admin with an `Idempotency-Key`.
 pub async fn write(app: &TestApp, path: &str, key: &str, body: &Value) -> Response {
-    app.request(Method::POST, path).header("idempotency-key", key).json(body).send().await.expect("request sent")
+    app.request(Method::POST, path)
+        .header("idempotency-key", key)
+        .json(body)
+        .send()
+        .await
+        .expect("request sent")
 }
 
 /// A POST as another caller with an `Idempotency-Key`.
@@ -55,23 +65,44 @@ pub fn path(contact_id: &str, action: &str) -> String {
 
 pub async fn earn(app: &TestApp, contact_id: &str, points: i64) -> Value {
     let body = json!({"points": points, "reason": "test earning"});
-    json_of(write(app, &path(contact_id, "earn"), &key(), &body).await, StatusCode::CREATED).await
+    json_of(
+        write(app, &path(contact_id, "earn"), &key(), &body).await,
+        StatusCode::CREATED,
+    )
+    .await
 }
 
 pub async fn redeem(app: &TestApp, contact_id: &str, points: i64) -> Response {
-    write(app, &path(contact_id, "redeem"), &key(), &json!({"points": points})).await
+    write(
+        app,
+        &path(contact_id, "redeem"),
+        &key(),
+        &json!({"points": points}),
+    )
+    .await
 }
 
 pub async fn get_member(app: &TestApp, contact_id: &str) -> Value {
-    json_of(app.get(&format!("/v1/loyalty/members/{contact_id}")).await, StatusCode::OK).await
+    json_of(
+        app.get(&format!("/v1/loyalty/members/{contact_id}")).await,
+        StatusCode::OK,
+    )
+    .await
 }
 
 pub async fn balance(app: &TestApp, contact_id: &str) -> i64 {
-    get_member(app, contact_id).await["balance"].as_i64().unwrap()
+    get_member(app, contact_id).await["balance"]
+        .as_i64()
+        .unwrap()
 }
 
 pub async fn ledger(app: &TestApp, contact_id: &str) -> Value {
-    json_of(app.get(&format!("{}?limit=200", path(contact_id, "ledger"))).await, StatusCode::OK).await
+    json_of(
+        app.get(&format!("{}?limit=200", path(contact_id, "ledger")))
+            .await,
+        StatusCode::OK,
+    )
+    .await
 }
 
 /// Replaces some programme settings, keeping the rest.
@@ -84,12 +115,19 @@ pub async fn set_program(app: &TestApp, changes: Value) -> Value {
     for (k, v) in changes.as_object().unwrap() {
         object.insert(k.clone(), v.clone());
     }
-    let response = app.request(Method::PUT, "/v1/loyalty/program").json(&program).send().await.unwrap();
+    let response = app
+        .request(Method::PUT, "/v1/loyalty/program")
+        .json(&program)
+        .send()
+        .await
+        .unwrap();
     json_of(response, StatusCode::OK).await
 }
 
 pub async fn db(app: &TestApp) -> Db {
-    Db::connect(&app.database_url, 2).await.expect("the test database opens")
+    Db::connect(&app.database_url, 2)
+        .await
+        .expect("the test database opens")
 }
 
 /// Moves the expiry of the lots an entry opened.
@@ -117,5 +155,8 @@ pub fn entries(ledger: &Value) -> &Vec<Value> {
 }
 
 pub fn kinds(ledger: &Value) -> Vec<String> {
-    entries(ledger).iter().map(|e| e["kind"].as_str().unwrap().to_string()).collect()
+    entries(ledger)
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_string())
+        .collect()
 }

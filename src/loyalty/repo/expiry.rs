@@ -43,7 +43,11 @@ struct DueLot {
 
 /// Expires this member's due lots inside the caller's transaction (the
 /// member is locked). Returns `(lots, points)` expired.
-pub async fn expire_due(tx: &mut Tx, member: &mut MemberRow, now: DateTime<Utc>) -> Result<(i64, i64), ApiError> {
+pub async fn expire_due(
+    tx: &mut Tx,
+    member: &mut MemberRow,
+    now: DateTime<Utc>,
+) -> Result<(i64, i64), ApiError> {
     let due: Vec<DueLot> = on_tx!(tx, c => sqlx::query_as(
         "SELECT id, remaining, expires_at FROM loyalty_lots
          WHERE member_id = $1 AND remaining > 0 AND expires_at <= $2
@@ -63,10 +67,15 @@ pub async fn expire_due(tx: &mut Tx, member: &mut MemberRow, now: DateTime<Utc>)
              WHERE id = $3 AND balance >= $1 RETURNING balance"
         ).bind(lot.remaining).bind(now).bind(member.id).fetch_optional(&mut **c).await)?;
         member.balance = balance.ok_or_else(|| {
-            ApiError::internal(format!("loyalty member {}: lot {} holds more than the balance", member.id, lot.id))
+            ApiError::internal(format!(
+                "loyalty member {}: lot {} holds more than the balance",
+                member.id, lot.id
+            ))
         })?;
         let key = format!("rapport expire {}", lot.id);
-        let reason = lot.expires_at.map(|t| format!("Points expired on {}", t.format("%Y-%m-%d")));
+        let reason = lot
+            .expires_at
+            .map(|t| format!("Points expired on {}", t.format("%Y-%m-%d")));
         let post = Post {
             kind: EntryKind::Expire,
             reason: reason.as_deref(),
@@ -90,7 +99,10 @@ pub async fn expire_due(tx: &mut Tx, member: &mut MemberRow, now: DateTime<Utc>)
             "expire",
             "loyalty_member",
             member.contact_id,
-            Change::none().with("points", -points).with("lots", lots).with("balance_after", member.balance),
+            Change::none()
+                .with("points", -points)
+                .with("lots", lots)
+                .with("balance_after", member.balance),
         )
         .await?;
     }
@@ -107,10 +119,14 @@ pub async fn run(db: &Db, now: DateTime<Utc>) -> Result<ExpiryReport, ApiError> 
              WHERE remaining > 0 AND expires_at <= $1 AND ($2 IS NULL OR member_id > $2)
              ORDER BY member_id LIMIT 200"
         ).bind(now).bind(after).fetch_all(pool).await)?;
-        let Some(last) = members.last().copied() else { break };
+        let Some(last) = members.last().copied() else {
+            break;
+        };
         for member_id in members {
             let mut tx = db.begin().await?;
-            let Some(mut member) = lock_member_by_id(&mut tx, member_id, now).await? else { continue };
+            let Some(mut member) = lock_member_by_id(&mut tx, member_id, now).await? else {
+                continue;
+            };
             let (lots, points) = expire_due(&mut tx, &mut member, now).await?;
             if lots > 0 {
                 let program = program::get_tx(&mut tx).await?;

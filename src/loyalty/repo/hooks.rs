@@ -98,7 +98,12 @@ async fn fold(
         } else {
             credit(tx, dup, 0, -lifetime, &[], &post(&out_reason)).await?;
         }
-        entry_id = Some(credit(tx, survivor, balance, lifetime, &lots, &post(&in_reason)).await?.entry.id);
+        entry_id = Some(
+            credit(tx, survivor, balance, lifetime, &lots, &post(&in_reason))
+                .await?
+                .entry
+                .id,
+        );
     }
     on_tx!(tx, c => sqlx::query("UPDATE loyalty_members SET merged_into = $1, contact_id = $2, updated_at = $3 WHERE id = $4")
         .bind(survivor.id).bind(survivor.contact_id).bind(now).bind(dup.id).execute(&mut **c).await.map(|r| r.rows_affected()))?;
@@ -110,7 +115,15 @@ async fn fold(
         .with("points", balance)
         .with("lifetime_points", lifetime)
         .with("balance_after", survivor.balance);
-    audit::record(tx, &system, "merge", "loyalty_member", survivor.contact_id, change).await?;
+    audit::record(
+        tx,
+        &system,
+        "merge",
+        "loyalty_member",
+        survivor.contact_id,
+        change,
+    )
+    .await?;
     Ok(())
 }
 

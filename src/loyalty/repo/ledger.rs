@@ -35,17 +35,41 @@ pub(crate) async fn open(db: &Db, contact_id: Uuid, key: &str) -> Result<Open, A
     ensure_new_key(&mut tx, member.id, key).await?;
     let program = program::get_tx(&mut tx).await?;
     expiry::expire_due(&mut tx, &mut member, now).await?;
-    Ok(Open { tx, member, program, now })
+    Ok(Open {
+        tx,
+        member,
+        program,
+        now,
+    })
 }
 
 /// Re-tiers, audits and commits.
-pub(crate) async fn finish(mut open: Open, actor: &Actor, posted: Posted) -> Result<Posted, ApiError> {
-    retier(&mut open.tx, &mut open.member, &open.program, Some(posted.entry.id), open.now).await?;
+pub(crate) async fn finish(
+    mut open: Open,
+    actor: &Actor,
+    posted: Posted,
+) -> Result<Posted, ApiError> {
+    retier(
+        &mut open.tx,
+        &mut open.member,
+        &open.program,
+        Some(posted.entry.id),
+        open.now,
+    )
+    .await?;
     let change = Change::none()
         .with("entry_id", posted.entry.id)
         .with("points", posted.entry.points)
         .with("balance_after", posted.entry.balance_after);
-    audit::record(&mut open.tx, actor, posted.entry.kind().as_str(), "loyalty_member", open.member.contact_id, change).await?;
+    audit::record(
+        &mut open.tx,
+        actor,
+        posted.entry.kind().as_str(),
+        "loyalty_member",
+        open.member.contact_id,
+        change,
+    )
+    .await?;
     open.tx.commit().await?;
     Ok(posted)
 }
@@ -60,16 +84,41 @@ pub struct Request<'a> {
 
 impl<'a> Request<'a> {
     fn post(&self, kind: EntryKind, now: DateTime<Utc>) -> Post<'a> {
-        Post { kind, reason: self.reason, key: self.key, actor: self.actor, reverses: None, redemption_id: None, amount: None, now }
+        Post {
+            kind,
+            reason: self.reason,
+            key: self.key,
+            actor: self.actor,
+            reverses: None,
+            redemption_id: None,
+            amount: None,
+            now,
+        }
     }
 }
 
 /// Credits earned points as one lot that expires under the programme's policy.
-pub async fn earn(db: &Db, req: &Request<'_>, points: i64, amount: Option<(i64, &str)>) -> Result<Posted, ApiError> {
+pub async fn earn(
+    db: &Db,
+    req: &Request<'_>,
+    points: i64,
+    amount: Option<(i64, &str)>,
+) -> Result<Posted, ApiError> {
     let mut open = open(db, req.contact_id, req.key).await?;
     let expires_at = lot_expiry(open.now, open.program.expiry_months);
-    let post = Post { amount, ..req.post(EntryKind::Earn, open.now) };
-    let posted = credit(&mut open.tx, &mut open.member, points, points, &[(points, expires_at)], &post).await?;
+    let post = Post {
+        amount,
+        ..req.post(EntryKind::Earn, open.now)
+    };
+    let posted = credit(
+        &mut open.tx,
+        &mut open.member,
+        points,
+        points,
+        &[(points, expires_at)],
+        &post,
+    )
+    .await?;
     finish(open, req.actor, posted).await
 }
 
@@ -88,7 +137,15 @@ pub async fn adjust(db: &Db, req: &Request<'_>, points: i64) -> Result<Posted, A
     let post = req.post(EntryKind::Adjust, open.now);
     let posted = if points > 0 {
         let expires_at = lot_expiry(open.now, open.program.expiry_months);
-        credit(&mut open.tx, &mut open.member, points, points, &[(points, expires_at)], &post).await?
+        credit(
+            &mut open.tx,
+            &mut open.member,
+            points,
+            points,
+            &[(points, expires_at)],
+            &post,
+        )
+        .await?
     } else {
         debit(&mut open.tx, &mut open.member, -points, points, None, &post).await?
     };
@@ -105,7 +162,9 @@ pub async fn reverse(db: &Db, req: &Request<'_>, entry_id: Uuid) -> Result<Poste
                 "Expired points cannot be reversed; give them back with an adjustment (POST …/adjust).",
             ));
         }
-        EntryKind::Reverse => return Err(ApiError::conflict("A reversal cannot itself be reversed.")),
+        EntryKind::Reverse => {
+            return Err(ApiError::conflict("A reversal cannot itself be reversed."));
+        }
         _ => {}
     }
     if let Some(redemption_id) = original.redemption_id {
@@ -115,9 +174,13 @@ pub async fn reverse(db: &Db, req: &Request<'_>, entry_id: Uuid) -> Result<Poste
         .with("redemption_id", redemption_id));
     }
     if let Some(reversal) = reversal_of(&mut open.tx, entry_id).await? {
-        return Err(ApiError::conflict("This entry was already reversed.").with("reversal_entry_id", reversal));
+        return Err(ApiError::conflict("This entry was already reversed.")
+            .with("reversal_entry_id", reversal));
     }
-    let post = Post { reverses: Some(entry_id), ..req.post(EntryKind::Reverse, open.now) };
+    let post = Post {
+        reverses: Some(entry_id),
+        ..req.post(EntryKind::Reverse, open.now)
+    };
     let posted = undo(&mut open, &original, &post).await?;
     finish(open, req.actor, posted).await
 }
@@ -125,31 +188,60 @@ pub async fn reverse(db: &Db, req: &Request<'_>, entry_id: Uuid) -> Result<Poste
 /// Posts the opposite of `original`: a credit is taken back (from its own lot
 /// first), a debit is given back into lots with the expiry dates it was
 /// taken from (already past ones expire at once).
-pub(crate) async fn undo(open: &mut Open, original: &EntryRow, post: &Post<'_>) -> Result<Posted, ApiError> {
+pub(crate) async fn undo(
+    open: &mut Open,
+    original: &EntryRow,
+    post: &Post<'_>,
+) -> Result<Posted, ApiError> {
     let posted = if original.points > 0 {
         let own_lot: Option<Uuid> = on_tx!(&mut open.tx, c => sqlx::query_scalar(
             "SELECT id FROM loyalty_lots WHERE entry_id = $1 ORDER BY id LIMIT 1"
         ).bind(original.id).fetch_optional(&mut **c).await)?;
-        debit(&mut open.tx, &mut open.member, original.points, -original.qualifying_points, own_lot, post).await?
+        debit(
+            &mut open.tx,
+            &mut open.member,
+            original.points,
+            -original.qualifying_points,
+            own_lot,
+            post,
+        )
+        .await?
     } else {
         let taken = lots_of_tx(&mut open.tx, original).await?;
-        let lots: Vec<(i64, Option<DateTime<Utc>>)> = taken.iter().map(|l| (l.points, l.expires_at)).collect();
-        credit(&mut open.tx, &mut open.member, -original.points, -original.qualifying_points, &lots, post).await?
+        let lots: Vec<(i64, Option<DateTime<Utc>>)> =
+            taken.iter().map(|l| (l.points, l.expires_at)).collect();
+        credit(
+            &mut open.tx,
+            &mut open.member,
+            -original.points,
+            -original.qualifying_points,
+            &lots,
+            post,
+        )
+        .await?
     };
     expiry::expire_due(&mut open.tx, &mut open.member, open.now).await?;
     Ok(posted)
 }
 
 async fn reversal_of(tx: &mut Tx, entry_id: Uuid) -> Result<Option<Uuid>, ApiError> {
-    Ok(on_tx!(tx, c => sqlx::query_scalar("SELECT id FROM loyalty_ledger WHERE reverses_id = $1")
-        .bind(entry_id).fetch_optional(&mut **c).await)?)
+    Ok(
+        on_tx!(tx, c => sqlx::query_scalar("SELECT id FROM loyalty_ledger WHERE reverses_id = $1")
+        .bind(entry_id).fetch_optional(&mut **c).await)?,
+    )
 }
 
 fn no_entry(entry_id: Uuid) -> ApiError {
-    ApiError::not_found_detail(format!("This member's ledger has no entry with the id {entry_id}."))
+    ApiError::not_found_detail(format!(
+        "This member's ledger has no entry with the id {entry_id}."
+    ))
 }
 
-pub(crate) async fn entry_in_tx(tx: &mut Tx, member_id: Uuid, entry_id: Uuid) -> Result<EntryRow, ApiError> {
+pub(crate) async fn entry_in_tx(
+    tx: &mut Tx,
+    member_id: Uuid,
+    entry_id: Uuid,
+) -> Result<EntryRow, ApiError> {
     let row: Option<EntryRow> = on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{ENTRY_SELECT} WHERE e.id = $1 AND e.member_id = $2"
     ))).bind(entry_id).bind(member_id).fetch_optional(&mut **c).await)?;
@@ -165,14 +257,17 @@ pub(crate) async fn entry_by_id_tx(tx: &mut Tx, entry_id: Uuid) -> Result<EntryR
     row.ok_or_else(|| no_entry(entry_id))
 }
 
-const CREDITED_LOTS: &str =
-    "SELECT id AS lot_id, points, expires_at FROM loyalty_lots WHERE entry_id = $1 ORDER BY created_at, id";
+const CREDITED_LOTS: &str = "SELECT id AS lot_id, points, expires_at FROM loyalty_lots WHERE entry_id = $1 ORDER BY created_at, id";
 const DEBITED_LOTS: &str = "SELECT u.lot_id, u.points, l.expires_at FROM loyalty_lot_uses u \
      JOIN loyalty_lots l ON l.id = u.lot_id WHERE u.entry_id = $1 \
      ORDER BY CASE WHEN l.expires_at IS NULL THEN 1 ELSE 0 END, l.expires_at, l.created_at, l.id";
 
 async fn lots_of_tx(tx: &mut Tx, entry: &EntryRow) -> Result<Vec<LotMovement>, ApiError> {
-    let sql = if entry.points > 0 { CREDITED_LOTS } else { DEBITED_LOTS };
+    let sql = if entry.points > 0 {
+        CREDITED_LOTS
+    } else {
+        DEBITED_LOTS
+    };
     Ok(on_tx!(tx, c => sqlx::query_as(sql).bind(entry.id).fetch_all(&mut **c).await)?)
 }
 
@@ -188,14 +283,23 @@ pub async fn member_id(db: &Db, contact_id: Uuid) -> Result<Uuid, ApiError> {
 }
 
 /// One entry with its lots.
-pub async fn get_entry(db: &Db, contact_id: Uuid, entry_id: Uuid) -> Result<(EntryRow, Vec<LotMovement>), ApiError> {
+pub async fn get_entry(
+    db: &Db,
+    contact_id: Uuid,
+    entry_id: Uuid,
+) -> Result<(EntryRow, Vec<LotMovement>), ApiError> {
     let member_id = member_id(db, contact_id).await?;
     let row: Option<EntryRow> = on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{ENTRY_SELECT} WHERE e.id = $1 AND e.member_id = $2"
     ))).bind(entry_id).bind(member_id).fetch_optional(pool).await)?;
     let row = row.ok_or_else(|| no_entry(entry_id))?;
-    let sql = if row.points > 0 { CREDITED_LOTS } else { DEBITED_LOTS };
-    let lots: Vec<LotMovement> = on_db!(db, pool => sqlx::query_as(sql).bind(row.id).fetch_all(pool).await)?;
+    let sql = if row.points > 0 {
+        CREDITED_LOTS
+    } else {
+        DEBITED_LOTS
+    };
+    let lots: Vec<LotMovement> =
+        on_db!(db, pool => sqlx::query_as(sql).bind(row.id).fetch_all(pool).await)?;
     Ok((row, lots))
 }
 
@@ -208,17 +312,25 @@ pub async fn list(
     before: Option<(DateTime<Utc>, Uuid)>,
     limit: i64,
 ) -> Result<Vec<EntryRow>, ApiError> {
-    let (at, id) = before.map(|(a, i)| (Some(a), Some(i))).unwrap_or((None, None));
-    Ok(on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    let (at, id) = before
+        .map(|(a, i)| (Some(a), Some(i)))
+        .unwrap_or((None, None));
+    Ok(
+        on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{ENTRY_SELECT} WHERE e.member_id = $1 AND ($2 IS NULL OR e.created_at <= $2) AND ($3 IS NULL OR e.kind = $3)
            AND ($4 IS NULL OR (e.created_at, e.id) < ($4, $5))
          ORDER BY e.created_at DESC, e.id DESC LIMIT $6"
     ))).bind(member_id).bind(as_of).bind(kind.map(EntryKind::as_str)).bind(at).bind(id).bind(limit + 1)
-       .fetch_all(pool).await)?)
+       .fetch_all(pool).await)?,
+    )
 }
 
 /// The balance at `as_of` (or now), summed from the ledger itself.
-pub async fn balance_at(db: &Db, member_id: Uuid, as_of: Option<DateTime<Utc>>) -> Result<i64, ApiError> {
+pub async fn balance_at(
+    db: &Db,
+    member_id: Uuid,
+    as_of: Option<DateTime<Utc>>,
+) -> Result<i64, ApiError> {
     Ok(on_db!(db, pool => sqlx::query_scalar(
         "SELECT CAST(COALESCE(SUM(points), 0) AS BIGINT) FROM loyalty_ledger
          WHERE member_id = $1 AND ($2 IS NULL OR created_at <= $2)"

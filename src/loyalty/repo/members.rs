@@ -23,8 +23,10 @@ use crate::{
 pub const EXPIRING_SOON_DAYS: i64 = 30;
 
 fn already_member(contact_id: Uuid) -> ApiError {
-    ApiError::conflict(format!("The contact {contact_id} is already a loyalty member."))
-        .with("contact_id", contact_id)
+    ApiError::conflict(format!(
+        "The contact {contact_id} is already a loyalty member."
+    ))
+    .with("contact_id", contact_id)
 }
 
 /// Enrols a contact in the lowest tier.
@@ -35,7 +37,11 @@ pub async fn enrol(db: &Db, actor: &Actor, contact_id: Uuid) -> Result<MemberRow
         "SELECT id FROM contacts WHERE id = $1 AND deleted_at IS NULL"
     ).bind(contact_id).fetch_optional(&mut **c).await)?;
     if live.is_none() {
-        return Err(ApiError::field("contact_id", "unknown_contact", format!("no contact has the id {contact_id}")));
+        return Err(ApiError::field(
+            "contact_id",
+            "unknown_contact",
+            format!("no contact has the id {contact_id}"),
+        ));
     }
     let existing: Option<Uuid> = on_tx!(&mut tx, c => sqlx::query_scalar(
         "SELECT id FROM loyalty_members WHERE contact_id = $1 AND merged_into IS NULL"
@@ -50,9 +56,24 @@ pub async fn enrol(db: &Db, actor: &Actor, contact_id: Uuid) -> Result<MemberRow
          VALUES ($1, $2, 0, 0, $3, $4, $4, $4) RETURNING {MEMBER_COLUMNS}"
     ))).bind(new_id()).bind(contact_id).bind(&tier).bind(now).fetch_one(&mut **c).await)
         .map_err(|e| if is_unique_violation(&e) { already_member(contact_id) } else { e.into() })?;
-    let joined = TierChange { id: new_id(), from_tier: None, to_tier: tier, tier_points: 0, entry_id: None, occurred_at: now };
+    let joined = TierChange {
+        id: new_id(),
+        from_tier: None,
+        to_tier: tier,
+        tier_points: 0,
+        entry_id: None,
+        occurred_at: now,
+    };
     record_tier_change(&mut tx, row.id, &joined).await?;
-    audit::record(&mut tx, actor, "enrol", "loyalty_member", contact_id, Change::created(&row.clone().summary())).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        "enrol",
+        "loyalty_member",
+        contact_id,
+        Change::created(&row.clone().summary()),
+    )
+    .await?;
     tx.commit().await?;
     Ok(row)
 }
@@ -66,7 +87,12 @@ async fn find(db: &Db, contact_id: Uuid) -> Result<MemberRow, ApiError> {
     row.ok_or_else(|| not_a_member(contact_id))
 }
 
-async fn tier_points(db: &Db, row: &MemberRow, program: &ProgramRow, now: DateTime<Utc>) -> Result<i64, ApiError> {
+async fn tier_points(
+    db: &Db,
+    row: &MemberRow,
+    program: &ProgramRow,
+    now: DateTime<Utc>,
+) -> Result<i64, ApiError> {
     match (program.basis(), program.tier_window_months) {
         (TierBasis::Rolling, Some(months)) => Ok(on_db!(db, pool => sqlx::query_scalar(WINDOW_SUM)
             .bind(row.id).bind(window_start(now, months)).fetch_one(pool).await)?),
@@ -124,13 +150,20 @@ pub async fn refresh(db: &Db, contact_id: Uuid, now: DateTime<Utc>) -> Result<()
 }
 
 /// Live members in enrolment order, optionally in one tier.
-pub async fn list(db: &Db, tier: Option<&str>, after: Option<Uuid>, limit: i64) -> Result<Vec<MemberRow>, ApiError> {
-    Ok(on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+pub async fn list(
+    db: &Db,
+    tier: Option<&str>,
+    after: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<MemberRow>, ApiError> {
+    Ok(
+        on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {MEMBER_COLUMNS} FROM loyalty_members m
          WHERE merged_into IS NULL AND ($1 IS NULL OR tier = $1) AND ($2 IS NULL OR id > $2)
            AND EXISTS (SELECT 1 FROM contacts c WHERE c.id = m.contact_id AND c.deleted_at IS NULL)
          ORDER BY id LIMIT $3"
-    ))).bind(tier).bind(after).bind(limit + 1).fetch_all(pool).await)?)
+    ))).bind(tier).bind(after).bind(limit + 1).fetch_all(pool).await)?,
+    )
 }
 
 /// Tier changes of every membership the contact holds or absorbed, newest first.
@@ -141,7 +174,9 @@ pub async fn tier_history(
     limit: i64,
 ) -> Result<Vec<TierChange>, ApiError> {
     find(db, contact_id).await?;
-    let (at, id) = before.map(|(a, i)| (Some(a), Some(i))).unwrap_or((None, None));
+    let (at, id) = before
+        .map(|(a, i)| (Some(a), Some(i)))
+        .unwrap_or((None, None));
     Ok(on_db!(db, pool => sqlx::query_as(
         "SELECT t.id, t.from_tier, t.to_tier, t.tier_points, t.entry_id, t.occurred_at
          FROM loyalty_tier_changes t JOIN loyalty_members m ON m.id = t.member_id

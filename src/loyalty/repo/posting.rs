@@ -26,7 +26,11 @@ use crate::{
 /// Locks a contact's live membership for the rest of the transaction. It is
 /// the first statement of every write to a member's points: on PostgreSQL the
 /// row lock queues concurrent writers of this member on every node.
-pub async fn lock_member(tx: &mut Tx, contact_id: Uuid, now: DateTime<Utc>) -> Result<MemberRow, ApiError> {
+pub async fn lock_member(
+    tx: &mut Tx,
+    contact_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<MemberRow, ApiError> {
     let row: Option<MemberRow> = on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "UPDATE loyalty_members SET updated_at = $2
          WHERE contact_id = $1 AND merged_into IS NULL
@@ -37,7 +41,11 @@ pub async fn lock_member(tx: &mut Tx, contact_id: Uuid, now: DateTime<Utc>) -> R
 }
 
 /// Locks a live membership by its own id; `None` when it was merged away.
-pub async fn lock_member_by_id(tx: &mut Tx, member_id: Uuid, now: DateTime<Utc>) -> Result<Option<MemberRow>, ApiError> {
+pub async fn lock_member_by_id(
+    tx: &mut Tx,
+    member_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Option<MemberRow>, ApiError> {
     Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "UPDATE loyalty_members SET updated_at = $2 WHERE id = $1 AND merged_into IS NULL RETURNING {MEMBER_COLUMNS}"
     ))).bind(member_id).bind(now).fetch_optional(&mut **c).await)?)
@@ -114,7 +122,11 @@ pub async fn credit(
              VALUES ($1, $2, $3, $4, $4, $5, $6)"
         ).bind(lot_id).bind(member.id).bind(entry.id).bind(lot_points).bind(expires_at).bind(post.now)
          .execute(&mut **c).await.map(|r| r.rows_affected()))?;
-        moved.push(LotMovement { lot_id, points: lot_points, expires_at });
+        moved.push(LotMovement {
+            lot_id,
+            points: lot_points,
+            expires_at,
+        });
     }
     Ok(Posted { entry, lots: moved })
 }
@@ -180,11 +192,18 @@ async fn take_from_lots(
                 "UPDATE loyalty_lots SET remaining = remaining - $1 WHERE id = $2 AND remaining >= $1"
             ).bind(take).bind(lot.id).execute(&mut **c).await.map(|r| r.rows_affected()))?;
             if done == 0 {
-                return Err(ApiError::internal(format!("loyalty lot {} changed under a member lock", lot.id)));
+                return Err(ApiError::internal(format!(
+                    "loyalty lot {} changed under a member lock",
+                    lot.id
+                )));
             }
             on_tx!(tx, c => sqlx::query("INSERT INTO loyalty_lot_uses (entry_id, lot_id, points) VALUES ($1, $2, $3)")
                 .bind(entry_id).bind(lot.id).bind(take).execute(&mut **c).await.map(|r| r.rows_affected()))?;
-            moved.push(LotMovement { lot_id: lot.id, points: take, expires_at: lot.expires_at });
+            moved.push(LotMovement {
+                lot_id: lot.id,
+                points: take,
+                expires_at: lot.expires_at,
+            });
             needed -= take;
             if needed == 0 {
                 break;
@@ -195,10 +214,19 @@ async fn take_from_lots(
 }
 
 /// Writes the entry row (and its reason) with the balance already updated.
-pub(super) async fn append(tx: &mut Tx, member: &MemberRow, points: i64, qualifying: i64, post: &Post<'_>) -> Result<EntryRow, ApiError> {
+pub(super) async fn append(
+    tx: &mut Tx,
+    member: &MemberRow,
+    points: i64,
+    qualifying: i64,
+    post: &Post<'_>,
+) -> Result<EntryRow, ApiError> {
     let id = new_id();
     let actor_id = (post.actor.kind != "system").then_some(post.actor.id);
-    let (amount_minor, currency) = post.amount.map(|(a, c)| (Some(a), Some(c.to_string()))).unwrap_or((None, None));
+    let (amount_minor, currency) = post
+        .amount
+        .map(|(a, c)| (Some(a), Some(c.to_string())))
+        .unwrap_or((None, None));
     let inserted = on_tx!(tx, c => sqlx::query(
         "INSERT INTO loyalty_ledger (id, member_id, kind, points, qualifying_points, balance_after, idempotency_key,
                                      reverses_id, redemption_id, amount_minor, currency, actor_type, actor_id, created_at)
@@ -239,7 +267,12 @@ pub(super) async fn append(tx: &mut Tx, member: &MemberRow, points: i64, qualify
 }
 
 /// The points that count towards tiers now.
-pub async fn tier_points_tx(tx: &mut Tx, member: &MemberRow, program: &ProgramRow, now: DateTime<Utc>) -> Result<i64, ApiError> {
+pub async fn tier_points_tx(
+    tx: &mut Tx,
+    member: &MemberRow,
+    program: &ProgramRow,
+    now: DateTime<Utc>,
+) -> Result<i64, ApiError> {
     match (program.basis(), program.tier_window_months) {
         (TierBasis::Rolling, Some(months)) => Ok(on_tx!(tx, c => sqlx::query_scalar(WINDOW_SUM)
             .bind(member.id).bind(window_start(now, months)).fetch_one(&mut **c).await)?),
@@ -279,7 +312,11 @@ pub async fn retier(
     Ok(Some(change))
 }
 
-pub async fn record_tier_change(tx: &mut Tx, member_id: Uuid, change: &TierChange) -> Result<(), ApiError> {
+pub async fn record_tier_change(
+    tx: &mut Tx,
+    member_id: Uuid,
+    change: &TierChange,
+) -> Result<(), ApiError> {
     on_tx!(tx, c => sqlx::query(
         "INSERT INTO loyalty_tier_changes (id, member_id, from_tier, to_tier, tier_points, entry_id, occurred_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7)"

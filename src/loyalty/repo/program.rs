@@ -45,18 +45,21 @@ pub async fn get(db: &Db) -> Result<ProgramRow, ApiError> {
         return Ok(row);
     }
     on_writer!(db, pool => bind_default!(sqlx::query(INSERT_DEFAULT)).execute(pool).await.map(|r| r.rows_affected()))?;
-    let row: Option<ProgramRow> = on_writer!(db, pool => sqlx::query_as(SELECT).fetch_optional(pool).await)?;
+    let row: Option<ProgramRow> =
+        on_writer!(db, pool => sqlx::query_as(SELECT).fetch_optional(pool).await)?;
     row.ok_or_else(|| ApiError::internal("the loyalty programme row is missing after creating it"))
 }
 
 /// The programme, inside a write transaction.
 pub async fn get_tx(tx: &mut Tx) -> Result<ProgramRow, ApiError> {
-    let row: Option<ProgramRow> = on_tx!(tx, c => sqlx::query_as(SELECT).fetch_optional(&mut **c).await)?;
+    let row: Option<ProgramRow> =
+        on_tx!(tx, c => sqlx::query_as(SELECT).fetch_optional(&mut **c).await)?;
     if let Some(row) = row {
         return Ok(row);
     }
     on_tx!(tx, c => bind_default!(sqlx::query(INSERT_DEFAULT)).execute(&mut **c).await.map(|r| r.rows_affected()))?;
-    let row: Option<ProgramRow> = on_tx!(tx, c => sqlx::query_as(SELECT).fetch_optional(&mut **c).await)?;
+    let row: Option<ProgramRow> =
+        on_tx!(tx, c => sqlx::query_as(SELECT).fetch_optional(&mut **c).await)?;
     row.ok_or_else(|| ApiError::internal("the loyalty programme row is missing after creating it"))
 }
 
@@ -87,8 +90,19 @@ pub async fn replace(
      .bind(input.tier_window_months).bind(input.expiry_months).bind(now()).bind(version)
      .fetch_optional(&mut **c).await)?;
     let after = row.ok_or_else(|| etag::stale(before.version + 1))?;
-    let change = Change::diff(&before.clone().into_program(), &after.clone().into_program());
-    audit::record(&mut tx, actor, "update", "loyalty_program", Uuid::nil(), change).await?;
+    let change = Change::diff(
+        &before.clone().into_program(),
+        &after.clone().into_program(),
+    );
+    audit::record(
+        &mut tx,
+        actor,
+        "update",
+        "loyalty_program",
+        Uuid::nil(),
+        change,
+    )
+    .await?;
     tx.commit().await?;
     Ok((before, after))
 }

@@ -41,7 +41,13 @@ async fn reward_state(tx: &mut Tx, reward_id: Uuid) -> Result<RewardState, ApiEr
     let state: Option<RewardState> = on_tx!(tx, c => sqlx::query_as(
         "SELECT name, stock, active FROM loyalty_rewards WHERE id = $1 AND deleted_at IS NULL"
     ).bind(reward_id).fetch_optional(&mut **c).await)?;
-    state.ok_or_else(|| ApiError::field("reward_id", "unknown_reward", format!("no reward has the id {reward_id}")))
+    state.ok_or_else(|| {
+        ApiError::field(
+            "reward_id",
+            "unknown_reward",
+            format!("no reward has the id {reward_id}"),
+        )
+    })
 }
 
 pub struct NewRedemption<'a> {
@@ -82,9 +88,13 @@ pub async fn create(db: &Db, new: &NewRedemption<'_>) -> Result<RedemptionRow, A
         // The reward changed since it was read; say how.
         let reward = reward_state(&mut tx, new.reward_id).await.unwrap_or(reward);
         return Err(if !reward.active {
-            ApiError::conflict(format!("The reward {} is not active and cannot be redeemed.", new.reward_id))
+            ApiError::conflict(format!(
+                "The reward {} is not active and cannot be redeemed.",
+                new.reward_id
+            ))
         } else {
-            ApiError::conflict(format!("The reward {} is out of stock.", new.reward_id)).with("stock", reward.stock.unwrap_or(0))
+            ApiError::conflict(format!("The reward {} is out of stock.", new.reward_id))
+                .with("stock", reward.stock.unwrap_or(0))
         });
     };
     let id = new_id();
@@ -106,8 +116,19 @@ pub async fn create(db: &Db, new: &NewRedemption<'_>) -> Result<RedemptionRow, A
     ).bind(id).bind(member.id).bind(new.reward_id).bind(cost).bind(posted.entry.id).bind(now)
      .execute(&mut **c).await.map(|r| r.rows_affected()))?;
     retier(&mut tx, &mut member, &program, Some(posted.entry.id), now).await?;
-    let change = Change::none().with("reward_id", new.reward_id).with("points", cost).with("entry_id", posted.entry.id);
-    audit::record(&mut tx, new.actor, "create", "loyalty_redemption", id, change).await?;
+    let change = Change::none()
+        .with("reward_id", new.reward_id)
+        .with("points", cost)
+        .with("entry_id", posted.entry.id);
+    audit::record(
+        &mut tx,
+        new.actor,
+        "create",
+        "loyalty_redemption",
+        id,
+        change,
+    )
+    .await?;
     let row = get_tx(&mut tx, id).await?;
     tx.commit().await?;
     Ok(row)
@@ -115,12 +136,20 @@ pub async fn create(db: &Db, new: &NewRedemption<'_>) -> Result<RedemptionRow, A
 
 /// Gives the points back (into lots with their old expiry dates) and the
 /// unit back to stock.
-pub async fn cancel(db: &Db, id: Uuid, reason: Option<&str>, key: &str, actor: &Actor) -> Result<RedemptionRow, ApiError> {
+pub async fn cancel(
+    db: &Db,
+    id: Uuid,
+    reason: Option<&str>,
+    key: &str,
+    actor: &Actor,
+) -> Result<RedemptionRow, ApiError> {
     let now = now();
     let current = get(db, id).await?;
     let mut tx = db.begin().await?;
     let Some(mut member) = lock_member_by_id(&mut tx, current.member_id, now).await? else {
-        return Err(ApiError::conflict("The member changed while cancelling (it was merged); retry the request."));
+        return Err(ApiError::conflict(
+            "The member changed while cancelling (it was merged); retry the request.",
+        ));
     };
     ensure_new_key(&mut tx, member.id, key).await?;
     let program = program::get_tx(&mut tx).await?;
@@ -129,7 +158,9 @@ pub async fn cancel(db: &Db, id: Uuid, reason: Option<&str>, key: &str, actor: &
         "UPDATE loyalty_redemptions SET status = 'cancelled', cancelled_at = $1 WHERE id = $2 AND status = 'completed'"
     ).bind(now).bind(id).execute(&mut **c).await.map(|r| r.rows_affected()))?;
     if done == 0 {
-        return Err(ApiError::conflict(format!("The redemption {id} is already cancelled.")));
+        return Err(ApiError::conflict(format!(
+            "The redemption {id} is already cancelled."
+        )));
     }
     let original = entry_by_id_tx(&mut tx, current.entry_id).await?;
     let post = Post {
@@ -142,9 +173,19 @@ pub async fn cancel(db: &Db, id: Uuid, reason: Option<&str>, key: &str, actor: &
         amount: None,
         now,
     };
-    let mut open = Open { tx, member, program, now };
+    let mut open = Open {
+        tx,
+        member,
+        program,
+        now,
+    };
     let posted = undo(&mut open, &original, &post).await?;
-    let Open { mut tx, mut member, program, .. } = open;
+    let Open {
+        mut tx,
+        mut member,
+        program,
+        ..
+    } = open;
     on_tx!(&mut tx, c => sqlx::query("UPDATE loyalty_redemptions SET cancel_entry_id = $1 WHERE id = $2")
         .bind(posted.entry.id).bind(id).execute(&mut **c).await.map(|r| r.rows_affected()))?;
     on_tx!(&mut tx, c => sqlx::query(
@@ -152,7 +193,9 @@ pub async fn cancel(db: &Db, id: Uuid, reason: Option<&str>, key: &str, actor: &
          WHERE id = $2 AND stock IS NOT NULL"
     ).bind(now).bind(current.reward_id).execute(&mut **c).await.map(|r| r.rows_affected()))?;
     retier(&mut tx, &mut member, &program, Some(posted.entry.id), now).await?;
-    let change = Change::none().with("status", "cancelled").with("entry_id", posted.entry.id);
+    let change = Change::none()
+        .with("status", "cancelled")
+        .with("entry_id", posted.entry.id);
     audit::record(&mut tx, actor, "cancel", "loyalty_redemption", id, change).await?;
     let row = get_tx(&mut tx, id).await?;
     tx.commit().await?;
@@ -180,12 +223,25 @@ pub struct Filter {
 }
 
 /// Newest first.
-pub async fn list(db: &Db, filter: &Filter, before: Option<Uuid>, limit: i64) -> Result<Vec<RedemptionRow>, ApiError> {
-    let status = filter.status.map(|s| if s == RedemptionStatus::Cancelled { "cancelled" } else { "completed" });
-    Ok(on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+pub async fn list(
+    db: &Db,
+    filter: &Filter,
+    before: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<RedemptionRow>, ApiError> {
+    let status = filter.status.map(|s| {
+        if s == RedemptionStatus::Cancelled {
+            "cancelled"
+        } else {
+            "completed"
+        }
+    });
+    Ok(
+        on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{SELECT} WHERE ($1 IS NULL OR m.contact_id = $1) AND ($2 IS NULL OR r.reward_id = $2)
            AND ($3 IS NULL OR r.status = $3) AND ($4 IS NULL OR r.id < $4)
          ORDER BY r.id DESC LIMIT $5"
     ))).bind(filter.contact_id).bind(filter.reward_id).bind(status).bind(before).bind(limit + 1)
-       .fetch_all(pool).await)?)
+       .fetch_all(pool).await)?,
+    )
 }

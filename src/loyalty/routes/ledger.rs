@@ -7,9 +7,15 @@ use super::required_key;
 use crate::{
     audit::Actor,
     auth::{Area, Level, Principal},
-    http::{ApiError, ApiResult, PageParams, ValidatedJson, created, pagination::page_from, responses::*},
+    http::{
+        ApiError, ApiResult, PageParams, ValidatedJson, created, pagination::page_from,
+        responses::*,
+    },
     loyalty::{
-        ledger::{AdjustIn, EarnIn, LedgerEntry, LedgerPage, LedgerParams, RedeemIn, ReverseIn, clean_reason, earned_points},
+        ledger::{
+            AdjustIn, EarnIn, LedgerEntry, LedgerPage, LedgerParams, RedeemIn, ReverseIn,
+            clean_reason, earned_points,
+        },
         repo::{
             ledger::{self as repo, Request},
             posting::Posted,
@@ -30,7 +36,14 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 fn entry_created(posted: Posted) -> HttpResponse {
     let entry = posted.entry.into_entry(Some(posted.lots));
-    created(format!("/v1/loyalty/members/{}/ledger/{}", entry.contact_id, entry.id), None, entry)
+    created(
+        format!(
+            "/v1/loyalty/members/{}/ledger/{}",
+            entry.contact_id, entry.id
+        ),
+        None,
+        entry,
+    )
 }
 
 /// Earn points
@@ -72,9 +85,16 @@ async fn earn_loyalty_points(
     let (points, amount) = earned_points(&body.0, &program.earn_rate())?;
     let reason = clean_reason(body.0.reason.as_deref());
     let actor = Actor::new(&principal, &req);
-    let request = Request { contact_id: *contact_id, key: &key, reason: reason.as_deref(), actor: &actor };
+    let request = Request {
+        contact_id: *contact_id,
+        key: &key,
+        reason: reason.as_deref(),
+        actor: &actor,
+    };
     let amount = amount.as_ref().map(|(a, c)| (*a, c.as_str()));
-    Ok(entry_created(repo::earn(&state.db, &request, points, amount).await?))
+    Ok(entry_created(
+        repo::earn(&state.db, &request, points, amount).await?,
+    ))
 }
 
 /// Redeem points
@@ -113,8 +133,15 @@ async fn redeem_loyalty_points(
     let key = required_key(&req)?;
     let reason = clean_reason(body.0.reason.as_deref());
     let actor = Actor::new(&principal, &req);
-    let request = Request { contact_id: *contact_id, key: &key, reason: reason.as_deref(), actor: &actor };
-    Ok(entry_created(repo::redeem(&state.db, &request, body.0.points).await?))
+    let request = Request {
+        contact_id: *contact_id,
+        key: &key,
+        reason: reason.as_deref(),
+        actor: &actor,
+    };
+    Ok(entry_created(
+        repo::redeem(&state.db, &request, body.0.points).await?,
+    ))
 }
 
 /// Adjust points
@@ -157,8 +184,15 @@ async fn adjust_loyalty_points(
     let reason = clean_reason(Some(&body.0.reason))
         .ok_or_else(|| ApiError::field("reason", "required", "must not be blank"))?;
     let actor = Actor::new(&principal, &req);
-    let request = Request { contact_id: *contact_id, key: &key, reason: Some(&reason), actor: &actor };
-    Ok(entry_created(repo::adjust(&state.db, &request, body.0.points).await?))
+    let request = Request {
+        contact_id: *contact_id,
+        key: &key,
+        reason: Some(&reason),
+        actor: &actor,
+    };
+    Ok(entry_created(
+        repo::adjust(&state.db, &request, body.0.points).await?,
+    ))
 }
 
 /// List a member's ledger
@@ -185,13 +219,29 @@ async fn list_loyalty_ledger(
     params: web::Query<LedgerParams>,
 ) -> ApiResult<web::Json<LedgerPage>> {
     principal.require(Area::Loyalty, Level::Read)?;
-    let page = PageParams { limit: params.limit, cursor: params.cursor.clone() };
+    let page = PageParams {
+        limit: params.limit,
+        cursor: params.cursor.clone(),
+    };
     let limit = page.limit()?;
     let before = page.cursor::<(DateTime<Utc>, Uuid)>()?;
     let member_id = repo::member_id(&state.db, *contact_id).await?;
-    let rows = repo::list(&state.db, member_id, params.as_of, params.kind, before, limit).await?;
+    let rows = repo::list(
+        &state.db,
+        member_id,
+        params.as_of,
+        params.kind,
+        before,
+        limit,
+    )
+    .await?;
     let balance = repo::balance_at(&state.db, member_id, params.as_of).await?;
-    let page = page_from(rows, limit, |r| (r.created_at, r.id), |r| r.into_entry(None));
+    let page = page_from(
+        rows,
+        limit,
+        |r| (r.created_at, r.id),
+        |r| r.into_entry(None),
+    );
     Ok(web::Json(LedgerPage {
         contact_id: *contact_id,
         as_of: params.as_of,
@@ -270,6 +320,13 @@ async fn reverse_loyalty_ledger_entry(
     let (contact_id, entry_id) = path.into_inner();
     let reason = clean_reason(body.0.reason.as_deref());
     let actor = Actor::new(&principal, &req);
-    let request = Request { contact_id, key: &key, reason: reason.as_deref(), actor: &actor };
-    Ok(entry_created(repo::reverse(&state.db, &request, entry_id).await?))
+    let request = Request {
+        contact_id,
+        key: &key,
+        reason: reason.as_deref(),
+        actor: &actor,
+    };
+    Ok(entry_created(
+        repo::reverse(&state.db, &request, entry_id).await?,
+    ))
 }

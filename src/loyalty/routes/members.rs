@@ -6,7 +6,9 @@ use uuid::Uuid;
 use crate::{
     audit::Actor,
     auth::{Area, Level, Principal},
-    http::{ApiResult, Page, PageParams, ValidatedJson, created, pagination::page_from, responses::*},
+    http::{
+        ApiResult, Page, PageParams, ValidatedJson, created, pagination::page_from, responses::*,
+    },
     loyalty::{
         members::{Member, MemberIn, MemberParams, MemberSummary, TierChange},
         repo::members as repo,
@@ -41,9 +43,18 @@ async fn list_loyalty_members(
     params: web::Query<MemberParams>,
 ) -> ApiResult<web::Json<Page<MemberSummary>>> {
     principal.require(Area::Loyalty, Level::Read)?;
-    let page = PageParams { limit: params.limit, cursor: params.cursor.clone() };
+    let page = PageParams {
+        limit: params.limit,
+        cursor: params.cursor.clone(),
+    };
     let limit = page.limit()?;
-    let rows = repo::list(&state.db, params.tier.as_deref(), page.cursor::<Uuid>()?, limit).await?;
+    let rows = repo::list(
+        &state.db,
+        params.tier.as_deref(),
+        page.cursor::<Uuid>()?,
+        limit,
+    )
+    .await?;
     Ok(web::Json(page_from(rows, limit, |r| r.id, |r| r.summary())))
 }
 
@@ -74,7 +85,11 @@ async fn enrol_loyalty_member(
     principal.require(Area::Loyalty, Level::Write)?;
     let row = repo::enrol(&state.db, &Actor::new(&principal, &req), body.0.contact_id).await?;
     let member = repo::get(&state.db, row.contact_id).await?;
-    Ok(created(format!("/v1/loyalty/members/{}", member.contact_id), None, member))
+    Ok(created(
+        format!("/v1/loyalty/members/{}", member.contact_id),
+        None,
+        member,
+    ))
 }
 
 /// Get a loyalty member
@@ -128,5 +143,10 @@ async fn list_loyalty_tier_changes(
     let limit = page.limit()?;
     let before = page.cursor::<(DateTime<Utc>, Uuid)>()?;
     let rows = repo::tier_history(&state.db, *contact_id, before, limit).await?;
-    Ok(web::Json(page_from(rows, limit, |r| (r.occurred_at, r.id), |r| r)))
+    Ok(web::Json(page_from(
+        rows,
+        limit,
+        |r| (r.occurred_at, r.id),
+        |r| r,
+    )))
 }

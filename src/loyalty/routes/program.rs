@@ -4,7 +4,9 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::{
     audit::Actor,
     auth::{Area, Level, Principal},
-    http::{ApiError, ApiResult, ValidatedJson, etag::expected_version, ok_versioned, responses::*},
+    http::{
+        ApiError, ApiResult, ValidatedJson, etag::expected_version, ok_versioned, responses::*,
+    },
     loyalty::{
         ExpiryReport, expire_due_points,
         program::{Program, ProgramIn, check_program},
@@ -14,7 +16,9 @@ use crate::{
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(get_loyalty_program).service(replace_loyalty_program).service(run_loyalty_expiry);
+    cfg.service(get_loyalty_program)
+        .service(replace_loyalty_program)
+        .service(run_loyalty_expiry);
 }
 
 /// Get the loyalty programme
@@ -31,7 +35,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
     )
 )]
 #[get("/loyalty/program")]
-async fn get_loyalty_program(state: web::Data<AppState>, principal: Principal) -> ApiResult<HttpResponse> {
+async fn get_loyalty_program(
+    state: web::Data<AppState>,
+    principal: Principal,
+) -> ApiResult<HttpResponse> {
     principal.require(Area::Loyalty, Level::Read)?;
     let program = repo::get(&state.db).await?.into_program();
     Ok(ok_versioned(program.version, program))
@@ -64,7 +71,13 @@ async fn replace_loyalty_program(
 ) -> ApiResult<HttpResponse> {
     principal.require(Area::Settings, Level::Admin)?;
     let input = check_program(body.0).map_err(ApiError::validation)?;
-    let (_, after) = repo::replace(&state.db, &Actor::new(&principal, &req), &input, expected_version(&req)?).await?;
+    let (_, after) = repo::replace(
+        &state.db,
+        &Actor::new(&principal, &req),
+        &input,
+        expected_version(&req)?,
+    )
+    .await?;
     let program = after.into_program();
     Ok(ok_versioned(program.version, program))
 }
@@ -85,7 +98,10 @@ async fn replace_loyalty_program(
     )
 )]
 #[post("/loyalty/expire-run")]
-async fn run_loyalty_expiry(state: web::Data<AppState>, principal: Principal) -> ApiResult<web::Json<ExpiryReport>> {
+async fn run_loyalty_expiry(
+    state: web::Data<AppState>,
+    principal: Principal,
+) -> ApiResult<web::Json<ExpiryReport>> {
     principal.require(Area::Loyalty, Level::Manage)?;
     Ok(web::Json(expire_due_points(&state.db).await?))
 }

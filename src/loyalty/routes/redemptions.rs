@@ -6,7 +6,9 @@ use super::required_key;
 use crate::{
     audit::Actor,
     auth::{Area, Level, Principal},
-    http::{ApiResult, Page, PageParams, ValidatedJson, created, pagination::page_from, responses::*},
+    http::{
+        ApiResult, Page, PageParams, ValidatedJson, created, pagination::page_from, responses::*,
+    },
     loyalty::{
         ledger::clean_reason,
         repo::redemptions::{self as repo, Filter, NewRedemption},
@@ -42,11 +44,23 @@ async fn list_loyalty_redemptions(
     params: web::Query<RedemptionParams>,
 ) -> ApiResult<web::Json<Page<Redemption>>> {
     principal.require(Area::Loyalty, Level::Read)?;
-    let page = PageParams { limit: params.limit, cursor: params.cursor.clone() };
+    let page = PageParams {
+        limit: params.limit,
+        cursor: params.cursor.clone(),
+    };
     let limit = page.limit()?;
-    let filter = Filter { contact_id: params.contact_id, reward_id: params.reward_id, status: params.status };
+    let filter = Filter {
+        contact_id: params.contact_id,
+        reward_id: params.reward_id,
+        status: params.status,
+    };
     let rows = repo::list(&state.db, &filter, page.cursor::<Uuid>()?, limit).await?;
-    Ok(web::Json(page_from(rows, limit, |r| r.id, |r| r.into_redemption())))
+    Ok(web::Json(page_from(
+        rows,
+        limit,
+        |r| r.id,
+        |r| r.into_redemption(),
+    )))
 }
 
 /// Redeem a reward
@@ -88,7 +102,11 @@ async fn create_loyalty_redemption(
         actor: &actor,
     };
     let redemption = repo::create(&state.db, &new).await?.into_redemption();
-    Ok(created(format!("/v1/loyalty/redemptions/{}", redemption.id), None, redemption))
+    Ok(created(
+        format!("/v1/loyalty/redemptions/{}", redemption.id),
+        None,
+        redemption,
+    ))
 }
 
 /// Get a redemption
@@ -109,7 +127,9 @@ async fn get_loyalty_redemption(
     id: web::Path<Uuid>,
 ) -> ApiResult<web::Json<Redemption>> {
     principal.require(Area::Loyalty, Level::Read)?;
-    Ok(web::Json(repo::get(&state.db, *id).await?.into_redemption()))
+    Ok(web::Json(
+        repo::get(&state.db, *id).await?.into_redemption(),
+    ))
 }
 
 /// Cancel a redemption
@@ -147,5 +167,9 @@ async fn cancel_loyalty_redemption(
     let key = required_key(&req)?;
     let reason = clean_reason(body.0.reason.as_deref());
     let actor = Actor::new(&principal, &req);
-    Ok(web::Json(repo::cancel(&state.db, *id, reason.as_deref(), &key, &actor).await?.into_redemption()))
+    Ok(web::Json(
+        repo::cancel(&state.db, *id, reason.as_deref(), &key, &actor)
+            .await?
+            .into_redemption(),
+    ))
 }

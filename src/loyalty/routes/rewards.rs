@@ -6,8 +6,8 @@ use crate::{
     audit::Actor,
     auth::{Area, Level, Principal},
     http::{
-        ApiError, ApiResult, Page, PageParams, ValidatedJson, created, etag::expected_version, ok_versioned,
-        pagination::page_from, responses::*,
+        ApiError, ApiResult, Page, PageParams, ValidatedJson, created, etag::expected_version,
+        ok_versioned, pagination::page_from, responses::*,
     },
     loyalty::{
         repo::rewards as repo,
@@ -44,7 +44,10 @@ async fn list_loyalty_rewards(
     params: web::Query<RewardParams>,
 ) -> ApiResult<web::Json<Page<Reward>>> {
     principal.require(Area::Loyalty, Level::Read)?;
-    let page = PageParams { limit: params.limit, cursor: params.cursor.clone() };
+    let page = PageParams {
+        limit: params.limit,
+        cursor: params.cursor.clone(),
+    };
     let limit = page.limit()?;
     let rows = repo::list(&state.db, params.active, page.cursor::<Uuid>()?, limit).await?;
     Ok(web::Json(page_from(rows, limit, |r| r.id, |r| r)))
@@ -74,7 +77,11 @@ async fn create_loyalty_reward(
 ) -> ApiResult<HttpResponse> {
     principal.require(Area::Loyalty, Level::Manage)?;
     let reward = repo::create(&state.db, &Actor::new(&principal, &req), &body.0).await?;
-    Ok(created(format!("/v1/loyalty/rewards/{}", reward.id), Some(reward.version), reward))
+    Ok(created(
+        format!("/v1/loyalty/rewards/{}", reward.id),
+        Some(reward.version),
+        reward,
+    ))
 }
 
 /// Get a reward
@@ -89,7 +96,11 @@ async fn create_loyalty_reward(
     )
 )]
 #[get("/loyalty/rewards/{id}")]
-async fn get_loyalty_reward(state: web::Data<AppState>, principal: Principal, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+async fn get_loyalty_reward(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
     principal.require(Area::Loyalty, Level::Read)?;
     let reward = repo::get(&state.db, *id).await?;
     Ok(ok_versioned(reward.version, reward))
@@ -130,7 +141,14 @@ async fn update_loyalty_reward(
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
-    let reward = repo::update(&state.db, &Actor::new(&principal, &req), *id, expected_version(&req)?, &body).await?;
+    let reward = repo::update(
+        &state.db,
+        &Actor::new(&principal, &req),
+        *id,
+        expected_version(&req)?,
+        &body,
+    )
+    .await?;
     Ok(ok_versioned(reward.version, reward))
 }
 
@@ -160,6 +178,12 @@ async fn delete_loyalty_reward(
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     principal.require(Area::Loyalty, Level::Manage)?;
-    repo::delete(&state.db, &Actor::new(&principal, &req), *id, expected_version(&req)?).await?;
+    repo::delete(
+        &state.db,
+        &Actor::new(&principal, &req),
+        *id,
+        expected_version(&req)?,
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
