@@ -15,6 +15,7 @@ pub mod db;
 pub mod domain;
 pub mod http;
 pub mod interactions;
+pub mod loyalty;
 pub mod openapi;
 pub mod ops;
 pub mod preferences;

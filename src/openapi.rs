@@ -39,6 +39,7 @@ lists are keyset-paginated with `limit` and an opaque `cursor`; responses carry 
         (name = "interactions", description = "Every touch with a contact or account on a channel. Outbound marketing touches are checked against the contact's consent and weekly cap."),
         (name = "metrics", description = "Figures computed by the database over a period."),
         (name = "audit", description = "Who changed what, and when."),
+        (name = "loyalty", description = "The loyalty points programme: settings, members, an append-only ledger that can never be overdrawn or double-counted (ledger writes require an `Idempotency-Key`), tiers, rewards and redemptions."),
         (name = "operations", description = "Health, readiness and metrics."),
     )
 )]
