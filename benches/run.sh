@@ -58,13 +58,13 @@ fi
 
 # --- build ---------------------------------------------------------------
 if [ -n "${BENCH_BIN:-}" ]; then
-  bin="$BENCH_BIN"
+  built="$BENCH_BIN"
 else
   log "cargo build --release"
-  cargo build --release --locked --quiet
-  bin="${CARGO_TARGET_DIR:-$root/target}/release/rapport"
+  cargo build --release --quiet
+  built="${CARGO_TARGET_DIR:-$root/target}/release/rapport"
 fi
-[ -x "$bin" ] || die "no binary at $bin"
+[ -x "$built" ] || die "no binary at $built"
 
 # --- clean-up ------------------------------------------------------------
 work="$(mktemp -d "${TMPDIR:-/tmp}/rapport-bench.XXXXXX")"
@@ -90,6 +90,10 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+# A private copy: a build in a shared target directory cannot swap it mid-run.
+bin="$work/rapport"
+cp "$built" "$bin"
 
 # --- server --------------------------------------------------------------
 # Starts the server on $1 (a database URL) on a free port; sets $base.
