@@ -15,7 +15,7 @@
 # Seed steps: every benches/seed_*.sh runs (with bash, in
 # name order) after a server starts and before its endpoints are measured,
 # with BENCH_BASE (e.g. http://127.0.0.1:41234), BENCH_TOKEN (an admin access
-# token), BENCH_ENGINE and BENCH_VARS in its environment. It may append
+# token), BENCH_ENGINE, BENCH_DATABASE_URL and BENCH_VARS in its environment. It may append
 # NAME=value lines to the file $BENCH_VARS: each becomes an environment
 # variable for the Lua scripts and replaces {NAME} in endpoint paths.
 #
@@ -100,6 +100,7 @@ cp "$built" "$bin"
 start_server() {
   local url="$1" out="$work/server.log" port=""
   : >"$out"
+  export BENCH_DATABASE_URL="$url"
   RAPPORT_DATABASE_URL="$url" RAPPORT_LISTEN=127.0.0.1:0 RAPPORT_LOG=warn \
     RAPPORT_ADMIN_EMAIL="$BENCH_ADMIN_EMAIL" RAPPORT_ADMIN_PASSWORD="$BENCH_ADMIN_PASSWORD" \
     "$bin" serve >"$out" 2>&1 </dev/null &
