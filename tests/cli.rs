@@ -1,6 +1,8 @@
 //! The `rapport` command line: migrate, users create, openapi, configuration
 //! errors, and the first start with no configuration at all.
 
+mod common;
+
 use std::{
     io::{BufRead, BufReader},
     path::{Path, PathBuf},
@@ -266,31 +268,10 @@ fn the_password_can_come_from_stdin() {
     assert!(output.status.success(), "stderr: {}", stderr(&output));
 }
 
-/// A freshly created PostgreSQL database, or `None` when
+/// A freshly created PostgreSQL schema, or `None` when
 /// `RAPPORT_TEST_POSTGRES_URL` is not set.
 async fn fresh_postgres_database() -> Option<String> {
-    let base = std::env::var("RAPPORT_TEST_POSTGRES_URL")
-        .ok()
-        .filter(|u| !u.is_empty())?;
-    let name = format!("rapport_cli_{}", uuid::Uuid::now_v7().simple());
-    let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&base)
-        .await
-        .expect("PostgreSQL is reachable");
-    sqlx::Executor::execute(
-        &mut admin,
-        sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")),
-    )
-    .await
-    .unwrap();
-    let (server, query) = match base.split_once('?') {
-        Some((s, q)) => (s.to_string(), format!("?{q}")),
-        None => (base.clone(), String::new()),
-    };
-    let server = match server.rfind('/') {
-        Some(i) if i > server.find("://").map_or(0, |s| s + 2) => server[..i].to_string(),
-        _ => server,
-    };
-    Some(format!("{server}/{name}{query}"))
+    common::fresh_postgres_url().await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -52,28 +52,9 @@ impl TestApp {
         Self::start(&format!("sqlite://{}", path.display())).await
     }
 
-    /// A fresh PostgreSQL database, or `None` when no server is configured.
+    /// A fresh PostgreSQL schema, or `None` when no server is configured.
     pub async fn postgres() -> Option<TestApp> {
-        let base = std::env::var("RAPPORT_TEST_POSTGRES_URL")
-            .ok()
-            .filter(|u| !u.is_empty())?;
-        let name = format!("rapport_test_{}", uuid::Uuid::now_v7().simple());
-        let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&base)
-            .await
-            .unwrap_or_else(|e| panic!("RAPPORT_TEST_POSTGRES_URL={base} is not reachable: {e}"));
-        sqlx::Executor::execute(
-            &mut admin,
-            sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")),
-        )
-        .await
-        .expect("create the test database");
-        let url = match base.rfind('/') {
-            Some(i) if base[..i].contains("://") && i > base.find("://").unwrap() + 2 => {
-                let query = base[i..].find('?').map(|q| &base[i + q..]).unwrap_or("");
-                format!("{}/{name}{query}", &base[..i])
-            }
-            _ => format!("{base}/{name}"),
-        };
+        let url = fresh_postgres_url().await?;
         Some(Self::start(&url).await)
     }
 
@@ -288,4 +269,29 @@ pub fn id_of(value: &Value) -> &str {
     value["id"]
         .as_str()
         .unwrap_or_else(|| panic!("no id in {value}"))
+}
+
+/// A URL for a freshly created, empty PostgreSQL schema (`rapport_test_<uuid>`)
+/// in the database `RAPPORT_TEST_POSTGRES_URL` names, or `None` when it is not
+/// set. A schema per test, not a database: creating and dropping databases
+/// forces checkpoints and turns a suite of hundreds of tests into minutes of
+/// waiting; `.ci/run` drops the schemas afterwards.
+pub async fn fresh_postgres_url() -> Option<String> {
+    let base = std::env::var("RAPPORT_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())?;
+    let schema = format!("rapport_test_{}", uuid::Uuid::now_v7().simple());
+    let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&base)
+        .await
+        .unwrap_or_else(|e| panic!("RAPPORT_TEST_POSTGRES_URL={base} is not reachable: {e}"));
+    sqlx::Executor::execute(
+        &mut admin,
+        sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")),
+    )
+    .await
+    .expect("create the test schema");
+    let separator = if base.contains('?') { '&' } else { '?' };
+    Some(format!(
+        "{base}{separator}options=-c%20search_path%3D{schema}"
+    ))
 }
