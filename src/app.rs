@@ -17,10 +17,11 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::{
     accounts, api_keys, audit, auth,
     auth::secret,
-    bootstrap,
+    bootstrap, channels,
     config::Settings,
     contacts,
     db::Db,
+    interactions,
     http::{
         fallback::{RouteTable, not_matched},
         idempotency::{idempotency, purge_expired},
@@ -28,9 +29,9 @@ use crate::{
         observe::{Metrics, observe},
     },
     openapi::ApiDoc,
-    ops,
+    ops, preferences,
     state::AppState,
-    users,
+    timeline, users,
 };
 
 /// Every route of the API. Each module registers its own handlers here with
@@ -43,7 +44,11 @@ pub fn register(cfg: &mut ServiceConfig) {
             .configure(api_keys::routes::configure)
             .configure(audit::routes::configure)
             .configure(accounts::routes::configure)
-            .configure(contacts::routes::configure),
+            .configure(contacts::routes::configure)
+            .configure(channels::routes::configure)
+            .configure(interactions::routes::configure)
+            .configure(preferences::routes::configure)
+            .configure(timeline::routes::configure),
     )
     .configure(ops::configure);
 }

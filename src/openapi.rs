@@ -35,6 +35,9 @@ lists are keyset-paginated with `limit` and an opaque `cursor`; responses carry 
         (name = "auth", description = "Sign in, refresh and sign out; who am I."),
         (name = "users", description = "Staff users and their roles (admins only)."),
         (name = "api-keys", description = "Credentials for partner systems (admins only)."),
+        (name = "channels", description = "The touchpoints the firm runs (email, phone, chat, events…) and their service-level targets."),
+        (name = "interactions", description = "Every touch with a contact or account on a channel. Outbound marketing touches are checked against the contact's consent and weekly cap."),
+        (name = "metrics", description = "Figures computed by the database over a period."),
         (name = "audit", description = "Who changed what, and when."),
         (name = "operations", description = "Health, readiness and metrics."),
     )

@@ -3,9 +3,16 @@
 
 use uuid::Uuid;
 
-use crate::{db::Tx, http::ApiError};
+use crate::{db::Tx, http::ApiError, interactions};
 
 /// Moves every record of `duplicate` to `survivor` (inside the merge's transaction).
-pub async fn on_merge(_tx: &mut Tx, _duplicate: Uuid, _survivor: Uuid) -> Result<(), ApiError> {
+pub async fn on_merge(tx: &mut Tx, duplicate: Uuid, survivor: Uuid) -> Result<(), ApiError> {
+    interactions::repo::reassign_contact(tx, duplicate, survivor).await?;
+    Ok(())
+}
+
+/// Anonymises every record of `contact` (inside the erasure's transaction).
+pub async fn on_erase(tx: &mut Tx, contact: Uuid) -> Result<(), ApiError> {
+    interactions::repo::erase_contact(tx, contact).await?;
     Ok(())
 }

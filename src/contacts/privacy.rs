@@ -22,7 +22,12 @@ use crate::{
         refs::{TagTable, replace_tags},
     },
     http::{ApiError, ApiResult, ValidatedJson, etag, responses::*},
+    interactions::{self, model::Interaction},
     on_db, on_tx,
+    preferences::{
+        self,
+        model::{Consent, Preferences},
+    },
     state::AppState,
 };
 
@@ -39,6 +44,12 @@ pub struct PersonExport {
     pub account: Option<Account>,
     /// Every recorded change to the contact, oldest first.
     pub audit_events: Vec<AuditEvent>,
+    /// Every interaction with the contact, oldest first.
+    pub interactions: Vec<Interaction>,
+    /// Communication preferences and the consent in force.
+    pub preferences: Preferences,
+    /// Every consent statement ever recorded, oldest first.
+    pub consent_history: Vec<Consent>,
     /// When this export was made.
     pub exported_at: chrono::DateTime<chrono::Utc>,
 }
@@ -73,10 +84,16 @@ async fn export_person(
         None => None,
     };
     let audit_events = audit_trail(&state.db, *id).await?;
+    let interactions = interactions::repo::all_of_contact(&state.db, *id).await?;
+    let preferences = preferences::repo::get(&state.db, *id).await?;
+    let consent_history = preferences::repo::all_consents(&state.db, *id).await?;
     Ok(web::Json(PersonExport {
         contact,
         account,
         audit_events,
+        interactions,
+        preferences,
+        consent_history,
         exported_at: now(),
     }))
 }
@@ -128,6 +145,7 @@ async fn erase_contact(
        .bind(now).bind(*id).fetch_one(&mut **c).await)?;
     replace_tags(&mut tx, TagTable::Contact, *id, &[]).await?;
     erase_history(&mut tx, *id).await?;
+    super::hooks::on_erase(&mut tx, *id).await?;
     // The event names what was erased, never the values.
     let diff = Change::diff(&before.into_contact(), &erased.clone().into_contact());
     audit::record(

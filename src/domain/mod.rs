@@ -3,6 +3,7 @@
 //! Each type can only be constructed through `parse`, which normalises its input and
 //! returns a [`DomainError`] with a stable `code` when the input is invalid.
 
+pub mod choice;
 pub mod country;
 pub mod currency;
 pub mod custom_fields;

@@ -6,6 +6,7 @@ pub mod etag;
 pub mod fallback;
 pub mod idempotency;
 pub mod json;
+pub mod merge_patch;
 pub mod observe;
 pub mod pagination;
 pub mod patch;

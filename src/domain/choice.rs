@@ -1,0 +1,87 @@
+//! Closed lists of values (a channel's kind, an interaction's direction, …).
+//!
+//! Input types take these as plain strings checked with the generated
+//! `validate` function, so a wrong value is a 422 that names the field and the
+//! allowed values (serde would answer a terse 400); the OpenAPI schema still
+//! shows the enum through `#[schema(value_type = TheEnum)]`.
+
+/// Declares a `snake_case` string enum with `ALL`, `as_str`, `parse`,
+/// `allowed` (the values joined by ", ") and `validate` (for
+/// `#[validate(custom(function = "Enum::validate"))]`).
+#[macro_export]
+macro_rules! choice {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident { $( $(#[$vmeta:meta])* $variant:ident = $text:literal ),+ $(,)? }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+        $vis enum $name {
+            $( $(#[$vmeta])* #[serde(rename = $text)] $variant ),+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            pub fn parse(text: &str) -> Option<Self> {
+                match text { $($text => Some($name::$variant),)+ _ => None }
+            }
+
+            /// The allowed values, for error messages.
+            pub fn allowed() -> String {
+                [$($text),+].join(", ")
+            }
+
+            /// The field-level check used by input types.
+            pub fn validate(text: &str) -> Result<(), validator::ValidationError> {
+                match Self::parse(text) {
+                    Some(_) => Ok(()),
+                    None => Err(validator::ValidationError::new("invalid_choice")
+                        .with_message(format!("must be one of: {}", Self::allowed()).into())),
+                }
+            }
+
+            /// Parses a query parameter, answering 400 with the allowed values.
+            pub fn from_query(param: &str, text: &str) -> Result<Self, $crate::http::ApiError> {
+                Self::parse(text).ok_or_else(|| $crate::http::ApiError::bad_request(format!(
+                    "{param}={text:?} is not valid: use one of {}.", Self::allowed()
+                )))
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    crate::choice! {
+        /// A test enum.
+        pub enum Colour { Red = "red", DarkBlue = "dark_blue" }
+    }
+
+    #[test]
+    fn values_round_trip() {
+        for c in Colour::ALL {
+            assert_eq!(Colour::parse(c.as_str()), Some(*c));
+        }
+        assert_eq!(serde_json::to_value(Colour::DarkBlue).unwrap(), "dark_blue");
+        assert_eq!(Colour::parse("Red"), None);
+    }
+
+    #[test]
+    fn a_wrong_value_names_the_allowed_ones() {
+        let err = Colour::validate("green").unwrap_err();
+        assert_eq!(err.code, "invalid_choice");
+        assert_eq!(err.message.unwrap(), "must be one of: red, dark_blue");
+        assert!(Colour::from_query("colour", "green").is_err());
+    }
+}

@@ -1,0 +1,11 @@
+//! Interactions: every touch with a contact or account on a channel
+//! (`/v1/interactions`). Logging an outbound marketing touch is subject to the
+//! contact's consent and weekly cap (see `preferences`).
+//!
+//! [`repo::reassign_contact`] and [`repo::erase_contact`] are the hooks the
+//! contacts module calls when it merges or erases a contact.
+
+pub mod model;
+pub mod repo;
+pub mod routes;
+pub mod rules;

@@ -1,0 +1,308 @@
+//! SQL for interactions, and the hooks contacts merge and erase call.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::{
+    model::{Direction, Interaction, InteractionPatch, InteractionRow, InteractionType, NewInteraction, Purpose},
+    rules::{self, Changed, ERASED, audit_change, needs_marketing_consent},
+};
+use crate::{
+    audit::{self, Actor},
+    bind_args,
+    channels::ChannelKind,
+    db::{
+        Db, Tx, is_foreign_key_violation, new_id, now,
+        sql::{Arg, Filters},
+    },
+    http::{
+        ApiError, FieldError, etag,
+        pagination::{KeysetCursor, Sort, SortKind},
+    },
+    on_db, on_tx, preferences,
+};
+
+const COLUMNS: &str = "id, contact_id, account_id, channel_id, direction, interaction_type, purpose, subject, summary, \
+                       outcome, occurred_at, duration_seconds, handled_by, version, created_at, updated_at";
+
+/// A reference that vanished between our check and the write (a concurrent delete).
+fn gone_meanwhile() -> ApiError {
+    ApiError::unprocessable(
+        "A contact, account, channel or user this interaction refers to was deleted while it was being saved; \
+         check the ids and retry.",
+    )
+}
+
+/// Checks every reference the write sets or changes, reporting all problems
+/// at once; fills the account from the contact when asked. Returns the
+/// channel's kind.
+async fn resolve(tx: &mut Tx, new: &mut NewInteraction, changed: Changed) -> Result<ChannelKind, ApiError> {
+    let mut errors = Vec::new();
+    let channel: Option<(String, bool)> = on_tx!(tx, c => sqlx::query_as("SELECT kind, active FROM channels WHERE id = $1")
+        .bind(new.channel_id).fetch_optional(&mut **c).await)?;
+    let kind = match channel {
+        None => {
+            errors.push(FieldError::new("channel_id", "not_found", format!("no channel has the id {}", new.channel_id)));
+            None
+        }
+        Some((_, false)) if changed.channel => {
+            errors.push(FieldError::new(
+                "channel_id",
+                "inactive",
+                "the channel is deactivated and takes no new interactions; use an active channel",
+            ));
+            None
+        }
+        Some((kind, _)) => ChannelKind::parse(&kind),
+    };
+    if let Some(contact_id) = new.contact_id.filter(|_| changed.contact) {
+        let contact: Option<(Option<Uuid>, Option<DateTime<Utc>>)> = on_tx!(tx, c => sqlx::query_as(
+            "SELECT account_id, erased_at FROM contacts WHERE id = $1 AND deleted_at IS NULL"
+        ).bind(contact_id).fetch_optional(&mut **c).await)?;
+        match contact {
+            None => errors.push(FieldError::new(
+                "contact_id",
+                "not_found",
+                format!("no contact has the id {contact_id} (or it was deleted)"),
+            )),
+            Some((_, Some(_))) => errors.push(FieldError::new(
+                "contact_id",
+                "erased",
+                "the contact was erased: their history is kept anonymised and nothing new is logged for them",
+            )),
+            Some((account_id, None)) => {
+                if changed.fill_account {
+                    new.account_id = account_id;
+                }
+            }
+        }
+    }
+    if let Some(account_id) = new.account_id.filter(|_| changed.account && !changed.fill_account) {
+        let found: Option<(Uuid,)> = on_tx!(tx, c => sqlx::query_as("SELECT id FROM accounts WHERE id = $1 AND deleted_at IS NULL")
+            .bind(account_id).fetch_optional(&mut **c).await)?;
+        if found.is_none() {
+            errors.push(FieldError::new(
+                "account_id",
+                "not_found",
+                format!("no account has the id {account_id} (or it was deleted)"),
+            ));
+        }
+    }
+    if let Some(user_id) = new.handled_by.filter(|_| changed.handler) {
+        let found: Option<(Uuid,)> = on_tx!(tx, c => sqlx::query_as("SELECT id FROM users WHERE id = $1 AND deleted_at IS NULL")
+            .bind(user_id).fetch_optional(&mut **c).await)?;
+        if found.is_none() {
+            errors.push(FieldError::new("handled_by", "not_found", format!("no user has the id {user_id}")));
+        }
+    }
+    if let Err(e) = rules::require_party(new.contact_id, new.account_id) {
+        errors.push(e);
+    }
+    match kind {
+        Some(kind) if errors.is_empty() => Ok(kind),
+        _ => Err(ApiError::validation(errors)),
+    }
+}
+
+/// Applies the consent and weekly-cap rules when the result is an outbound
+/// marketing touch with a contact and something that decides them changed.
+async fn enforce(tx: &mut Tx, new: &NewInteraction, kind: ChannelKind, changed: Changed, id: Option<Uuid>) -> Result<(), ApiError> {
+    match new.contact_id {
+        Some(contact_id) if changed.marketing && needs_marketing_consent(new.direction, new.purpose) => {
+            preferences::repo::enforce_marketing(tx, contact_id, kind, new.occurred_at, id).await
+        }
+        _ => Ok(()),
+    }
+}
+
+pub async fn create(db: &Db, actor: &Actor, mut new: NewInteraction, changed: Changed) -> Result<Interaction, ApiError> {
+    let now = now();
+    let mut tx = db.begin().await?;
+    let kind = resolve(&mut tx, &mut new, changed).await?;
+    enforce(&mut tx, &new, kind, changed, None).await?;
+    let inserted = on_tx!(&mut tx, c => sqlx::query_as::<_, InteractionRow>(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO interactions (id, contact_id, account_id, channel_id, direction, interaction_type, purpose,
+                                   subject, summary, outcome, occurred_at, duration_seconds, handled_by, version,
+                                   created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1, $14, $14) RETURNING {COLUMNS}"
+    ))).bind(new_id()).bind(new.contact_id).bind(new.account_id).bind(new.channel_id).bind(new.direction.as_str())
+       .bind(new.interaction_type.as_str()).bind(new.purpose.as_str()).bind(&new.subject).bind(&new.summary)
+       .bind(&new.outcome).bind(new.occurred_at).bind(new.duration_seconds).bind(new.handled_by).bind(now)
+       .fetch_one(&mut **c).await);
+    let interaction = match inserted {
+        Ok(row) => row.into_interaction(),
+        Err(e) if is_foreign_key_violation(&e) => return Err(gone_meanwhile()),
+        Err(e) => return Err(e.into()),
+    };
+    audit::record(&mut tx, actor, "create", "interaction", interaction.id, audit_change(None, Some(&interaction))).await?;
+    tx.commit().await?;
+    Ok(interaction)
+}
+
+pub async fn get(db: &Db, id: Uuid) -> Result<InteractionRow, ApiError> {
+    let row: Option<InteractionRow> = on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM interactions WHERE id = $1"
+    ))).bind(id).fetch_optional(pool).await)?;
+    row.ok_or_else(|| ApiError::not_found("interaction", id))
+}
+
+async fn get_in(tx: &mut Tx, id: Uuid) -> Result<InteractionRow, ApiError> {
+    let row: Option<InteractionRow> = on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM interactions WHERE id = $1"
+    ))).bind(id).fetch_optional(&mut **c).await)?;
+    row.ok_or_else(|| ApiError::not_found("interaction", id))
+}
+
+pub async fn update(
+    db: &Db,
+    actor: &Actor,
+    id: Uuid,
+    expected: Option<i64>,
+    patch: InteractionPatch,
+) -> Result<Interaction, ApiError> {
+    let now = now();
+    let mut tx = db.begin().await?;
+    let current = get_in(&mut tx, id).await?;
+    if expected.is_some_and(|v| v != current.version) {
+        return Err(etag::stale(current.version));
+    }
+    let (mut new, changed) = rules::patched(&current, patch, now)?;
+    let kind = resolve(&mut tx, &mut new, changed).await?;
+    enforce(&mut tx, &new, kind, changed, Some(id)).await?;
+    let updated = on_tx!(&mut tx, c => sqlx::query_as::<_, InteractionRow>(sqlx::AssertSqlSafe(format!(
+        "UPDATE interactions SET contact_id = $1, account_id = $2, channel_id = $3, direction = $4,
+                interaction_type = $5, purpose = $6, subject = $7, summary = $8, outcome = $9, occurred_at = $10,
+                duration_seconds = $11, handled_by = $12, version = version + 1, updated_at = $13
+         WHERE id = $14 AND version = $15 RETURNING {COLUMNS}"
+    ))).bind(new.contact_id).bind(new.account_id).bind(new.channel_id).bind(new.direction.as_str())
+       .bind(new.interaction_type.as_str()).bind(new.purpose.as_str()).bind(&new.subject).bind(&new.summary)
+       .bind(&new.outcome).bind(new.occurred_at).bind(new.duration_seconds).bind(new.handled_by).bind(now)
+       .bind(id).bind(current.version).fetch_optional(&mut **c).await);
+    let interaction = match updated {
+        Ok(Some(row)) => row.into_interaction(),
+        Ok(None) => return Err(etag::stale(current.version + 1)),
+        Err(e) if is_foreign_key_violation(&e) => return Err(gone_meanwhile()),
+        Err(e) => return Err(e.into()),
+    };
+    let before = current.into_interaction();
+    audit::record(&mut tx, actor, "update", "interaction", id, audit_change(Some(&before), Some(&interaction))).await?;
+    tx.commit().await?;
+    Ok(interaction)
+}
+
+pub async fn delete(db: &Db, actor: &Actor, id: Uuid, expected: Option<i64>) -> Result<(), ApiError> {
+    let mut tx = db.begin().await?;
+    let current = get_in(&mut tx, id).await?;
+    if expected.is_some_and(|v| v != current.version) {
+        return Err(etag::stale(current.version));
+    }
+    let deleted = on_tx!(&mut tx, c => sqlx::query("DELETE FROM interactions WHERE id = $1 AND version = $2")
+        .bind(id).bind(current.version).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+    if deleted == 0 {
+        return Err(etag::stale(current.version + 1));
+    }
+    let before = current.into_interaction();
+    audit::record(&mut tx, actor, "delete", "interaction", id, audit_change(Some(&before), None)).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Every interaction with a contact, oldest first (for the person export).
+pub async fn all_of_contact(db: &Db, contact_id: Uuid) -> Result<Vec<Interaction>, ApiError> {
+    let rows: Vec<InteractionRow> = on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM interactions WHERE contact_id = $1 ORDER BY occurred_at, id"
+    ))).bind(contact_id).fetch_all(pool).await)?;
+    Ok(rows.into_iter().map(InteractionRow::into_interaction).collect())
+}
+
+/// The one sort the list offers: `-occurred_at` (default) or `occurred_at`.
+pub const SORTS: [(&str, &str, SortKind); 1] = [("occurred_at", "occurred_at", SortKind::Time)];
+pub const DEFAULT_SORT: &str = "-occurred_at";
+
+/// The list filters, typed.
+#[derive(Debug, Default)]
+pub struct ListQuery {
+    pub contact_id: Option<Uuid>,
+    pub account_id: Option<Uuid>,
+    pub channel_id: Option<Uuid>,
+    pub direction: Option<Direction>,
+    pub interaction_type: Option<InteractionType>,
+    pub purpose: Option<Purpose>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub handled_by: Option<Uuid>,
+}
+
+/// One page (plus one row) in `(occurred_at, id)` order, keyset-paginated.
+/// Only the filters sent become conditions, so each query can use the
+/// matching `(column, occurred_at, id)` index.
+pub async fn list(
+    db: &Db,
+    q: &ListQuery,
+    sort: &Sort,
+    cursor: Option<KeysetCursor>,
+    limit: i64,
+) -> Result<Vec<InteractionRow>, ApiError> {
+    let mut f = Filters::new();
+    let ids = [
+        ("contact_id = {}", q.contact_id),
+        ("account_id = {}", q.account_id),
+        ("channel_id = {}", q.channel_id),
+        ("handled_by = {}", q.handled_by),
+    ];
+    for (clause, value) in ids {
+        if let Some(v) = value {
+            f.when(clause, Arg::Uuid(v));
+        }
+    }
+    let texts = [
+        ("direction = {}", q.direction.map(Direction::as_str)),
+        ("interaction_type = {}", q.interaction_type.map(InteractionType::as_str)),
+        ("purpose = {}", q.purpose.map(Purpose::as_str)),
+    ];
+    for (clause, value) in texts {
+        if let Some(v) = value {
+            f.when(clause, Arg::Text(v.to_string()));
+        }
+    }
+    if let Some(t) = q.from {
+        f.when("occurred_at >= {}", Arg::Time(t));
+    }
+    if let Some(t) = q.to {
+        f.when("occurred_at < {}", Arg::Time(t));
+    }
+    let order = sort.keyset(&mut f, cursor, "id")?;
+    let limit = f.arg(Arg::Int(limit + 1));
+    let sql = format!("SELECT {COLUMNS} FROM interactions {} {order} LIMIT {limit}", f.where_sql());
+    Ok(on_db!(db, pool => bind_args!(sqlx::query_as::<_, InteractionRow>(sqlx::AssertSqlSafe(sql)), f.args)
+        .fetch_all(pool).await)?)
+}
+
+/// Merge hook: moves a duplicate contact's interactions, consent history and
+/// (when the survivor has none) preferences to the survivor, inside the
+/// caller's transaction. The interactions keep their `account_id`.
+pub async fn reassign_contact(tx: &mut Tx, from: Uuid, to: Uuid) -> Result<(), ApiError> {
+    on_tx!(tx, c => sqlx::query(
+        "UPDATE interactions SET contact_id = $1, version = version + 1, updated_at = $2 WHERE contact_id = $3"
+    ).bind(to).bind(now()).bind(from).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+    preferences::repo::reassign_contact(tx, from, to).await
+}
+
+/// Erase hook: replaces the free text of the contact's interactions
+/// (subject, summary, outcome) with `[erased]` and deletes their preferences,
+/// inside the caller's transaction. The interactions themselves stay (with
+/// channel, direction, type, purpose, time and duration), so channel metrics
+/// and account history keep their totals. Consent statements are kept as
+/// evidence of lawful contact and of honoured withdrawals; they hold no free
+/// personal text (see `ConsentIn::source`).
+pub async fn erase_contact(tx: &mut Tx, contact_id: Uuid) -> Result<(), ApiError> {
+    on_tx!(tx, c => sqlx::query(
+        "UPDATE interactions SET
+             subject = CASE WHEN subject IS NULL THEN NULL ELSE $1 END,
+             summary = CASE WHEN summary IS NULL THEN NULL ELSE $1 END,
+             outcome = CASE WHEN outcome IS NULL THEN NULL ELSE $1 END,
+             version = version + 1, updated_at = $2
+         WHERE contact_id = $3"
+    ).bind(ERASED).bind(now()).bind(contact_id).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+    preferences::repo::erase_contact(tx, contact_id).await
+}

@@ -1,0 +1,107 @@
+use actix_web::{get, web};
+use chrono::{DateTime, Utc};
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+use super::{
+    model::{TimelineItem, TimelineParams, TimelineRow},
+    repo::{self, Scope},
+    sources::{self, SOURCES, Source},
+};
+use crate::{
+    auth::{Area, Level, Principal},
+    http::{ApiError, ApiResult, Page, PageParams, pagination::page_from, responses::*},
+    state::AppState,
+};
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(contact_timeline).service(account_timeline);
+}
+
+/// The sources this caller may read, narrowed to `?kind=`.
+fn visible(principal: &Principal, kind: Option<&str>) -> Result<Vec<&'static Source>, ApiError> {
+    if let Some(k) = kind
+        && sources::find(k).is_none()
+    {
+        return Err(ApiError::bad_request(format!(
+            "kind={k:?} is not a timeline kind: use one of {}.",
+            sources::kinds().join(", ")
+        )));
+    }
+    Ok(SOURCES
+        .iter()
+        .filter(|s| kind.is_none_or(|k| s.kind == k))
+        .filter(|s| principal.require(s.area, Level::Read).is_ok())
+        .collect())
+}
+
+async fn timeline(
+    state: &AppState,
+    principal: &Principal,
+    scope: Scope,
+    id: Uuid,
+    params: TimelineParams,
+) -> ApiResult<web::Json<Page<TimelineItem>>> {
+    let page = PageParams { limit: params.limit, cursor: params.cursor };
+    let limit = page.limit()?;
+    let after = page.cursor::<(DateTime<Utc>, Uuid)>()?;
+    let sources = visible(principal, params.kind.as_deref())?;
+    repo::ensure_exists(&state.db, scope, id).await?;
+    let rows = repo::page(&state.db, &sources, scope, id, after, limit).await?;
+    Ok(web::Json(page_from(rows, limit, |r| (r.occurred_at, r.id), TimelineRow::into_item)))
+}
+
+/// A contact's timeline
+///
+/// Everything that happened with the contact (interactions; feedback and
+/// loyalty events once recorded) in one stream, newest first by `occurred_at`
+/// then id, keyset-paginated across all kinds. Each item links to its full
+/// record. API keys see only the kinds their scopes can read.
+#[utoipa::path(
+    tag = "contacts",
+    params(("id" = Uuid, Path, description = "The contact's id."), TimelineParams),
+    responses(
+        (status = 200, description = "A page of the timeline.", body = Page<TimelineItem>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    )
+)]
+#[get("/contacts/{id}/timeline")]
+async fn contact_timeline(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+    params: web::Query<TimelineParams>,
+) -> ApiResult<web::Json<Page<TimelineItem>>> {
+    principal.require(Area::Contacts, Level::Read)?;
+    timeline(&state, &principal, Scope::Contact, *id, params.into_inner()).await
+}
+
+/// An account's timeline
+///
+/// Everything that happened with the account or any of its contacts, in one
+/// stream, newest first by `occurred_at` then id, keyset-paginated across all
+/// kinds. Each item links to its full record.
+#[utoipa::path(
+    tag = "accounts",
+    params(("id" = Uuid, Path, description = "The account's id."), TimelineParams),
+    responses(
+        (status = 200, description = "A page of the timeline.", body = Page<TimelineItem>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    )
+)]
+#[get("/accounts/{id}/timeline")]
+async fn account_timeline(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+    params: web::Query<TimelineParams>,
+) -> ApiResult<web::Json<Page<TimelineItem>>> {
+    principal.require(Area::Accounts, Level::Read)?;
+    timeline(&state, &principal, Scope::Account, *id, params.into_inner()).await
+}

@@ -1,0 +1,49 @@
+//! The kinds of event the timeline merges. See the module documentation of
+//! [`crate::timeline`] for the columns each branch must produce.
+
+use uuid::Uuid;
+
+use crate::auth::Area;
+
+/// One kind of timeline event.
+pub struct Source {
+    /// The value of the `kind` column and of `?kind=`.
+    pub kind: &'static str,
+    /// Callers who cannot read this area do not see this kind.
+    pub area: Area,
+    /// `SELECT <the timeline columns> FROM <table> <alias>`, nothing after.
+    pub select: &'static str,
+    /// Qualified columns the builder filters and orders by.
+    pub occurred_at: &'static str,
+    pub id: &'static str,
+    pub contact_id: &'static str,
+    pub account_id: Option<&'static str>,
+    /// The path of the full record.
+    pub link: fn(Uuid) -> String,
+}
+
+pub const INTERACTIONS: Source = Source {
+    kind: "interaction",
+    area: Area::Interactions,
+    select: "SELECT 'interaction' AS kind, i.id AS id, i.occurred_at AS occurred_at, i.channel_id AS channel_id,
+                    i.contact_id AS contact_id, i.account_id AS account_id, i.interaction_type AS item_type,
+                    COALESCE(i.subject, SUBSTR(i.summary, 1, 200), i.direction || ' ' || i.interaction_type) AS summary
+             FROM interactions i",
+    occurred_at: "i.occurred_at",
+    id: "i.id",
+    contact_id: "i.contact_id",
+    account_id: Some("i.account_id"),
+    link: |id| format!("/v1/interactions/{id}"),
+};
+
+/// Every kind, in no particular order (the database orders the merge).
+pub const SOURCES: &[Source] = &[INTERACTIONS];
+
+/// The known kinds, for error messages and the API description.
+pub fn kinds() -> Vec<&'static str> {
+    SOURCES.iter().map(|s| s.kind).collect()
+}
+
+pub fn find(kind: &str) -> Option<&'static Source> {
+    SOURCES.iter().find(|s| s.kind == kind)
+}
