@@ -21,6 +21,7 @@ use crate::{
     config::Settings,
     contacts,
     db::Db,
+    feedback,
     interactions,
     http::{
         fallback::{RouteTable, not_matched},
@@ -47,6 +48,7 @@ pub fn register(cfg: &mut ServiceConfig) {
             .configure(contacts::routes::configure)
             .configure(channels::routes::configure)
             .configure(interactions::routes::configure)
+            .configure(feedback::routes::configure)
             .configure(preferences::routes::configure)
             .configure(timeline::routes::configure),
     )

@@ -1,0 +1,443 @@
+//! Feedback items: the In / Out / Row types and the rules a new or changed
+//! item obeys.
+
+use chrono::{DateTime, Duration, SubsecRound, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+use validator::Validate;
+
+use super::{
+    service_levels::{Priority, SlaState},
+    workflow::{Kind, Status},
+};
+use crate::http::{ApiError, FieldError, merge_patch::nullable};
+
+/// What feedback text and activity notes become when the contact is erased.
+pub const ERASED: &str = "[erased]";
+
+/// How far ahead of the server's clock `received_at` may be (clock skew).
+pub const MAX_FUTURE: Duration = Duration::minutes(5);
+
+/// Something a customer told the firm.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "01937c90-0000-7000-8000-000000000001", "kind": "complaint", "status": "in_progress",
+    "text": "The October invoice charged us twice for the panel study.", "csat": null, "nps": null,
+    "contact_id": "01937c5e-8f3a-7c4e-9b1a-2f6d8e4c1a20", "account_id": "01937c5d-0000-7000-8000-000000000001",
+    "channel_id": "01937c70-0000-7000-8000-000000000001", "category": "billing", "priority": "high",
+    "assignee_id": "01937c5e-1111-7000-8000-000000000001", "received_at": "2026-11-06T10:00:00Z",
+    "sla_state": "on_track", "first_response_target_minutes": 480, "resolution_target_business_days": 5,
+    "first_response_due_at": "2026-11-06T18:00:00Z", "resolution_due_at": "2026-11-14T00:00:00Z",
+    "first_responded_at": "2026-11-06T11:12:00Z", "resolved_at": null, "closed_at": null, "resolution": null,
+    "waiting_since": null, "paused_seconds": 0, "reopen_count": 0, "version": 3,
+    "created_at": "2026-11-06T10:00:02Z", "updated_at": "2026-11-06T11:12:00Z"
+}))]
+pub struct Feedback {
+    pub id: Uuid,
+    pub kind: Kind,
+    /// Complaints and inquiries only (`null` for other kinds): `new` → `acknowledged` → `in_progress` ⇄
+    /// `waiting_on_customer` → `resolved` → `closed`. Change it with `POST /v1/feedback/{id}/transitions`.
+    pub status: Option<Status>,
+    /// What the customer said. `[erased]` after the contact was erased.
+    pub text: Option<String>,
+    /// Customer satisfaction score, 1 (very dissatisfied) to 5 (very satisfied).
+    pub csat: Option<i64>,
+    /// Net Promoter answer, 0 to 10 ("how likely are you to recommend us?").
+    pub nps: Option<i64>,
+    pub contact_id: Option<Uuid>,
+    /// The organisation; filled in from the contact's account when the item was created without one.
+    pub account_id: Option<Uuid>,
+    /// The channel the feedback came in on; its service-level targets apply.
+    pub channel_id: Option<Uuid>,
+    /// A free label for grouping, stored lowercase (e.g. `billing`, `delivery`).
+    pub category: Option<String>,
+    pub priority: Priority,
+    /// The user handling the item.
+    pub assignee_id: Option<Uuid>,
+    /// When the customer gave the feedback; lists, periods, timelines and service-level clocks use it.
+    pub received_at: DateTime<Utc>,
+    /// Complaints and inquiries only, computed at read time: `breached` once a target was missed (and for good),
+    /// else `met` once resolved, else `at_risk` when less than 20% of a running target's window is left, else
+    /// `on_track`.
+    pub sla_state: Option<SlaState>,
+    /// The first-response promise that applies, in minutes (see the service-level rules in the API description).
+    pub first_response_target_minutes: Option<i64>,
+    /// The resolution promise that applies, in business days of the working calendar.
+    pub resolution_target_business_days: Option<i64>,
+    /// `received_at` plus the first-response target (elapsed time).
+    pub first_response_due_at: Option<DateTime<Utc>>,
+    /// The end (local midnight) of the N-th working day after the day of receipt, moved later by the time spent
+    /// waiting on the customer.
+    pub resolution_due_at: Option<DateTime<Utc>>,
+    /// Set by the first move out of `new`.
+    pub first_responded_at: Option<DateTime<Utc>>,
+    /// Set on `resolved`; cleared when the item is reopened.
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// Set on `closed`; cleared when the item is reopened.
+    pub closed_at: Option<DateTime<Utc>>,
+    /// The resolution note given with the move to `resolved`.
+    pub resolution: Option<String>,
+    /// While `waiting_on_customer`: when the wait began (the resolution clock is stopped since).
+    pub waiting_since: Option<DateTime<Utc>>,
+    /// Total whole seconds spent waiting on the customer in finished waits.
+    pub paused_seconds: i64,
+    /// How often the item was reopened after being resolved or closed.
+    pub reopen_count: i64,
+    /// Increases on every change; sent as the `ETag`.
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct FeedbackRow {
+    pub id: Uuid,
+    pub kind: String,
+    pub text: Option<String>,
+    pub csat: Option<i64>,
+    pub nps: Option<i64>,
+    pub contact_id: Option<Uuid>,
+    pub account_id: Option<Uuid>,
+    pub channel_id: Option<Uuid>,
+    pub category: Option<String>,
+    pub priority: String,
+    pub assignee_id: Option<Uuid>,
+    pub status: Option<String>,
+    pub received_at: DateTime<Utc>,
+    pub first_response_target_minutes: Option<i64>,
+    pub resolution_target_business_days: Option<i64>,
+    pub first_response_due_at: Option<DateTime<Utc>>,
+    pub resolution_due_at: Option<DateTime<Utc>>,
+    pub first_response_risk_at: Option<DateTime<Utc>>,
+    pub resolution_risk_at: Option<DateTime<Utc>>,
+    pub first_responded_at: Option<DateTime<Utc>>,
+    pub first_response_seconds: Option<i64>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub resolution_seconds: Option<i64>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub resolution: Option<String>,
+    pub paused_at: Option<DateTime<Utc>>,
+    pub paused_seconds: i64,
+    pub reopen_count: i64,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Computed by [`super::service_levels::sla_state_sql`].
+    pub sla_state: Option<String>,
+}
+
+/// The stored columns of a feedback row aliased `f`; the query adds `sla_state`.
+pub const COLUMNS: &str = "f.id, f.kind, f.text, f.csat, f.nps, f.contact_id, f.account_id, f.channel_id, f.category, \
+    f.priority, f.assignee_id, f.status, f.received_at, f.first_response_target_minutes, \
+    f.resolution_target_business_days, f.first_response_due_at, f.resolution_due_at, f.first_response_risk_at, \
+    f.resolution_risk_at, f.first_responded_at, f.first_response_seconds, f.resolved_at, f.resolution_seconds, f.closed_at, f.resolution, f.paused_at, f.paused_seconds, f.reopen_count, f.version, \
+    f.created_at, f.updated_at";
+
+impl FeedbackRow {
+    pub fn kind(&self) -> Kind {
+        // CHECK constraints admit only known values.
+        Kind::parse(&self.kind).unwrap_or(Kind::Survey)
+    }
+    pub fn status(&self) -> Option<Status> {
+        self.status.as_deref().and_then(Status::parse)
+    }
+    pub fn priority(&self) -> Priority {
+        Priority::parse(&self.priority).unwrap_or(Priority::Normal)
+    }
+
+    pub fn into_feedback(self) -> Feedback {
+        Feedback {
+            kind: self.kind(),
+            status: self.status(),
+            priority: self.priority(),
+            sla_state: self.sla_state.as_deref().and_then(SlaState::parse),
+            id: self.id,
+            text: self.text,
+            csat: self.csat,
+            nps: self.nps,
+            contact_id: self.contact_id,
+            account_id: self.account_id,
+            channel_id: self.channel_id,
+            category: self.category,
+            assignee_id: self.assignee_id,
+            received_at: self.received_at,
+            first_response_target_minutes: self.first_response_target_minutes,
+            resolution_target_business_days: self.resolution_target_business_days,
+            first_response_due_at: self.first_response_due_at,
+            resolution_due_at: self.resolution_due_at,
+            first_responded_at: self.first_responded_at,
+            resolved_at: self.resolved_at,
+            closed_at: self.closed_at,
+            resolution: self.resolution,
+            waiting_since: self.paused_at,
+            paused_seconds: self.paused_seconds,
+            reopen_count: self.reopen_count,
+            version: self.version,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+}
+
+/// New feedback. Partner systems post survey answers here with an API key scoped `feedback:write`.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "kind": "complaint", "text": "The October invoice charged us twice for the panel study.",
+    "contact_id": "01937c5e-8f3a-7c4e-9b1a-2f6d8e4c1a20", "channel_id": "01937c70-0000-7000-8000-000000000001",
+    "category": "billing", "priority": "high"
+}))]
+pub struct FeedbackIn {
+    /// One of: complaint, suggestion, praise, inquiry, survey. Complaints and inquiries start `new` in the
+    /// handling workflow and get service-level due times; the others have no workflow.
+    #[schema(value_type = Kind)]
+    #[validate(custom(function = "Kind::validate"))]
+    pub kind: String,
+    /// What the customer said, up to 10,000 characters. Required except for surveys.
+    #[validate(length(max = 10000))]
+    pub text: Option<String>,
+    /// 1–5. A survey needs `csat`, `nps` or both.
+    #[validate(range(min = 1, max = 5, message = "must be an integer from 1 to 5"))]
+    pub csat: Option<i64>,
+    /// 0–10.
+    #[validate(range(min = 0, max = 10, message = "must be an integer from 0 to 10"))]
+    pub nps: Option<i64>,
+    /// An existing contact. When `account_id` is omitted, the contact's account is used.
+    pub contact_id: Option<Uuid>,
+    /// An existing account.
+    pub account_id: Option<Uuid>,
+    /// An existing channel; its service-level targets apply.
+    pub channel_id: Option<Uuid>,
+    /// 1–100 characters, stored lowercase.
+    #[validate(length(min = 1, max = 100))]
+    pub category: Option<String>,
+    /// low, normal (default), high or urgent; sets the service-level targets.
+    #[schema(value_type = Option<Priority>)]
+    #[validate(custom(function = "Priority::validate"))]
+    pub priority: Option<String>,
+    /// An existing user who handles the item.
+    pub assignee_id: Option<Uuid>,
+    /// When the customer gave the feedback (RFC 3339); defaults to now, at most 5 minutes ahead of the server.
+    /// Service-level clocks start here, so an old complaint entered late may be breached at once.
+    pub received_at: Option<DateTime<Utc>>,
+}
+
+/// Changes to feedback, as a JSON merge patch: absent fields stay, `null` clears an optional field. `kind` and
+/// `received_at` are fixed; `status` changes only through transitions. A change of `priority` or `channel_id`
+/// recomputes the service-level due times.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"priority": "urgent", "assignee_id": "01937c5e-1111-7000-8000-000000000001"}))]
+pub struct FeedbackPatch {
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, nullable)]
+    #[validate(length(max = 10000))]
+    pub text: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<i64>, nullable)]
+    #[validate(range(min = 1, max = 5, message = "must be an integer from 1 to 5"))]
+    pub csat: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<i64>, nullable)]
+    #[validate(range(min = 0, max = 10, message = "must be an integer from 0 to 10"))]
+    pub nps: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<Uuid>, nullable)]
+    pub contact_id: Option<Option<Uuid>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<Uuid>, nullable)]
+    pub account_id: Option<Option<Uuid>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<Uuid>, nullable)]
+    pub channel_id: Option<Option<Uuid>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, nullable)]
+    #[validate(length(min = 1, max = 100))]
+    pub category: Option<Option<String>>,
+    #[schema(value_type = Option<Priority>)]
+    #[validate(custom(function = "Priority::validate"))]
+    pub priority: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<Uuid>, nullable)]
+    pub assignee_id: Option<Option<Uuid>>,
+}
+
+/// The editable fields of an item, checked and normalised.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fields {
+    pub text: Option<String>,
+    pub csat: Option<i64>,
+    pub nps: Option<i64>,
+    pub contact_id: Option<Uuid>,
+    pub account_id: Option<Uuid>,
+    pub channel_id: Option<Uuid>,
+    pub category: Option<String>,
+    pub priority: Priority,
+    pub assignee_id: Option<Uuid>,
+}
+
+/// A new item, ready to store once its references are checked.
+#[derive(Debug, Clone)]
+pub struct NewFeedback {
+    pub kind: Kind,
+    pub fields: Fields,
+    pub received_at: DateTime<Utc>,
+    /// Take the contact's account (no `account_id` was given).
+    pub fill_account: bool,
+}
+
+fn clean(text: Option<String>) -> Option<String> {
+    text.map(|t| t.trim().to_string()).filter(|t| !t.is_empty())
+}
+
+fn clean_category(text: Option<String>) -> Option<String> {
+    clean(text).map(|t| t.to_lowercase())
+}
+
+/// The rules every item obeys, whether new or patched.
+fn check_fields(kind: Kind, f: &Fields, errors: &mut Vec<FieldError>) {
+    if kind != Kind::Survey && f.text.is_none() {
+        errors.push(FieldError::new(
+            "text",
+            "required",
+            format!("is required for a {kind}: say what the customer told you"),
+        ));
+    }
+    if kind == Kind::Survey && f.csat.is_none() && f.nps.is_none() {
+        errors.push(FieldError::new(
+            "csat",
+            "required",
+            "a survey answer needs a csat score (1–5), an nps score (0–10) or both",
+        ));
+    }
+}
+
+fn validation(e: validator::ValidationErrors) -> ApiError {
+    ApiError::validation(crate::http::json::field_errors(&e))
+}
+
+/// A create request as typed values.
+pub fn new_feedback(input: FeedbackIn, now: DateTime<Utc>) -> Result<NewFeedback, ApiError> {
+    input.validate().map_err(validation)?;
+    let kind = Kind::parse(&input.kind).unwrap_or(Kind::Survey);
+    let priority = input
+        .priority
+        .as_deref()
+        .and_then(Priority::parse)
+        .unwrap_or(Priority::Normal);
+    let mut errors = Vec::new();
+    let received_at = input.received_at.map(|t| t.trunc_subsecs(6)).unwrap_or(now);
+    if received_at > now + MAX_FUTURE {
+        errors.push(FieldError::new(
+            "received_at",
+            "in_future",
+            format!("must not be in the future (the server's time is {})", now.to_rfc3339()),
+        ));
+    }
+    let fields = Fields {
+        text: clean(input.text),
+        csat: input.csat,
+        nps: input.nps,
+        contact_id: input.contact_id,
+        account_id: input.account_id,
+        channel_id: input.channel_id,
+        category: clean_category(input.category),
+        priority,
+        assignee_id: input.assignee_id,
+    };
+    check_fields(kind, &fields, &mut errors);
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    Ok(NewFeedback {
+        kind,
+        fill_account: input.account_id.is_none(),
+        fields,
+        received_at,
+    })
+}
+
+/// The fields a patch leaves, and whether the account should follow a new contact.
+pub fn patched(current: &FeedbackRow, patch: FeedbackPatch) -> Result<(Fields, bool), ApiError> {
+    use crate::http::merge_patch::apply;
+    patch.validate().map_err(validation)?;
+    let contact_changed = patch.contact_id.is_some_and(|c| c != current.contact_id);
+    let fill_account = contact_changed && patch.account_id.is_none();
+    let fields = Fields {
+        text: clean(apply(patch.text, current.text.clone())),
+        csat: apply(patch.csat, current.csat),
+        nps: apply(patch.nps, current.nps),
+        contact_id: apply(patch.contact_id, current.contact_id),
+        account_id: apply(patch.account_id, current.account_id),
+        channel_id: apply(patch.channel_id, current.channel_id),
+        category: clean_category(apply(patch.category, current.category.clone())),
+        priority: patch
+            .priority
+            .as_deref()
+            .and_then(Priority::parse)
+            .unwrap_or(current.priority()),
+        assignee_id: apply(patch.assignee_id, current.assignee_id),
+    };
+    let mut errors = Vec::new();
+    check_fields(current.kind(), &fields, &mut errors);
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    Ok((fields, fill_account))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+
+    fn create(v: Value) -> Result<NewFeedback, ApiError> {
+        new_feedback(serde_json::from_value(v).unwrap(), crate::db::now())
+    }
+
+    fn fields_of(err: ApiError) -> Vec<String> {
+        err.to_problem().errors.into_iter().map(|e| e.field).collect()
+    }
+
+    #[test]
+    fn scores_out_of_range_name_the_field() {
+        let err = create(json!({"kind": "survey", "csat": 6, "nps": 11})).unwrap_err();
+        assert_eq!(fields_of(err), ["csat", "nps"]);
+        assert!(create(json!({"kind": "survey", "csat": 0})).is_err());
+        assert!(create(json!({"kind": "survey", "nps": -1})).is_err());
+        assert!(create(json!({"kind": "survey", "csat": 1, "nps": 0})).is_ok());
+        assert!(create(json!({"kind": "survey", "csat": 5, "nps": 10})).is_ok());
+    }
+
+    #[test]
+    fn text_is_required_except_for_surveys() {
+        assert_eq!(fields_of(create(json!({"kind": "complaint", "text": "  "})).unwrap_err()), ["text"]);
+        assert!(create(json!({"kind": "praise", "text": "Great panel"})).is_ok());
+        assert_eq!(fields_of(create(json!({"kind": "survey"})).unwrap_err()), ["csat"]);
+    }
+
+    #[test]
+    fn unknown_kinds_and_priorities_are_422s() {
+        let err = create(json!({"kind": "rant", "text": "x", "priority": "asap"})).unwrap_err();
+        assert_eq!(fields_of(err), ["kind", "priority"]);
+    }
+
+    #[test]
+    fn defaults_and_normalisation() {
+        let new = create(json!({"kind": "inquiry", "text": " Where is my report? ", "category": " Delivery "})).unwrap();
+        assert_eq!(new.fields.priority, Priority::Normal);
+        assert_eq!(new.fields.text.as_deref(), Some("Where is my report?"));
+        assert_eq!(new.fields.category.as_deref(), Some("delivery"));
+        assert!(new.fill_account);
+    }
+
+    #[test]
+    fn received_at_may_not_be_in_the_future() {
+        let later = (Utc::now() + Duration::hours(1)).to_rfc3339();
+        let err = create(json!({"kind": "survey", "nps": 9, "received_at": later})).unwrap_err();
+        assert_eq!(fields_of(err), ["received_at"]);
+        let earlier = (Utc::now() - Duration::days(30)).to_rfc3339();
+        assert!(create(json!({"kind": "survey", "nps": 9, "received_at": earlier})).is_ok());
+    }
+}
