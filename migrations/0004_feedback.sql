@@ -34,7 +34,8 @@ CREATE TABLE feedback (
     resolution                      TEXT,
     -- Set while waiting on the customer: the resolution clock is stopped.
     paused_at                       TIMESTAMPTZ,
-    paused_seconds                  BIGINT NOT NULL CHECK (paused_seconds >= 0),
+    -- Total microseconds of finished waits: the resolution due time moved later by exactly this.
+    paused_micros                   BIGINT NOT NULL CHECK (paused_micros >= 0),
     reopen_count                    BIGINT NOT NULL,
     version                         BIGINT NOT NULL,
     created_at                      TIMESTAMPTZ NOT NULL,

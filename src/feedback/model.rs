@@ -30,7 +30,7 @@ pub const MAX_FUTURE: Duration = Duration::minutes(5);
     "sla_state": "on_track", "first_response_target_minutes": 480, "resolution_target_business_days": 5,
     "first_response_due_at": "2026-11-06T18:00:00Z", "resolution_due_at": "2026-11-14T00:00:00Z",
     "first_responded_at": "2026-11-06T11:12:00Z", "resolved_at": null, "closed_at": null, "resolution": null,
-    "waiting_since": null, "paused_seconds": 0, "reopen_count": 0, "version": 3,
+    "waiting_since": null, "paused_seconds": 0.0, "reopen_count": 0, "version": 3,
     "created_at": "2026-11-06T10:00:02Z", "updated_at": "2026-11-06T11:12:00Z"
 }))]
 pub struct Feedback {
@@ -80,8 +80,9 @@ pub struct Feedback {
     pub resolution: Option<String>,
     /// While `waiting_on_customer`: when the wait began (the resolution clock is stopped since).
     pub waiting_since: Option<DateTime<Utc>>,
-    /// Total whole seconds spent waiting on the customer in finished waits.
-    pub paused_seconds: i64,
+    /// Total seconds (to the microsecond) spent waiting on the customer in finished waits; `resolution_due_at`
+    /// has moved later by exactly this.
+    pub paused_seconds: f64,
     /// How often the item was reopened after being resolved or closed.
     pub reopen_count: i64,
     /// Increases on every change; sent as the `ETag`.
@@ -118,7 +119,7 @@ pub struct FeedbackRow {
     pub closed_at: Option<DateTime<Utc>>,
     pub resolution: Option<String>,
     pub paused_at: Option<DateTime<Utc>>,
-    pub paused_seconds: i64,
+    pub paused_micros: i64,
     pub reopen_count: i64,
     pub version: i64,
     pub created_at: DateTime<Utc>,
@@ -131,7 +132,7 @@ pub struct FeedbackRow {
 pub const COLUMNS: &str = "f.id, f.kind, f.text, f.csat, f.nps, f.contact_id, f.account_id, f.channel_id, f.category, \
     f.priority, f.assignee_id, f.status, f.received_at, f.first_response_target_minutes, \
     f.resolution_target_business_days, f.first_response_due_at, f.resolution_due_at, f.first_response_risk_at, \
-    f.resolution_risk_at, f.first_responded_at, f.first_response_seconds, f.resolved_at, f.resolution_seconds, f.closed_at, f.resolution, f.paused_at, f.paused_seconds, f.reopen_count, f.version, \
+    f.resolution_risk_at, f.first_responded_at, f.first_response_seconds, f.resolved_at, f.resolution_seconds, f.closed_at, f.resolution, f.paused_at, f.paused_micros, f.reopen_count, f.version, \
     f.created_at, f.updated_at";
 
 impl FeedbackRow {
@@ -171,7 +172,7 @@ impl FeedbackRow {
             closed_at: self.closed_at,
             resolution: self.resolution,
             waiting_since: self.paused_at,
-            paused_seconds: self.paused_seconds,
+            paused_seconds: self.paused_micros as f64 / 1e6,
             reopen_count: self.reopen_count,
             version: self.version,
             created_at: self.created_at,

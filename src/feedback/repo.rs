@@ -125,11 +125,11 @@ async fn service_levels(
     f: &Fields,
     channel: ChannelTargets,
     received_at: DateTime<Utc>,
-    paused_seconds: i64,
+    paused_micros: i64,
 ) -> Result<(Targets, Clock), ApiError> {
     let t = targets(f.priority, channel.first, channel.days);
     let calendar = calendar_api::load_in(tx).await?;
-    Ok((t, clock(received_at, t, &calendar, paused_seconds)))
+    Ok((t, clock(received_at, t, &calendar, paused_micros)))
 }
 
 pub async fn create(db: &Db, actor: &Actor, new: NewFeedback) -> Result<Feedback, ApiError> {
@@ -150,7 +150,7 @@ pub async fn create(db: &Db, actor: &Actor, new: NewFeedback) -> Result<Feedback
         "INSERT INTO feedback (id, kind, text, csat, nps, contact_id, account_id, channel_id, category, priority,
             assignee_id, status, received_at, first_response_target_minutes, resolution_target_business_days,
             first_response_due_at, first_response_risk_at, resolution_due_at, resolution_risk_at,
-            paused_seconds, reopen_count, version, created_at, updated_at)
+            paused_micros, reopen_count, version, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, 0, 0, 1, $20, $20)"
     ).bind(id).bind(new.kind.as_str()).bind(&f.text).bind(f.csat).bind(f.nps).bind(f.contact_id).bind(f.account_id)
      .bind(f.channel_id).bind(&f.category).bind(f.priority.as_str()).bind(f.assignee_id)
@@ -194,7 +194,7 @@ pub async fn update(
     // New targets when what sets them changed; the time already spent waiting still counts.
     let recompute = before.kind().has_workflow() && (changed.channel || f.priority != before.priority());
     let (t, c) = if recompute {
-        let (t, c) = service_levels(&mut tx, &f, channel, before.received_at, before.paused_seconds).await?;
+        let (t, c) = service_levels(&mut tx, &f, channel, before.received_at, before.paused_micros).await?;
         (
             (Some(t.first_response_minutes), Some(t.resolution_business_days)),
             (Some(c.first_response_due_at), Some(c.first_response_risk_at), Some(c.resolution_due_at), Some(c.resolution_risk_at)),

@@ -21,7 +21,7 @@
 //! promise runs through nights and weekends). The resolution clock counts
 //! business days in the working calendar (see [`super::calendar`]) and stops
 //! while the item waits on the customer: on leaving `waiting_on_customer`,
-//! `resolution_due_at` moves later by the whole seconds spent waiting.
+//! `resolution_due_at` moves later by exactly the time spent waiting.
 //!
 //! ## State
 //!
@@ -113,18 +113,18 @@ fn risk_at(start: DateTime<Utc>, due: DateTime<Utc>) -> DateTime<Utc> {
     due - window / AT_RISK_DIVISOR
 }
 
-/// The due times for an item received at `received_at`, with `paused_seconds`
+/// The due times for an item received at `received_at`, with `paused_micros`
 /// already spent waiting on the customer.
 pub fn clock(
     received_at: DateTime<Utc>,
     targets: Targets,
     calendar: &WorkCalendar,
-    paused_seconds: i64,
+    paused_micros: i64,
 ) -> Clock {
     let first_due = received_at + Duration::minutes(targets.first_response_minutes);
     let days = u32::try_from(targets.resolution_business_days).unwrap_or(u32::MAX);
     let resolution_due = calendar.add_business_days(received_at, days);
-    let pause = Duration::seconds(paused_seconds);
+    let pause = Duration::microseconds(paused_micros);
     Clock {
         first_response_due_at: first_due,
         first_response_risk_at: risk_at(received_at, first_due),
@@ -217,9 +217,9 @@ mod tests {
         let t = targets(Priority::Normal, None, None);
         let cal = WorkCalendar::default();
         let plain = clock(received, t, &cal, 0);
-        let paused = clock(received, t, &cal, 3 * 86_400 + 5);
-        assert_eq!(paused.resolution_due_at - plain.resolution_due_at, Duration::seconds(3 * 86_400 + 5));
-        assert_eq!(paused.resolution_risk_at - plain.resolution_risk_at, Duration::seconds(3 * 86_400 + 5));
+        let paused = clock(received, t, &cal, (3 * 86_400 + 5) * 1_000_000 + 7);
+        assert_eq!(paused.resolution_due_at - plain.resolution_due_at, Duration::microseconds((3 * 86_400 + 5) * 1_000_000 + 7));
+        assert_eq!(paused.resolution_risk_at - plain.resolution_risk_at, Duration::microseconds((3 * 86_400 + 5) * 1_000_000 + 7));
         assert_eq!(paused.first_response_due_at, plain.first_response_due_at);
     }
 

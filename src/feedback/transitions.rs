@@ -29,12 +29,17 @@ use crate::{
 /// A move along the workflow.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"to": "resolved", "note": "Refunded the duplicate charge on 7 Nov.", "visibility": "customer"}))]
+#[schema(example = json!({"to": "resolved", "from": "in_progress", "note": "Refunded the duplicate charge on 7 Nov.", "visibility": "customer"}))]
 pub struct TransitionIn {
     /// The state to move to: acknowledged, in_progress, waiting_on_customer, resolved or closed.
     #[schema(value_type = Status)]
     #[validate(custom(function = "Status::validate"))]
     pub to: String,
+    /// Optional: the state you saw the item in. When given and the item has moved on meanwhile (someone else
+    /// moved it), the move is refused with 409 instead of being applied to the new state.
+    #[schema(value_type = Option<Status>)]
+    #[validate(custom(function = "Status::validate"))]
+    pub from: Option<String>,
     /// Up to 10,000 characters; recorded on the activity. Required for `resolved`: it is the resolution.
     #[validate(length(max = 10000))]
     pub note: Option<String>,
@@ -53,7 +58,7 @@ struct After {
     resolution: Option<String>,
     closed_at: Option<DateTime<Utc>>,
     paused_at: Option<DateTime<Utc>>,
-    paused_seconds: i64,
+    paused_micros: i64,
     resolution_due_at: Option<DateTime<Utc>>,
     resolution_risk_at: Option<DateTime<Utc>>,
     reopen_count: i64,
@@ -68,7 +73,7 @@ fn after(row: &FeedbackRow, e: Effects, note: Option<&str>, now: DateTime<Utc>) 
         resolution: row.resolution.clone(),
         closed_at: row.closed_at,
         paused_at: row.paused_at,
-        paused_seconds: row.paused_seconds,
+        paused_micros: row.paused_micros,
         resolution_due_at: row.resolution_due_at,
         resolution_risk_at: row.resolution_risk_at,
         reopen_count: row.reopen_count,
@@ -80,9 +85,8 @@ fn after(row: &FeedbackRow, e: Effects, note: Option<&str>, now: DateTime<Utc>) 
     if e.resume
         && let Some(since) = a.paused_at.take()
     {
-        let waited = seconds_between(since, now);
-        a.paused_seconds += waited;
-        let shift = Duration::seconds(waited);
+        let shift = (now - since).max(Duration::zero());
+        a.paused_micros += shift.num_microseconds().unwrap_or(0);
         a.resolution_due_at = a.resolution_due_at.map(|t| t + shift);
         a.resolution_risk_at = a.resolution_risk_at.map(|t| t + shift);
     }
@@ -93,7 +97,7 @@ fn after(row: &FeedbackRow, e: Effects, note: Option<&str>, now: DateTime<Utc>) 
         a.resolved_at = Some(now);
         a.resolution = note.map(str::to_string);
         // Time on the firm's clock: waits on the customer do not count.
-        a.resolution_seconds = Some((seconds_between(row.received_at, now) - a.paused_seconds).max(0));
+        a.resolution_seconds = Some(seconds_between(row.received_at + Duration::microseconds(a.paused_micros), now));
     }
     if e.close {
         a.closed_at = Some(now);
@@ -121,7 +125,7 @@ fn refusal(r: Refusal, id: Uuid) -> ApiError {
                 "Feedback {id} is {from}; it cannot move to {to}. From {from} it can move to: {}.",
                 allowed.join(", ")
             ))
-            .with("status", from)
+            .with("current_status", from)
             .with("allowed", allowed)
         }
         Refusal::NoteRequired => ApiError::field(
@@ -135,12 +139,12 @@ fn refusal(r: Refusal, id: Uuid) -> ApiError {
 async fn apply_move(tx: &mut Tx, row: &FeedbackRow, from: Status, to: Status, a: &After, now: DateTime<Utc>) -> Result<bool, ApiError> {
     let done = on_tx!(tx, c => sqlx::query(
         "UPDATE feedback SET status = $1, first_responded_at = $2, first_response_seconds = $3, resolved_at = $4,
-            resolution_seconds = $5, resolution = $6, closed_at = $7, paused_at = $8, paused_seconds = $9,
+            resolution_seconds = $5, resolution = $6, closed_at = $7, paused_at = $8, paused_micros = $9,
             resolution_due_at = $10, resolution_risk_at = $11, reopen_count = $12, version = version + 1,
             updated_at = $13
          WHERE id = $14 AND status = $15 AND version = $16"
     ).bind(to.as_str()).bind(a.first_responded_at).bind(a.first_response_seconds).bind(a.resolved_at)
-     .bind(a.resolution_seconds).bind(&a.resolution).bind(a.closed_at).bind(a.paused_at).bind(a.paused_seconds)
+     .bind(a.resolution_seconds).bind(&a.resolution).bind(a.closed_at).bind(a.paused_at).bind(a.paused_micros)
      .bind(a.resolution_due_at).bind(a.resolution_risk_at).bind(a.reopen_count).bind(now)
      .bind(row.id).bind(from.as_str()).bind(row.version)
      .execute(&mut **c).await.map(|r| r.rows_affected()))?;
@@ -156,6 +160,7 @@ pub async fn transition(
     expected: Option<i64>,
 ) -> Result<Feedback, ApiError> {
     let to = Status::parse(&input.to).unwrap_or(Status::New);
+    let seen = input.from.as_deref().and_then(Status::parse);
     let note = input.note.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_string);
     let visibility = input.visibility.as_deref().and_then(Visibility::parse).unwrap_or(Visibility::Internal);
     for _ in 0..3 {
@@ -166,6 +171,15 @@ pub async fn transition(
             return Err(etag::stale(row.version));
         }
         let from = row.status();
+        if let (Some(seen), Some(current)) = (seen, from)
+            && seen != current
+        {
+            return Err(ApiError::conflict(format!(
+                "Feedback {id} is no longer {seen}: it is {current} now. Read it again and decide anew."
+            ))
+            .with("current_status", current)
+            .with("allowed", allowed_names(current)));
+        }
         let effects = check_move(row.kind(), from, to, note.as_deref()).map_err(|r| refusal(r, id))?;
         let from = from.unwrap_or(Status::New);
         let a = after(&row, effects, note.as_deref(), now);
@@ -203,14 +217,16 @@ pub async fn transition(
 /// `in_progress`; `in_progress` → `waiting_on_customer` or `resolved`; `waiting_on_customer` → `in_progress` or
 /// `resolved`; `resolved` → `closed`; and reopening: `resolved`/`closed` → `in_progress`.
 ///
-/// An illegal move is a 409 whose `allowed` member lists the states the item can move to (and `status` its
-/// current state); other kinds answer 409 with an empty `allowed`. `resolved` requires a `note`, kept as the
+/// An illegal move is a 409 whose `allowed` member lists the states the item can move to (and `current_status`
+/// its current state); other kinds answer 409 with an empty `allowed`. With `from`, a move of an item that has
+/// left that state meanwhile is a 409 too. `resolved` requires a `note`, kept as the
 /// resolution (422 without). The first move out of `new` sets `first_responded_at`; `resolved` sets
 /// `resolved_at`; `closed` sets `closed_at`; reopening clears both (and the resolution) and counts in
 /// `reopen_count`, while the original resolution due time keeps running. Entering `waiting_on_customer` stops
 /// the resolution clock; leaving it moves `resolution_due_at` later by the wait. Every move is an activity.
 ///
-/// Of concurrent moves from the same state exactly one wins; the others get 409 naming the state that won.
+/// Of concurrent moves from the same state (the same `to`, or any `to` with the same `from` or `If-Match`) exactly
+/// one wins; the others get 409 naming the state that won (412 with `If-Match`).
 #[utoipa::path(
     tag = "feedback",
     request_body = TransitionIn,

@@ -1,7 +1,7 @@
 //! The customer timeline (the "single customer view"):
 //! `GET /v1/contacts/{id}/timeline` and `GET /v1/accounts/{id}/timeline`.
 //!
-//! Every kind of event (interactions today; feedback and loyalty events once
+//! Every kind of event (interactions and feedback today; loyalty events once
 //! those modules land) is one SELECT branch, and the database merges them:
 //!
 //! ```sql

@@ -16,17 +16,18 @@ use crate::channels::ChannelKind;
     "link": "/v1/interactions/01937c80-0000-7000-8000-000000000001"
 }))]
 pub struct TimelineItem {
-    /// What the event is: `interaction` today; `feedback` and `loyalty` once those modules record events. New
+    /// What the event is: `interaction` or `feedback` (`loyalty` once that module records events). New
     /// kinds may appear: show or skip kinds you do not know, do not fail on them.
     pub kind: String,
     /// The id of the full record, which `link` points to.
     pub id: Uuid,
     /// When it happened; the timeline is ordered newest first by this, then by id.
     pub occurred_at: DateTime<Utc>,
-    /// The record's type within its kind, e.g. `call` for an interaction.
+    /// The record's type within its kind, e.g. `call` for an interaction, `complaint` for feedback.
     #[serde(rename = "type")]
     pub item_type: String,
-    /// One line for a list: an interaction's subject, else the start of its summary, else e.g. `inbound call`.
+    /// One line for a list: an interaction's subject, else the start of its summary, else e.g. `inbound call`;
+    /// feedback's text (first 200 characters), else its score (`NPS 9`, `CSAT 4`).
     pub summary: String,
     /// The channel it happened on, if any.
     pub channel: Option<ChannelRef>,
@@ -85,7 +86,7 @@ impl TimelineRow {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct TimelineParams {
-    /// Only events of this kind (`interaction`; later also `feedback`, `loyalty`).
+    /// Only events of this kind (`interaction` or `feedback`; later also `loyalty`).
     pub kind: Option<String>,
     /// Items per page, 1–200.
     #[param(minimum = 1, maximum = 200, default = 50)]
