@@ -43,8 +43,12 @@ CREATE TABLE interactions (
 -- newest-first by (occurred_at, id) within one of these.
 CREATE INDEX interactions_occurred ON interactions (occurred_at, id);
 CREATE INDEX interactions_contact ON interactions (contact_id, occurred_at, id);
-CREATE INDEX interactions_account ON interactions (account_id, occurred_at, id);
+-- Partial, so that `account_id IS NULL` (below) is served by the contact's index, not by a scan of every
+-- account-less interaction in time order.
+CREATE INDEX interactions_account ON interactions (account_id, occurred_at, id) WHERE account_id IS NOT NULL;
 CREATE INDEX interactions_channel ON interactions (channel_id, occurred_at, id);
+-- An account's timeline also shows its contacts' interactions tied to no account.
+CREATE INDEX interactions_contact_no_account ON interactions (contact_id, occurred_at, id) WHERE account_id IS NULL;
 CREATE INDEX interactions_handled_by ON interactions (handled_by, occurred_at, id);
 CREATE INDEX interactions_direction ON interactions (direction, occurred_at, id);
 CREATE INDEX interactions_type ON interactions (interaction_type, occurred_at, id);

@@ -54,6 +54,8 @@ CREATE INDEX feedback_category ON feedback (category, received_at, id);
 CREATE INDEX feedback_assignee ON feedback (assignee_id, received_at, id);
 CREATE INDEX feedback_contact ON feedback (contact_id, received_at, id);
 CREATE INDEX feedback_account ON feedback (account_id, received_at, id);
+-- An account's timeline also reads its contacts' items tied to no account.
+CREATE INDEX feedback_contact_no_account ON feedback (contact_id, received_at, id) WHERE account_id IS NULL;
 CREATE INDEX feedback_channel ON feedback (channel_id, received_at, id);
 
 CREATE TABLE feedback_activities (

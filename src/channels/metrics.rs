@@ -115,7 +115,11 @@ pub fn period(
     Ok((from, to))
 }
 
-pub async fn channel_figures(db: &Db, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<ChannelMetricRow>, ApiError> {
+pub async fn channel_figures(
+    db: &Db,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<ChannelMetricRow>, ApiError> {
     Ok(on_db!(db, pool => sqlx::query_as(
         "SELECT c.id AS channel_id, c.kind AS channel_kind, c.name AS channel_name, c.active,
                 COALESCE(SUM(CASE WHEN i.direction = 'inbound' THEN 1 ELSE 0 END), 0) AS inbound,
@@ -157,7 +161,11 @@ pub async fn channel_metrics(
 ) -> ApiResult<web::Json<ChannelMetrics>> {
     principal.require(Area::Metrics, Level::Read)?;
     let (from, to) = period(params.from, params.to, now())?;
-    let data = channel_figures(&state.db, from, to).await?.into_iter().map(ChannelMetricRow::into_metric).collect();
+    let data = channel_figures(&state.db, from, to)
+        .await?
+        .into_iter()
+        .map(ChannelMetricRow::into_metric)
+        .collect();
     Ok(web::Json(ChannelMetrics { from, to, data }))
 }
 
@@ -172,9 +180,15 @@ mod tests {
     #[test]
     fn the_period_defaults_to_the_last_30_days() {
         let now = at("2026-11-30T12:00:00Z");
-        assert_eq!(period(None, None, now).unwrap(), (at("2026-10-31T12:00:00Z"), now));
+        assert_eq!(
+            period(None, None, now).unwrap(),
+            (at("2026-10-31T12:00:00Z"), now)
+        );
         let to = at("2026-06-01T00:00:00Z");
-        assert_eq!(period(None, Some(to), now).unwrap().0, at("2026-05-02T00:00:00Z"));
+        assert_eq!(
+            period(None, Some(to), now).unwrap().0,
+            at("2026-05-02T00:00:00Z")
+        );
     }
 
     #[test]

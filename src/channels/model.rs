@@ -148,7 +148,8 @@ pub fn valid_name(name: &str) -> Result<(), validator::ValidationError> {
     if (1..=200).contains(&n) {
         Ok(())
     } else {
-        Err(validator::ValidationError::new("length").with_message("must be 1 to 200 characters long (not blank)".into()))
+        Err(validator::ValidationError::new("length")
+            .with_message("must be 1 to 200 characters long (not blank)".into()))
     }
 }
 
@@ -164,10 +165,23 @@ mod tests {
     #[test]
     fn kinds_are_the_fixed_list() {
         let all: Vec<&str> = ChannelKind::ALL.iter().map(|k| k.as_str()).collect();
-        assert_eq!(all, [
-            "email", "phone", "sms", "chat", "social", "web", "mobile_app", "in_person", "event", "webinar", "chatbot",
-            "other"
-        ]);
+        assert_eq!(
+            all,
+            [
+                "email",
+                "phone",
+                "sms",
+                "chat",
+                "social",
+                "web",
+                "mobile_app",
+                "in_person",
+                "event",
+                "webinar",
+                "chatbot",
+                "other"
+            ]
+        );
     }
 
     #[test]
@@ -180,7 +194,8 @@ mod tests {
 
     #[test]
     fn an_unknown_kind_fails_validation_naming_the_kinds() {
-        let input: ChannelIn = serde_json::from_value(serde_json::json!({"kind": "fax", "name": "Fax"})).unwrap();
+        let input: ChannelIn =
+            serde_json::from_value(serde_json::json!({"kind": "fax", "name": "Fax"})).unwrap();
         let errors = input.validate().unwrap_err();
         let text = errors.to_string();
         assert!(text.contains("mobile_app"), "{text}");

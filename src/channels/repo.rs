@@ -10,22 +10,30 @@ use crate::{
     on_db, on_tx,
 };
 
-const COLUMNS: &str =
-    "id, kind, name, active, first_response_minutes, resolution_business_days, version, created_at, updated_at";
+const COLUMNS: &str = "id, kind, name, active, first_response_minutes, resolution_business_days, version, created_at, updated_at";
 
 /// The 409 for a taken name, naming the channel that has it.
 async fn duplicate_name(db: &Db, name: &str) -> ApiError {
-    let existing: Option<Uuid> = on_db!(db, pool => sqlx::query_scalar("SELECT id FROM channels WHERE name_key = $1")
+    let existing: Option<Uuid> =
+        on_db!(db, pool => sqlx::query_scalar("SELECT id FROM channels WHERE name_key = $1")
         .bind(name_key(name)).fetch_optional(pool).await)
-    .unwrap_or(None);
-    let err = ApiError::conflict(format!("A channel named {:?} already exists; channel names are unique.", name.trim()));
+        .unwrap_or(None);
+    let err = ApiError::conflict(format!(
+        "A channel named {:?} already exists; channel names are unique.",
+        name.trim()
+    ));
     match existing {
         Some(id) => err.with("existing_id", id),
         None => err,
     }
 }
 
-pub async fn create(db: &Db, actor: &Actor, input: &ChannelIn, kind: ChannelKind) -> Result<Channel, ApiError> {
+pub async fn create(
+    db: &Db,
+    actor: &Actor,
+    input: &ChannelIn,
+    kind: ChannelKind,
+) -> Result<Channel, ApiError> {
     let now = now();
     let mut tx = db.begin().await?;
     let inserted = on_tx!(&mut tx, c => sqlx::query_as::<_, ChannelRow>(sqlx::AssertSqlSafe(format!(
@@ -43,7 +51,15 @@ pub async fn create(db: &Db, actor: &Actor, input: &ChannelIn, kind: ChannelKind
         }
         Err(e) => return Err(e.into()),
     };
-    audit::record(&mut tx, actor, "create", "channel", channel.id, Change::created(&channel)).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        "create",
+        "channel",
+        channel.id,
+        Change::created(&channel),
+    )
+    .await?;
     tx.commit().await?;
     Ok(channel)
 }
@@ -69,11 +85,13 @@ pub async fn list(
     after: Option<Uuid>,
     limit: i64,
 ) -> Result<Vec<ChannelRow>, ApiError> {
-    Ok(on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    Ok(
+        on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM channels
          WHERE ($1 IS NULL OR kind = $1) AND ($2 IS NULL OR active = $2) AND ($3 IS NULL OR id > $3)
          ORDER BY id LIMIT $4"
-    ))).bind(kind.map(|k| k.as_str())).bind(active).bind(after).bind(limit + 1).fetch_all(pool).await)?)
+    ))).bind(kind.map(|k| k.as_str())).bind(active).bind(after).bind(limit + 1).fetch_all(pool).await)?,
+    )
 }
 
 pub async fn update(
@@ -89,7 +107,12 @@ pub async fn update(
     if expected.is_some_and(|v| v != current.version) {
         return Err(etag::stale(current.version));
     }
-    let name = patch.name.as_deref().map(str::trim).unwrap_or(&current.name).to_string();
+    let name = patch
+        .name
+        .as_deref()
+        .map(str::trim)
+        .unwrap_or(&current.name)
+        .to_string();
     let updated = on_tx!(&mut tx, c => sqlx::query_as::<_, ChannelRow>(sqlx::AssertSqlSafe(format!(
         "UPDATE channels SET kind = $1, name = $2, name_key = $3, active = $4, first_response_minutes = $5,
                 resolution_business_days = $6, version = version + 1, updated_at = $7
@@ -109,7 +132,15 @@ pub async fn update(
         Err(e) => return Err(e.into()),
     };
     let before = current.into_channel();
-    audit::record(&mut tx, actor, "update", "channel", id, Change::diff(&before, &channel)).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        "update",
+        "channel",
+        id,
+        Change::diff(&before, &channel),
+    )
+    .await?;
     tx.commit().await?;
     Ok(channel)
 }
@@ -121,7 +152,12 @@ fn in_use() -> ApiError {
     )
 }
 
-pub async fn delete(db: &Db, actor: &Actor, id: Uuid, expected: Option<i64>) -> Result<(), ApiError> {
+pub async fn delete(
+    db: &Db,
+    actor: &Actor,
+    id: Uuid,
+    expected: Option<i64>,
+) -> Result<(), ApiError> {
     let mut tx = db.begin().await?;
     let current = get_in(&mut tx, id).await?;
     if expected.is_some_and(|v| v != current.version) {

@@ -11,8 +11,8 @@ use crate::{
     audit::Actor,
     auth::{Area, Level, Principal},
     http::{
-        ApiError, ApiResult, Page, PageParams, ValidatedJson, created, etag::expected_version, ok_versioned,
-        pagination::page_from, responses::*,
+        ApiError, ApiResult, Page, PageParams, ValidatedJson, created, etag::expected_version,
+        ok_versioned, pagination::page_from, responses::*,
     },
     state::AppState,
 };
@@ -28,9 +28,16 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 fn parse_kind(text: Option<&str>) -> Result<Option<ChannelKind>, ApiError> {
     // Already validated; this only turns the text into the enum.
-    text.map(|t| ChannelKind::parse(t).ok_or_else(|| ApiError::field("kind", "invalid_choice", format!(
-        "must be one of: {}", ChannelKind::allowed()
-    )))).transpose()
+    text.map(|t| {
+        ChannelKind::parse(t).ok_or_else(|| {
+            ApiError::field(
+                "kind",
+                "invalid_choice",
+                format!("must be one of: {}", ChannelKind::allowed()),
+            )
+        })
+    })
+    .transpose()
 }
 
 /// List channels
@@ -53,11 +60,30 @@ async fn list_channels(
     filter: web::Query<ChannelFilter>,
 ) -> ApiResult<web::Json<Page<Channel>>> {
     principal.require(Area::Channels, Level::Read)?;
-    let page = PageParams { limit: filter.limit, cursor: filter.cursor.clone() };
+    let page = PageParams {
+        limit: filter.limit,
+        cursor: filter.cursor.clone(),
+    };
     let limit = page.limit()?;
-    let kind = filter.kind.as_deref().map(|k| ChannelKind::from_query("kind", k)).transpose()?;
-    let rows = repo::list(&state.db, kind, filter.active, page.cursor::<Uuid>()?, limit).await?;
-    Ok(web::Json(page_from(rows, limit, |r| r.id, |r| r.into_channel())))
+    let kind = filter
+        .kind
+        .as_deref()
+        .map(|k| ChannelKind::from_query("kind", k))
+        .transpose()?;
+    let rows = repo::list(
+        &state.db,
+        kind,
+        filter.active,
+        page.cursor::<Uuid>()?,
+        limit,
+    )
+    .await?;
+    Ok(web::Json(page_from(
+        rows,
+        limit,
+        |r| r.id,
+        |r| r.into_channel(),
+    )))
 }
 
 /// Create a channel
@@ -89,7 +115,11 @@ async fn create_channel(
     let input = body.0;
     let kind = parse_kind(Some(&input.kind))?.unwrap_or(ChannelKind::Other);
     let channel = repo::create(&state.db, &Actor::new(&principal, &req), &input, kind).await?;
-    Ok(created(format!("/v1/channels/{}", channel.id), Some(channel.version), channel))
+    Ok(created(
+        format!("/v1/channels/{}", channel.id),
+        Some(channel.version),
+        channel,
+    ))
 }
 
 /// Get a channel
@@ -104,7 +134,11 @@ async fn create_channel(
     )
 )]
 #[get("/channels/{id}")]
-async fn get_channel(state: web::Data<AppState>, principal: Principal, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+async fn get_channel(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
     principal.require(Area::Channels, Level::Read)?;
     let channel = repo::get(&state.db, *id).await?.into_channel();
     Ok(ok_versioned(channel.version, channel))
@@ -143,8 +177,15 @@ async fn update_channel(
 ) -> ApiResult<HttpResponse> {
     principal.require(Area::Channels, Level::Write)?;
     let kind = parse_kind(body.0.kind.as_deref())?;
-    let channel =
-        repo::update(&state.db, &Actor::new(&principal, &req), *id, expected_version(&req)?, &body.0, kind).await?;
+    let channel = repo::update(
+        &state.db,
+        &Actor::new(&principal, &req),
+        *id,
+        expected_version(&req)?,
+        &body.0,
+        kind,
+    )
+    .await?;
     Ok(ok_versioned(channel.version, channel))
 }
 
@@ -176,6 +217,12 @@ async fn delete_channel(
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     principal.require(Area::Channels, Level::Manage)?;
-    repo::delete(&state.db, &Actor::new(&principal, &req), *id, expected_version(&req)?).await?;
+    repo::delete(
+        &state.db,
+        &Actor::new(&principal, &req),
+        *id,
+        expected_version(&req)?,
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }

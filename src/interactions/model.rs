@@ -145,9 +145,9 @@ pub struct InteractionIn {
     #[validate(custom(function = "Direction::validate"))]
     pub direction: String,
     /// One of: call, email, meeting, message, visit, webinar, event, note.
+    // Checked in `rules`: validator would report it under its Rust name.
     #[serde(rename = "type")]
     #[schema(value_type = InteractionType)]
-    #[validate(custom(function = "InteractionType::validate"))]
     pub interaction_type: String,
     /// One of: service, marketing, research, sales. Required, because an outbound `marketing` touch is refused
     /// (409) without the contact's granted consent for the channel's kind or beyond their weekly cap.
@@ -189,9 +189,9 @@ pub struct InteractionPatch {
     #[schema(value_type = Option<Direction>)]
     #[validate(custom(function = "Direction::validate"))]
     pub direction: Option<String>,
+    // Checked in `rules`: validator would report it under its Rust name.
     #[serde(rename = "type")]
     #[schema(value_type = Option<InteractionType>)]
-    #[validate(custom(function = "InteractionType::validate"))]
     pub interaction_type: Option<String>,
     #[schema(value_type = Option<Purpose>)]
     #[validate(custom(function = "Purpose::validate"))]

@@ -4,7 +4,10 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{
-    model::{Direction, Interaction, InteractionPatch, InteractionRow, InteractionType, NewInteraction, Purpose},
+    model::{
+        Direction, Interaction, InteractionPatch, InteractionRow, InteractionType, NewInteraction,
+        Purpose,
+    },
     rules::{self, Changed, ERASED, audit_change, needs_marketing_consent},
 };
 use crate::{
@@ -36,13 +39,21 @@ fn gone_meanwhile() -> ApiError {
 /// Checks every reference the write sets or changes, reporting all problems
 /// at once; fills the account from the contact when asked. Returns the
 /// channel's kind.
-async fn resolve(tx: &mut Tx, new: &mut NewInteraction, changed: Changed) -> Result<ChannelKind, ApiError> {
+async fn resolve(
+    tx: &mut Tx,
+    new: &mut NewInteraction,
+    changed: Changed,
+) -> Result<ChannelKind, ApiError> {
     let mut errors = Vec::new();
     let channel: Option<(String, bool)> = on_tx!(tx, c => sqlx::query_as("SELECT kind, active FROM channels WHERE id = $1")
         .bind(new.channel_id).fetch_optional(&mut **c).await)?;
     let kind = match channel {
         None => {
-            errors.push(FieldError::new("channel_id", "not_found", format!("no channel has the id {}", new.channel_id)));
+            errors.push(FieldError::new(
+                "channel_id",
+                "not_found",
+                format!("no channel has the id {}", new.channel_id),
+            ));
             None
         }
         Some((_, false)) if changed.channel => {
@@ -77,7 +88,10 @@ async fn resolve(tx: &mut Tx, new: &mut NewInteraction, changed: Changed) -> Res
             }
         }
     }
-    if let Some(account_id) = new.account_id.filter(|_| changed.account && !changed.fill_account) {
+    if let Some(account_id) = new
+        .account_id
+        .filter(|_| changed.account && !changed.fill_account)
+    {
         let found: Option<(Uuid,)> = on_tx!(tx, c => sqlx::query_as("SELECT id FROM accounts WHERE id = $1 AND deleted_at IS NULL")
             .bind(account_id).fetch_optional(&mut **c).await)?;
         if found.is_none() {
@@ -92,7 +106,11 @@ async fn resolve(tx: &mut Tx, new: &mut NewInteraction, changed: Changed) -> Res
         let found: Option<(Uuid,)> = on_tx!(tx, c => sqlx::query_as("SELECT id FROM users WHERE id = $1 AND deleted_at IS NULL")
             .bind(user_id).fetch_optional(&mut **c).await)?;
         if found.is_none() {
-            errors.push(FieldError::new("handled_by", "not_found", format!("no user has the id {user_id}")));
+            errors.push(FieldError::new(
+                "handled_by",
+                "not_found",
+                format!("no user has the id {user_id}"),
+            ));
         }
     }
     if let Err(e) = rules::require_party(new.contact_id, new.account_id) {
@@ -106,16 +124,29 @@ async fn resolve(tx: &mut Tx, new: &mut NewInteraction, changed: Changed) -> Res
 
 /// Applies the consent and weekly-cap rules when the result is an outbound
 /// marketing touch with a contact and something that decides them changed.
-async fn enforce(tx: &mut Tx, new: &NewInteraction, kind: ChannelKind, changed: Changed, id: Option<Uuid>) -> Result<(), ApiError> {
+async fn enforce(
+    tx: &mut Tx,
+    new: &NewInteraction,
+    kind: ChannelKind,
+    changed: Changed,
+    id: Option<Uuid>,
+) -> Result<(), ApiError> {
     match new.contact_id {
-        Some(contact_id) if changed.marketing && needs_marketing_consent(new.direction, new.purpose) => {
+        Some(contact_id)
+            if changed.marketing && needs_marketing_consent(new.direction, new.purpose) =>
+        {
             preferences::repo::enforce_marketing(tx, contact_id, kind, new.occurred_at, id).await
         }
         _ => Ok(()),
     }
 }
 
-pub async fn create(db: &Db, actor: &Actor, mut new: NewInteraction, changed: Changed) -> Result<Interaction, ApiError> {
+pub async fn create(
+    db: &Db,
+    actor: &Actor,
+    mut new: NewInteraction,
+    changed: Changed,
+) -> Result<Interaction, ApiError> {
     let now = now();
     let mut tx = db.begin().await?;
     let kind = resolve(&mut tx, &mut new, changed).await?;
@@ -134,7 +165,15 @@ pub async fn create(db: &Db, actor: &Actor, mut new: NewInteraction, changed: Ch
         Err(e) if is_foreign_key_violation(&e) => return Err(gone_meanwhile()),
         Err(e) => return Err(e.into()),
     };
-    audit::record(&mut tx, actor, "create", "interaction", interaction.id, audit_change(None, Some(&interaction))).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        "create",
+        "interaction",
+        interaction.id,
+        audit_change(None, Some(&interaction)),
+    )
+    .await?;
     tx.commit().await?;
     Ok(interaction)
 }
@@ -185,12 +224,25 @@ pub async fn update(
         Err(e) => return Err(e.into()),
     };
     let before = current.into_interaction();
-    audit::record(&mut tx, actor, "update", "interaction", id, audit_change(Some(&before), Some(&interaction))).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        "update",
+        "interaction",
+        id,
+        audit_change(Some(&before), Some(&interaction)),
+    )
+    .await?;
     tx.commit().await?;
     Ok(interaction)
 }
 
-pub async fn delete(db: &Db, actor: &Actor, id: Uuid, expected: Option<i64>) -> Result<(), ApiError> {
+pub async fn delete(
+    db: &Db,
+    actor: &Actor,
+    id: Uuid,
+    expected: Option<i64>,
+) -> Result<(), ApiError> {
     let mut tx = db.begin().await?;
     let current = get_in(&mut tx, id).await?;
     if expected.is_some_and(|v| v != current.version) {
@@ -202,7 +254,15 @@ pub async fn delete(db: &Db, actor: &Actor, id: Uuid, expected: Option<i64>) -> 
         return Err(etag::stale(current.version + 1));
     }
     let before = current.into_interaction();
-    audit::record(&mut tx, actor, "delete", "interaction", id, audit_change(Some(&before), None)).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        "delete",
+        "interaction",
+        id,
+        audit_change(Some(&before), None),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -212,7 +272,10 @@ pub async fn all_of_contact(db: &Db, contact_id: Uuid) -> Result<Vec<Interaction
     let rows: Vec<InteractionRow> = on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM interactions WHERE contact_id = $1 ORDER BY occurred_at, id"
     ))).bind(contact_id).fetch_all(pool).await)?;
-    Ok(rows.into_iter().map(InteractionRow::into_interaction).collect())
+    Ok(rows
+        .into_iter()
+        .map(InteractionRow::into_interaction)
+        .collect())
 }
 
 /// The one sort the list offers: `-occurred_at` (default) or `occurred_at`.
@@ -257,7 +320,10 @@ pub async fn list(
     }
     let texts = [
         ("direction = {}", q.direction.map(Direction::as_str)),
-        ("interaction_type = {}", q.interaction_type.map(InteractionType::as_str)),
+        (
+            "interaction_type = {}",
+            q.interaction_type.map(InteractionType::as_str),
+        ),
         ("purpose = {}", q.purpose.map(Purpose::as_str)),
     ];
     for (clause, value) in texts {
@@ -273,9 +339,14 @@ pub async fn list(
     }
     let order = sort.keyset(&mut f, cursor, "id")?;
     let limit = f.arg(Arg::Int(limit + 1));
-    let sql = format!("SELECT {COLUMNS} FROM interactions {} {order} LIMIT {limit}", f.where_sql());
-    Ok(on_db!(db, pool => bind_args!(sqlx::query_as::<_, InteractionRow>(sqlx::AssertSqlSafe(sql)), f.args)
-        .fetch_all(pool).await)?)
+    let sql = format!(
+        "SELECT {COLUMNS} FROM interactions {} {order} LIMIT {limit}",
+        f.where_sql()
+    );
+    Ok(
+        on_db!(db, pool => bind_args!(sqlx::query_as::<_, InteractionRow>(sqlx::AssertSqlSafe(sql)), f.args)
+        .fetch_all(pool).await)?,
+    )
 }
 
 /// Merge hook: moves a duplicate contact's interactions, consent history and

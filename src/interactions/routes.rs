@@ -3,7 +3,10 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::{
-    model::{Direction, Interaction, InteractionFilter, InteractionIn, InteractionPatch, InteractionType, Purpose},
+    model::{
+        Direction, Interaction, InteractionFilter, InteractionIn, InteractionPatch,
+        InteractionType, Purpose,
+    },
     repo::{self, DEFAULT_SORT, ListQuery, SORTS},
     rules,
 };
@@ -12,7 +15,7 @@ use crate::{
     auth::{Area, Level, Principal},
     db::now,
     http::{
-        ApiResult, Page, PageParams, ValidatedJson, created,
+        ApiResult, Page, PageParams, created,
         etag::expected_version,
         ok_versioned,
         pagination::{Sort, page_from, time_key},
@@ -52,15 +55,30 @@ async fn list_interactions(
 ) -> ApiResult<web::Json<Page<Interaction>>> {
     principal.require(Area::Interactions, Level::Read)?;
     let f = filter.into_inner();
-    let page = PageParams { limit: f.limit, cursor: f.cursor };
+    let page = PageParams {
+        limit: f.limit,
+        cursor: f.cursor,
+    };
     let limit = page.limit()?;
     let query = ListQuery {
         contact_id: f.contact_id,
         account_id: f.account_id,
         channel_id: f.channel_id,
-        direction: f.direction.as_deref().map(|v| Direction::from_query("direction", v)).transpose()?,
-        interaction_type: f.interaction_type.as_deref().map(|v| InteractionType::from_query("type", v)).transpose()?,
-        purpose: f.purpose.as_deref().map(|v| Purpose::from_query("purpose", v)).transpose()?,
+        direction: f
+            .direction
+            .as_deref()
+            .map(|v| Direction::from_query("direction", v))
+            .transpose()?,
+        interaction_type: f
+            .interaction_type
+            .as_deref()
+            .map(|v| InteractionType::from_query("type", v))
+            .transpose()?,
+        purpose: f
+            .purpose
+            .as_deref()
+            .map(|v| Purpose::from_query("purpose", v))
+            .transpose()?,
         from: f.from,
         to: f.to,
         handled_by: f.handled_by,
@@ -104,12 +122,16 @@ async fn create_interaction(
     state: web::Data<AppState>,
     principal: Principal,
     req: HttpRequest,
-    body: ValidatedJson<InteractionIn>,
+    body: web::Json<InteractionIn>,
 ) -> ApiResult<HttpResponse> {
     principal.require(Area::Interactions, Level::Write)?;
-    let (new, changed) = rules::new_interaction(body.0, now(), principal.user_id())?;
+    let (new, changed) = rules::new_interaction(body.into_inner(), now(), principal.user_id())?;
     let interaction = repo::create(&state.db, &Actor::new(&principal, &req), new, changed).await?;
-    Ok(created(format!("/v1/interactions/{}", interaction.id), Some(interaction.version), interaction))
+    Ok(created(
+        format!("/v1/interactions/{}", interaction.id),
+        Some(interaction.version),
+        interaction,
+    ))
 }
 
 /// Get an interaction
@@ -124,7 +146,11 @@ async fn create_interaction(
     )
 )]
 #[get("/interactions/{id}")]
-async fn get_interaction(state: web::Data<AppState>, principal: Principal, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+async fn get_interaction(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
     principal.require(Area::Interactions, Level::Read)?;
     let interaction = repo::get(&state.db, *id).await?.into_interaction();
     Ok(ok_versioned(interaction.version, interaction))
@@ -160,11 +186,17 @@ async fn update_interaction(
     principal: Principal,
     req: HttpRequest,
     id: web::Path<Uuid>,
-    body: ValidatedJson<InteractionPatch>,
+    body: web::Json<InteractionPatch>,
 ) -> ApiResult<HttpResponse> {
     principal.require(Area::Interactions, Level::Write)?;
-    let interaction =
-        repo::update(&state.db, &Actor::new(&principal, &req), *id, expected_version(&req)?, body.0).await?;
+    let interaction = repo::update(
+        &state.db,
+        &Actor::new(&principal, &req),
+        *id,
+        expected_version(&req)?,
+        body.into_inner(),
+    )
+    .await?;
     Ok(ok_versioned(interaction.version, interaction))
 }
 
@@ -195,6 +227,12 @@ async fn delete_interaction(
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     principal.require(Area::Interactions, Level::Manage)?;
-    repo::delete(&state.db, &Actor::new(&principal, &req), *id, expected_version(&req)?).await?;
+    repo::delete(
+        &state.db,
+        &Actor::new(&principal, &req),
+        *id,
+        expected_version(&req)?,
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }

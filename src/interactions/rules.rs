@@ -5,12 +5,36 @@ use chrono::{DateTime, Duration, SubsecRound, Utc};
 use uuid::Uuid;
 
 use super::model::{
-    Direction, Interaction, InteractionIn, InteractionPatch, InteractionRow, InteractionType, NewInteraction, Purpose,
+    Direction, Interaction, InteractionIn, InteractionPatch, InteractionRow, InteractionType,
+    NewInteraction, Purpose,
 };
 use crate::{
     audit::Change,
-    http::{ApiError, FieldError, merge_patch::apply},
+    http::{ApiError, FieldError, json::field_errors, merge_patch::apply},
 };
+
+/// The derive's field errors plus the `type` check, so a request learns of
+/// every invalid field at once.
+fn field_checks(
+    input: &impl validator::Validate,
+    interaction_type: Option<&str>,
+) -> Vec<FieldError> {
+    let mut errors = input
+        .validate()
+        .err()
+        .map(|e| field_errors(&e))
+        .unwrap_or_default();
+    if let Some(text) = interaction_type
+        && InteractionType::parse(text).is_none()
+    {
+        errors.push(FieldError::new(
+            "type",
+            "invalid_choice",
+            format!("must be one of: {}", InteractionType::allowed()),
+        ));
+    }
+    errors
+}
 
 /// How far in the future `occurred_at` may be (clock skew, a meeting logged the evening before).
 pub const MAX_FUTURE: Duration = Duration::days(1);
@@ -20,13 +44,19 @@ pub const ERASED: &str = "[erased]";
 
 /// `occurred_at`, defaulting to `now`, truncated to microseconds (what
 /// PostgreSQL keeps, so both engines sort and compare alike).
-pub fn occurred_at(given: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Result<DateTime<Utc>, FieldError> {
+pub fn occurred_at(
+    given: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<DateTime<Utc>, FieldError> {
     let at = given.map(|t| t.trunc_subsecs(6)).unwrap_or(now);
     if at > now + MAX_FUTURE {
         return Err(FieldError::new(
             "occurred_at",
             "too_far_in_future",
-            format!("must not be more than a day in the future (now is {})", now.to_rfc3339()),
+            format!(
+                "must not be more than a day in the future (now is {})",
+                now.to_rfc3339()
+            ),
         ));
     }
     Ok(at)
@@ -38,7 +68,10 @@ pub fn clean_text(text: Option<String>) -> Option<String> {
 }
 
 /// An interaction is with a contact, an account, or both.
-pub fn require_party(contact: Option<uuid::Uuid>, account: Option<uuid::Uuid>) -> Result<(), FieldError> {
+pub fn require_party(
+    contact: Option<uuid::Uuid>,
+    account: Option<uuid::Uuid>,
+) -> Result<(), FieldError> {
     if contact.is_none() && account.is_none() {
         return Err(FieldError::new(
             "contact_id",
@@ -68,22 +101,30 @@ pub struct Changed {
 }
 
 impl Changed {
-    pub const ALL: Changed =
-        Changed { contact: true, account: true, channel: true, handler: true, marketing: true, fill_account: false };
+    pub const ALL: Changed = Changed {
+        contact: true,
+        account: true,
+        channel: true,
+        handler: true,
+        marketing: true,
+        fill_account: false,
+    };
 }
 
-/// A create request as typed values; the parties are checked against the
-/// database afterwards.
+/// A create request as typed values, after every field check; the parties
+/// are checked against the database afterwards.
 pub fn new_interaction(
     input: InteractionIn,
     now: DateTime<Utc>,
     caller: Option<Uuid>,
 ) -> Result<(NewInteraction, Changed), ApiError> {
-    let mut errors = Vec::new();
+    let mut errors = field_checks(&input, Some(&input.interaction_type));
     if let Err(e) = require_party(input.contact_id, input.account_id) {
         errors.push(e);
     }
-    let occurred_at = occurred_at(input.occurred_at, now).map_err(|e| errors.push(e)).ok();
+    let occurred_at = occurred_at(input.occurred_at, now)
+        .map_err(|e| errors.push(e))
+        .ok();
     let (Some(direction), Some(interaction_type), Some(purpose), Some(occurred_at), true) = (
         Direction::parse(&input.direction),
         InteractionType::parse(&input.interaction_type),
@@ -107,7 +148,13 @@ pub fn new_interaction(
         duration_seconds: input.duration_seconds,
         handled_by: input.handled_by.or(caller),
     };
-    Ok((new, Changed { fill_account: input.account_id.is_none(), ..Changed::ALL }))
+    Ok((
+        new,
+        Changed {
+            fill_account: input.account_id.is_none(),
+            ..Changed::ALL
+        },
+    ))
 }
 
 /// The interaction a patch would leave, and what it changes.
@@ -116,7 +163,7 @@ pub fn patched(
     patch: InteractionPatch,
     now: DateTime<Utc>,
 ) -> Result<(NewInteraction, Changed), ApiError> {
-    let mut errors = Vec::new();
+    let mut errors = field_checks(&patch, patch.interaction_type.as_deref());
     let contact_id = apply(patch.contact_id, current.contact_id);
     let account_given = patch.account_id.is_some();
     let account_id = apply(patch.account_id, current.account_id);
@@ -124,8 +171,16 @@ pub fn patched(
         None => Some(current.occurred_at),
         Some(t) => occurred_at(Some(t), now).map_err(|e| errors.push(e)).ok(),
     };
-    let direction = patch.direction.as_deref().and_then(Direction::parse).unwrap_or(current.direction());
-    let purpose = patch.purpose.as_deref().and_then(Purpose::parse).unwrap_or(current.purpose());
+    let direction = patch
+        .direction
+        .as_deref()
+        .and_then(Direction::parse)
+        .unwrap_or(current.direction());
+    let purpose = patch
+        .purpose
+        .as_deref()
+        .and_then(Purpose::parse)
+        .unwrap_or(current.purpose());
     let channel_id = patch.channel_id.unwrap_or(current.channel_id);
     let handled_by = apply(patch.handled_by, current.handled_by);
     let contact_changed = contact_id != current.contact_id;
@@ -187,10 +242,17 @@ fn describe_text(value: &serde_json::Value) -> serde_json::Value {
 /// The audit change between two versions (either may be `None`: created or
 /// deleted), with free text replaced by its length.
 pub fn audit_change(before: Option<&Interaction>, after: Option<&Interaction>) -> Change {
-    let value = |i: Option<&Interaction>| i.map_or(serde_json::Value::Null, |i| serde_json::to_value(i).unwrap_or_default());
+    let value = |i: Option<&Interaction>| {
+        i.map_or(serde_json::Value::Null, |i| {
+            serde_json::to_value(i).unwrap_or_default()
+        })
+    };
     let (mut b, mut a) = (value(before), value(after));
     for field in FREE_TEXT {
-        let (old, new) = (b.get(field).cloned().unwrap_or_default(), a.get(field).cloned().unwrap_or_default());
+        let (old, new) = (
+            b.get(field).cloned().unwrap_or_default(),
+            a.get(field).cloned().unwrap_or_default(),
+        );
         let (old_d, mut new_d) = (describe_text(&old), describe_text(&new));
         if old != new && old_d == new_d {
             new_d = format!("{} (edited)", new_d.as_str().unwrap_or_default()).into();
@@ -220,13 +282,19 @@ mod tests {
         assert!(occurred_at(Some(at("2026-11-04T12:00:00Z")), now).is_ok());
         assert!(occurred_at(Some(at("2020-01-01T00:00:00Z")), now).is_ok());
         let err = occurred_at(Some(at("2026-11-04T12:00:00.000001Z")), now).unwrap_err();
-        assert_eq!((err.field.as_str(), err.code.as_str()), ("occurred_at", "too_far_in_future"));
+        assert_eq!(
+            (err.field.as_str(), err.code.as_str()),
+            ("occurred_at", "too_far_in_future")
+        );
     }
 
     #[test]
     fn occurred_at_keeps_microseconds_only() {
         let now = at("2026-11-03T12:00:00Z");
-        assert_eq!(occurred_at(Some(at("2026-11-01T00:00:00.123456789Z")), now).unwrap(), at("2026-11-01T00:00:00.123456Z"));
+        assert_eq!(
+            occurred_at(Some(at("2026-11-01T00:00:00.123456789Z")), now).unwrap(),
+            at("2026-11-01T00:00:00.123456Z")
+        );
     }
 
     #[test]
@@ -246,10 +314,21 @@ mod tests {
 
     #[test]
     fn only_outbound_marketing_needs_consent() {
-        assert!(needs_marketing_consent(Direction::Outbound, Purpose::Marketing));
-        assert!(!needs_marketing_consent(Direction::Inbound, Purpose::Marketing));
-        assert!(!needs_marketing_consent(Direction::Outbound, Purpose::Service));
-        assert!(!needs_marketing_consent(Direction::Outbound, Purpose::Sales));
+        assert!(needs_marketing_consent(
+            Direction::Outbound,
+            Purpose::Marketing
+        ));
+        assert!(!needs_marketing_consent(
+            Direction::Inbound,
+            Purpose::Marketing
+        ));
+        assert!(!needs_marketing_consent(
+            Direction::Outbound,
+            Purpose::Service
+        ));
+        assert!(!needs_marketing_consent(
+            Direction::Outbound,
+            Purpose::Sales
+        ));
     }
-
 }

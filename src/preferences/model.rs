@@ -218,7 +218,8 @@ pub fn valid_clock_time(text: &str) -> Result<(), validator::ValidationError> {
     if ok {
         Ok(())
     } else {
-        Err(validator::ValidationError::new("invalid_time").with_message("must be a time HH:MM such as 08:30".into()))
+        Err(validator::ValidationError::new("invalid_time")
+            .with_message("must be a time HH:MM such as 08:30".into()))
     }
 }
 
@@ -227,7 +228,12 @@ impl PreferencesIn {
     /// every problem is reported at once.
     pub fn parse(self, now: DateTime<Utc>) -> Result<NewPreferences, ApiError> {
         let mut errors = Vec::new();
-        let language = match self.language.as_deref().map(str::trim).filter(|l| !l.is_empty()) {
+        let language = match self
+            .language
+            .as_deref()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+        {
             None => None,
             Some(text) => match LanguageTag::parse(text) {
                 Ok(tag) => Some(tag.to_string()),
@@ -240,15 +246,24 @@ impl PreferencesIn {
         if let Some(q) = &self.quiet_hours
             && q.start == q.end
         {
-            errors.push(FieldError::new("quiet_hours.end", "empty_window", "must differ from quiet_hours.start"));
+            errors.push(FieldError::new(
+                "quiet_hours.end",
+                "empty_window",
+                "must differ from quiet_hours.start",
+            ));
         }
         let mut consents: Vec<NewConsent> = Vec::new();
         for (i, c) in self.consents.into_iter().enumerate() {
-            let (Some(channel_kind), Some(purpose)) = (ChannelKind::parse(&c.channel_kind), Purpose::parse(&c.purpose))
-            else {
+            let (Some(channel_kind), Some(purpose)) = (
+                ChannelKind::parse(&c.channel_kind),
+                Purpose::parse(&c.purpose),
+            ) else {
                 continue; // reported by validate()
             };
-            if consents.iter().any(|o| o.channel_kind == channel_kind && o.purpose == purpose) {
+            if consents
+                .iter()
+                .any(|o| o.channel_kind == channel_kind && o.purpose == purpose)
+            {
                 errors.push(FieldError::new(
                     format!("consents[{i}]"),
                     "duplicate",
@@ -257,14 +272,22 @@ impl PreferencesIn {
             }
             let recorded_at = c.recorded_at.map(|t| t.trunc_subsecs(6));
             if recorded_at.is_some_and(|t| t > now + SKEW) {
-                errors.push(FieldError::new(format!("consents[{i}].recorded_at"), "in_future", "must not be in the future"));
+                errors.push(FieldError::new(
+                    format!("consents[{i}].recorded_at"),
+                    "in_future",
+                    "must not be in the future",
+                ));
             }
             consents.push(NewConsent {
                 channel_kind,
                 purpose,
                 granted: c.granted,
                 source: c.source.trim().to_string(),
-                legal_basis: c.legal_basis.as_deref().and_then(LegalBasis::parse).unwrap_or(LegalBasis::Consent),
+                legal_basis: c
+                    .legal_basis
+                    .as_deref()
+                    .and_then(LegalBasis::parse)
+                    .unwrap_or(LegalBasis::Consent),
                 recorded_at,
             });
         }
@@ -272,7 +295,10 @@ impl PreferencesIn {
             return Err(ApiError::validation(errors));
         }
         Ok(NewPreferences {
-            preferred_channel_kind: self.preferred_channel_kind.as_deref().and_then(ChannelKind::parse),
+            preferred_channel_kind: self
+                .preferred_channel_kind
+                .as_deref()
+                .and_then(ChannelKind::parse),
             language,
             quiet_hours: self.quiet_hours,
             weekly_marketing_cap: self.weekly_marketing_cap,
@@ -298,19 +324,49 @@ impl NewConsent {
 pub enum Refusal {
     /// No statement for (channel kind, marketing) was in force, or the latest one withdrew consent.
     NoConsent { withdrawn_at: Option<DateTime<Utc>> },
-    /// `count` touches in the 7 days up to the new one already reach the cap.
-    WeeklyCap { cap: i64, count: i64 },
+    /// Some 7-day window holding the new touch would hold more than `cap`; `nearby` other outbound marketing
+    /// touches lie less than 7 days before or after it.
+    WeeklyCap { cap: i64, nearby: i64 },
 }
 
-/// The consent rule and the cap rule, in that order.
-pub fn marketing_allowed(consent: Option<(bool, DateTime<Utc>)>, cap: Option<i64>, recent: i64) -> Result<(), Refusal> {
+/// The span of the cap's rolling window.
+pub const CAP_WINDOW: Duration = Duration::days(7);
+
+/// Whether a touch at `at` keeps every 7-day window at `cap` touches or fewer, given the other outbound marketing
+/// touches less than 7 days before or after it. Windows are rolling: touches share one when they lie less than
+/// 7 days apart, so neither the order in which touches are logged nor backdating can get round the cap.
+pub fn within_cap(others: &[DateTime<Utc>], at: DateTime<Utc>, cap: i64) -> bool {
+    let mut all = others.to_vec();
+    all.push(at);
+    all.sort();
+    let k = usize::try_from(cap).unwrap_or(0);
+    // Any cap + 1 consecutive touches spanning under 7 days, with `at` among them, break the cap.
+    (0..all.len())
+        .filter_map(|i| all.get(i + k).map(|last| (all[i], *last)))
+        .all(|(first, last)| last - first >= CAP_WINDOW || at < first || at > last)
+}
+
+/// The consent rule, then the cap rule.
+pub fn marketing_allowed(
+    consent: Option<(bool, DateTime<Utc>)>,
+    cap: Option<i64>,
+    others: &[DateTime<Utc>],
+    at: DateTime<Utc>,
+) -> Result<(), Refusal> {
     match consent {
         Some((true, _)) => {}
-        Some((false, at)) => return Err(Refusal::NoConsent { withdrawn_at: Some(at) }),
+        Some((false, when)) => {
+            return Err(Refusal::NoConsent {
+                withdrawn_at: Some(when),
+            });
+        }
         None => return Err(Refusal::NoConsent { withdrawn_at: None }),
     }
     match cap {
-        Some(cap) if recent >= cap => Err(Refusal::WeeklyCap { cap, count: recent }),
+        Some(cap) if !within_cap(others, at, cap) => Err(Refusal::WeeklyCap {
+            cap,
+            nearby: others.len() as i64,
+        }),
         _ => Ok(()),
     }
 }
@@ -333,13 +389,14 @@ impl Refusal {
                 .with("rule", "marketing_consent")
                 .with("channel_kind", kind)
             }
-            Refusal::WeeklyCap { cap, count } => ApiError::conflict(format!(
+            Refusal::WeeklyCap { cap, nearby } => ApiError::conflict(format!(
                 "Refused by the weekly marketing cap: contact {contact_id} accepts at most {cap} outbound marketing \
-                 touches in 7 days and already had {count} in the 7 days up to this one. Nothing was logged."
+                 touches in any 7 days, and this one would exceed that ({nearby} other marketing touches lie within \
+                 7 days of it). Nothing was logged."
             ))
             .with("rule", "weekly_marketing_cap")
             .with("weekly_marketing_cap", cap)
-            .with("recent_marketing_touches", count),
+            .with("nearby_marketing_touches", nearby),
         }
     }
 }
@@ -358,7 +415,9 @@ mod tests {
         for ok in ["00:00", "08:30", "23:59"] {
             assert!(valid_clock_time(ok).is_ok(), "{ok}");
         }
-        for bad in ["24:00", "8:30", "08:60", "0830", "08:3a", "", "08:30:00", "ab:cd"] {
+        for bad in [
+            "24:00", "8:30", "08:60", "0830", "08:3a", "", "08:30:00", "ab:cd",
+        ] {
             assert!(valid_clock_time(bad).is_err(), "{bad}");
         }
     }
@@ -366,20 +425,64 @@ mod tests {
     #[test]
     fn consent_must_be_granted_and_the_cap_not_reached() {
         let t = at("2026-10-01T00:00:00Z");
-        assert_eq!(marketing_allowed(None, None, 0), Err(Refusal::NoConsent { withdrawn_at: None }));
-        assert_eq!(marketing_allowed(Some((false, t)), None, 0), Err(Refusal::NoConsent { withdrawn_at: Some(t) }));
-        assert_eq!(marketing_allowed(Some((true, t)), None, 99), Ok(()));
-        assert_eq!(marketing_allowed(Some((true, t)), Some(2), 1), Ok(()));
-        assert_eq!(marketing_allowed(Some((true, t)), Some(2), 2), Err(Refusal::WeeklyCap { cap: 2, count: 2 }));
-        assert_eq!(marketing_allowed(Some((true, t)), Some(0), 0), Err(Refusal::WeeklyCap { cap: 0, count: 0 }));
+        let days = |d: i64| t + Duration::days(d);
+        assert_eq!(
+            marketing_allowed(None, None, &[], t),
+            Err(Refusal::NoConsent { withdrawn_at: None })
+        );
+        assert_eq!(
+            marketing_allowed(Some((false, t)), None, &[], t),
+            Err(Refusal::NoConsent {
+                withdrawn_at: Some(t)
+            })
+        );
+        assert_eq!(
+            marketing_allowed(Some((true, t)), None, &[days(-1), days(-2), days(-3)], t),
+            Ok(())
+        );
+        assert_eq!(
+            marketing_allowed(Some((true, t)), Some(2), &[days(-1)], t),
+            Ok(())
+        );
+        assert_eq!(
+            marketing_allowed(Some((true, t)), Some(2), &[days(-6), days(-1)], t),
+            Err(Refusal::WeeklyCap { cap: 2, nearby: 2 })
+        );
+        assert_eq!(
+            marketing_allowed(Some((true, t)), Some(0), &[], t),
+            Err(Refusal::WeeklyCap { cap: 0, nearby: 0 })
+        );
+    }
+
+    #[test]
+    fn the_cap_counts_any_rolling_7_days_around_the_touch() {
+        let t = at("2026-10-08T00:00:00Z");
+        let days = |d: i64| t + Duration::days(d);
+        // Exactly 7 days apart is two windows.
+        assert!(within_cap(&[days(-7), days(-3)], t, 2));
+        assert!(within_cap(&[days(-7)], t, 1));
+        // A touch logged late (backdated, or slower in a race) still sees the later ones.
+        assert!(!within_cap(&[days(1), days(3)], t, 2));
+        assert!(!within_cap(&[days(-3), days(3)], t, 2));
+        // Touches on both sides, but no 7-day window holds three.
+        assert!(within_cap(&[days(-6), days(6)], t, 2));
+        assert!(within_cap(&[], t, 1));
+        assert!(!within_cap(&[t], t, 1));
     }
 
     #[test]
     fn refusals_name_their_rule() {
         let id = Uuid::nil();
-        let p = Refusal::NoConsent { withdrawn_at: None }.into_error(id, ChannelKind::Email).to_problem();
-        assert_eq!((p.status, p.extra["rule"].as_str()), (409, Some("marketing_consent")));
-        let p = Refusal::WeeklyCap { cap: 1, count: 1 }.into_error(id, ChannelKind::Email).to_problem();
+        let p = Refusal::NoConsent { withdrawn_at: None }
+            .into_error(id, ChannelKind::Email)
+            .to_problem();
+        assert_eq!(
+            (p.status, p.extra["rule"].as_str()),
+            (409, Some("marketing_consent"))
+        );
+        let p = Refusal::WeeklyCap { cap: 1, nearby: 1 }
+            .into_error(id, ChannelKind::Email)
+            .to_problem();
         assert_eq!(p.extra["rule"], "weekly_marketing_cap");
     }
 
@@ -391,21 +494,29 @@ mod tests {
     fn duplicate_pairs_and_future_statements_are_refused() {
         let now = at("2026-10-01T00:00:00Z");
         let c = json!({"channel_kind": "email", "purpose": "marketing", "granted": true, "source": "form"});
-        let err = input(json!({"consents": [c, c]})).parse(now).unwrap_err().to_problem();
+        let err = input(json!({"consents": [c, c]}))
+            .parse(now)
+            .unwrap_err()
+            .to_problem();
         assert_eq!(err.errors[0].field, "consents[1]");
         let late = json!({"channel_kind": "sms", "purpose": "marketing", "granted": true, "source": "form",
                           "recorded_at": "2026-10-02T00:00:00Z"});
-        let err = input(json!({"consents": [late]})).parse(now).unwrap_err().to_problem();
+        let err = input(json!({"consents": [late]}))
+            .parse(now)
+            .unwrap_err()
+            .to_problem();
         assert_eq!(err.errors[0].field, "consents[0].recorded_at");
     }
 
     #[test]
     fn language_and_quiet_hours_are_checked() {
         let now = at("2026-10-01T00:00:00Z");
-        let err = input(json!({"language": "not a tag", "quiet_hours": {"start": "08:00", "end": "08:00"}}))
-            .parse(now)
-            .unwrap_err()
-            .to_problem();
+        let err = input(
+            json!({"language": "not a tag", "quiet_hours": {"start": "08:00", "end": "08:00"}}),
+        )
+        .parse(now)
+        .unwrap_err()
+        .to_problem();
         let fields: Vec<&str> = err.errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["language", "quiet_hours.end"]);
         let ok = input(json!({"language": "zh-hans-cn"})).parse(now).unwrap();
@@ -434,9 +545,27 @@ mod tests {
             recorded_at: None,
         };
         assert!(!same.differs_from(Some(&current)));
-        assert!(!NewConsent { recorded_at: Some(current.recorded_at), ..same.clone() }.differs_from(Some(&current)));
-        assert!(NewConsent { granted: false, ..same.clone() }.differs_from(Some(&current)));
-        assert!(NewConsent { recorded_at: Some(at("2026-09-02T00:00:00Z")), ..same.clone() }.differs_from(Some(&current)));
+        assert!(
+            !NewConsent {
+                recorded_at: Some(current.recorded_at),
+                ..same.clone()
+            }
+            .differs_from(Some(&current))
+        );
+        assert!(
+            NewConsent {
+                granted: false,
+                ..same.clone()
+            }
+            .differs_from(Some(&current))
+        );
+        assert!(
+            NewConsent {
+                recorded_at: Some(at("2026-09-02T00:00:00Z")),
+                ..same.clone()
+            }
+            .differs_from(Some(&current))
+        );
         assert!(same.differs_from(None));
     }
 }

@@ -1,10 +1,11 @@
 //! SQL for preferences, consent and the marketing rules.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::model::{
-    Consent, ConsentRow, NewPreferences, Preferences, PreferencesRow, QuietHours, Refusal, marketing_allowed,
+    CAP_WINDOW, Consent, ConsentRow, NewPreferences, Preferences, PreferencesRow, QuietHours,
+    Refusal, marketing_allowed,
 };
 use crate::{
     audit::{self, Actor, Change},
@@ -14,12 +15,9 @@ use crate::{
     on_db, on_tx,
 };
 
-/// The window the weekly cap counts over, ending at the new touch.
-pub const CAP_WINDOW: Duration = Duration::days(7);
-
-const CONSENT_COLUMNS: &str = "id, channel_kind, purpose, granted, source, legal_basis, recorded_at, actor_type, actor_id";
-const PREFERENCE_COLUMNS: &str =
-    "preferred_channel_kind, language, quiet_hours_start, quiet_hours_end, weekly_marketing_cap, version, updated_at";
+const CONSENT_COLUMNS: &str =
+    "id, channel_kind, purpose, granted, source, legal_basis, recorded_at, actor_type, actor_id";
+const PREFERENCE_COLUMNS: &str = "preferred_channel_kind, language, quiet_hours_start, quiet_hours_end, weekly_marketing_cap, version, updated_at";
 
 /// The consent in force per (channel_kind, purpose): the latest statement of each pair.
 fn current_consents_sql() -> String {
@@ -33,15 +31,25 @@ fn current_consents_sql() -> String {
     )
 }
 
-fn assemble(contact_id: Uuid, time_zone: Option<String>, row: Option<PreferencesRow>, consents: Vec<ConsentRow>) -> Preferences {
+fn assemble(
+    contact_id: Uuid,
+    time_zone: Option<String>,
+    row: Option<PreferencesRow>,
+    consents: Vec<ConsentRow>,
+) -> Preferences {
     let row = row.as_ref();
     Preferences {
         contact_id,
         time_zone,
-        preferred_channel_kind: row.and_then(|r| r.preferred_channel_kind.as_deref()).and_then(ChannelKind::parse),
+        preferred_channel_kind: row
+            .and_then(|r| r.preferred_channel_kind.as_deref())
+            .and_then(ChannelKind::parse),
         language: row.and_then(|r| r.language.clone()),
         quiet_hours: row.and_then(|r| match (&r.quiet_hours_start, &r.quiet_hours_end) {
-            (Some(start), Some(end)) => Some(QuietHours { start: start.clone(), end: end.clone() }),
+            (Some(start), Some(end)) => Some(QuietHours {
+                start: start.clone(),
+                end: end.clone(),
+            }),
             _ => None,
         }),
         weekly_marketing_cap: row.and_then(|r| r.weekly_marketing_cap),
@@ -56,7 +64,9 @@ async fn contact_time_zone(tx: &mut Tx, contact_id: Uuid) -> Result<Option<Strin
     let found: Option<(Option<String>,)> = on_tx!(tx, c => sqlx::query_as(
         "SELECT time_zone FROM contacts WHERE id = $1 AND deleted_at IS NULL"
     ).bind(contact_id).fetch_optional(&mut **c).await)?;
-    found.map(|(tz,)| tz).ok_or_else(|| ApiError::not_found("contact", contact_id))
+    found
+        .map(|(tz,)| tz)
+        .ok_or_else(|| ApiError::not_found("contact", contact_id))
 }
 
 async fn read_in(tx: &mut Tx, contact_id: Uuid) -> Result<Preferences, ApiError> {
@@ -87,7 +97,10 @@ pub async fn get(db: &Db, contact_id: Uuid) -> Result<Preferences, ApiError> {
 /// the marketing check of a new interaction cannot interleave.
 pub async fn lock_contact(tx: &mut Tx, contact_id: Uuid) -> Result<(), ApiError> {
     if let Tx::Postgres(c) = tx {
-        sqlx::query("SELECT id FROM contacts WHERE id = $1 FOR UPDATE").bind(contact_id).execute(&mut **c).await?;
+        sqlx::query("SELECT id FROM contacts WHERE id = $1 FOR UPDATE")
+            .bind(contact_id)
+            .execute(&mut **c)
+            .await?;
     }
     Ok(())
 }
@@ -129,7 +142,10 @@ pub async fn put(
         return Err(etag::stale(before.version + 1));
     }
     for consent in &input.consents {
-        let current = before.consents.iter().find(|c| c.channel_kind == consent.channel_kind && c.purpose == consent.purpose);
+        let current = before
+            .consents
+            .iter()
+            .find(|c| c.channel_kind == consent.channel_kind && c.purpose == consent.purpose);
         if !consent.differs_from(current) {
             continue;
         }
@@ -144,7 +160,15 @@ pub async fn put(
          .execute(&mut **c).await.map(|r| r.rows_affected()))?;
     }
     let after = read_in(&mut tx, contact_id).await?;
-    audit::record(&mut tx, actor, "update_preferences", "contact", contact_id, Change::diff(&before, &after)).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        "update_preferences",
+        "contact",
+        contact_id,
+        Change::diff(&before, &after),
+    )
+    .await?;
     tx.commit().await?;
     Ok(after)
 }
@@ -161,12 +185,18 @@ pub async fn history(
     if exists.is_none() {
         return Err(ApiError::not_found("contact", contact_id));
     }
-    let keyset = if after.is_some() { "AND (recorded_at, id) < ($2, $3)" } else { "" };
+    let keyset = if after.is_some() {
+        "AND (recorded_at, id) < ($2, $3)"
+    } else {
+        ""
+    };
     let (t, id) = after.unzip();
-    Ok(on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    Ok(
+        on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {CONSENT_COLUMNS} FROM contact_consents WHERE contact_id = $1 {keyset}
          ORDER BY recorded_at DESC, id DESC LIMIT $4"
-    ))).bind(contact_id).bind(t).bind(id).bind(limit + 1).fetch_all(pool).await)?)
+    ))).bind(contact_id).bind(t).bind(id).bind(limit + 1).fetch_all(pool).await)?,
+    )
 }
 
 /// Every consent statement of a contact, oldest first (for the person export).
@@ -179,10 +209,10 @@ pub async fn all_consents(db: &Db, contact_id: Uuid) -> Result<Vec<Consent>, Api
 
 /// Refuses (409, nothing written) an outbound marketing touch with a contact
 /// at `at` on a channel of `kind` unless the consent in force at `at` for
-/// `kind`/marketing is granted and the contact's weekly cap is not reached by
-/// the outbound marketing touches in the 7 days up to `at` (not counting
-/// `exclude`, the interaction being edited). Run inside the transaction that
-/// writes the interaction.
+/// `kind`/marketing is granted and no 7-day window holding the touch would
+/// exceed the contact's weekly cap (not counting `exclude`, the interaction
+/// being edited). Run inside the transaction that writes the interaction: the
+/// contact's row lock makes concurrent checks for one contact take turns.
 pub async fn enforce_marketing(
     tx: &mut Tx,
     contact_id: Uuid,
@@ -198,17 +228,20 @@ pub async fn enforce_marketing(
     ).bind(contact_id).bind(kind.as_str()).bind(at).fetch_optional(&mut **c).await)?;
     let cap: Option<i64> = on_tx!(tx, c => sqlx::query_scalar(
         "SELECT weekly_marketing_cap FROM contact_preferences WHERE contact_id = $1"
-    ).bind(contact_id).fetch_optional(&mut **c).await)?.flatten();
-    let recent: i64 = match cap {
-        None => 0,
+    ).bind(contact_id).fetch_optional(&mut **c).await)?
+    .flatten();
+    let nearby: Vec<DateTime<Utc>> = match cap {
+        None => vec![],
         Some(_) => on_tx!(tx, c => sqlx::query_scalar(
-            "SELECT COUNT(*) FROM interactions
+            "SELECT occurred_at FROM interactions
              WHERE contact_id = $1 AND direction = 'outbound' AND purpose = 'marketing'
-               AND occurred_at > $2 AND occurred_at <= $3 AND id <> $4"
-        ).bind(contact_id).bind(at - CAP_WINDOW).bind(at).bind(exclude.unwrap_or(Uuid::nil()))
-         .fetch_one(&mut **c).await)?,
+               AND occurred_at > $2 AND occurred_at < $3 AND id <> $4
+             ORDER BY occurred_at"
+        ).bind(contact_id).bind(at - CAP_WINDOW).bind(at + CAP_WINDOW).bind(exclude.unwrap_or(Uuid::nil()))
+         .fetch_all(&mut **c).await)?,
     };
-    marketing_allowed(consent, cap, recent).map_err(|r: Refusal| r.into_error(contact_id, kind))
+    marketing_allowed(consent, cap, &nearby, at)
+        .map_err(|r: Refusal| r.into_error(contact_id, kind))
 }
 
 /// Moves a merged duplicate's consent history to the survivor (the latest

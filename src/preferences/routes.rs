@@ -12,14 +12,16 @@ use crate::{
     auth::{Area, Level, Principal},
     db::now,
     http::{
-        ApiResult, Page, PageParams, ValidatedJson, etag::expected_version, ok_versioned, pagination::page_from,
-        responses::*,
+        ApiResult, Page, PageParams, ValidatedJson, etag::expected_version, ok_versioned,
+        pagination::page_from, responses::*,
     },
     state::AppState,
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(get_preferences).service(put_preferences).service(list_consents);
+    cfg.service(get_preferences)
+        .service(put_preferences)
+        .service(list_consents);
 }
 
 /// Get a contact's communication preferences
@@ -38,7 +40,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
     )
 )]
 #[get("/contacts/{id}/preferences")]
-async fn get_preferences(state: web::Data<AppState>, principal: Principal, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+async fn get_preferences(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
     principal.require(Area::Contacts, Level::Read)?;
     let prefs = repo::get(&state.db, *id).await?;
     Ok(ok_versioned(prefs.version, prefs))
@@ -77,7 +83,14 @@ async fn put_preferences(
 ) -> ApiResult<HttpResponse> {
     principal.require(Area::Contacts, Level::Write)?;
     let input = body.0.parse(now())?;
-    let prefs = repo::put(&state.db, &Actor::new(&principal, &req), *id, expected_version(&req)?, &input).await?;
+    let prefs = repo::put(
+        &state.db,
+        &Actor::new(&principal, &req),
+        *id,
+        expected_version(&req)?,
+        &input,
+    )
+    .await?;
     Ok(ok_versioned(prefs.version, prefs))
 }
 
@@ -106,6 +119,17 @@ async fn list_consents(
 ) -> ApiResult<web::Json<Page<Consent>>> {
     principal.require(Area::Contacts, Level::Read)?;
     let limit = page.limit()?;
-    let rows = repo::history(&state.db, *id, page.cursor::<(DateTime<Utc>, Uuid)>()?, limit).await?;
-    Ok(web::Json(page_from(rows, limit, |r| (r.recorded_at, r.id), ConsentRow::into_consent)))
+    let rows = repo::history(
+        &state.db,
+        *id,
+        page.cursor::<(DateTime<Utc>, Uuid)>()?,
+        limit,
+    )
+    .await?;
+    Ok(web::Json(page_from(
+        rows,
+        limit,
+        |r| (r.recorded_at, r.id),
+        ConsentRow::into_consent,
+    )))
 }

@@ -38,10 +38,17 @@
 //! and name its qualified `occurred_at`, `id`, `contact_id` and (if it has
 //! one) `account_id` columns, the [`crate::auth::Area`] a caller must be able
 //! to read to see it, and the link to the full record. The table needs an
-//! index on `(contact_id, occurred_at, id)` (and `(account_id, occurred_at,
-//! id)` when it has an account column). A contact's timeline holds the rows
-//! whose contact column is the contact; an account's timeline holds the rows
-//! whose account column is the account, plus those of the account's contacts.
+//! index on `(contact_id, occurred_at, id)`, and when it has an account
+//! column, one on `(account_id, occurred_at, id)` and a partial one on
+//! `(contact_id, occurred_at, id) WHERE account_id IS NULL`.
+//!
+//! A contact's timeline holds the rows whose contact column is the contact.
+//! An account's timeline holds the rows whose account column is the account,
+//! plus the rows of the account's (live) contacts that are tied to no account
+//! (kinds without an account column, such as loyalty events, or interactions
+//! logged while the contact had no account). A row logged against another
+//! account stays in that account's timeline only: a person who moved from
+//! one client to another does not carry the first client's business along.
 //! Then add a test in `tests/timeline.rs` that pages across the new kind.
 
 pub mod model;

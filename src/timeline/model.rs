@@ -61,11 +61,15 @@ pub struct TimelineRow {
 
 impl TimelineRow {
     pub fn into_item(self) -> TimelineItem {
-        let link = sources::find(&self.kind).map(|s| (s.link)(self.id)).unwrap_or_default();
+        let link = sources::find(&self.kind)
+            .map(|s| (s.link)(self.id))
+            .unwrap_or_default();
         let channel = match (self.channel_id, self.channel_kind, self.channel_name) {
-            (Some(id), Some(kind), Some(name)) => {
-                Some(ChannelRef { id, kind: ChannelKind::parse(&kind).unwrap_or(ChannelKind::Other), name })
-            }
+            (Some(id), Some(kind), Some(name)) => Some(ChannelRef {
+                id,
+                kind: ChannelKind::parse(&kind).unwrap_or(ChannelKind::Other),
+                name,
+            }),
             _ => None,
         };
         TimelineItem {

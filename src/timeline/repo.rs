@@ -5,11 +5,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{model::TimelineRow, sources::Source};
-use crate::{
-    db::Db,
-    http::ApiError,
-    on_db,
-};
+use crate::{db::Db, http::ApiError, on_db};
 
 /// Whose timeline.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,17 +17,32 @@ pub enum Scope {
 /// The branches of one source for a scope. Parameters: `$1` the contact or
 /// account id, `$2`/`$3` the cursor, `$4` the page size plus one.
 fn branches(source: &Source, scope: Scope, keyset: bool) -> Vec<String> {
-    let Source { select, occurred_at, id, contact_id, account_id, .. } = source;
-    let after = if keyset { format!("AND ({occurred_at}, {id}) < ($2, $3)") } else { String::new() };
+    let Source {
+        select,
+        occurred_at,
+        id,
+        contact_id,
+        account_id,
+        ..
+    } = source;
+    let after = if keyset {
+        format!("AND ({occurred_at}, {id}) < ($2, $3)")
+    } else {
+        String::new()
+    };
     let tail = format!("{after} ORDER BY {occurred_at} DESC, {id} DESC LIMIT $4");
-    let of_contacts = format!("{contact_id} IN (SELECT id FROM contacts WHERE account_id = $1 AND deleted_at IS NULL)");
+    let of_contacts = format!(
+        "{contact_id} IN (SELECT id FROM contacts WHERE account_id = $1 AND deleted_at IS NULL)"
+    );
     match (scope, account_id) {
         (Scope::Contact, _) => vec![format!("{select} WHERE {contact_id} = $1 {tail}")],
         (Scope::Account, None) => vec![format!("{select} WHERE {of_contacts} {tail}")],
-        // Two branches, each on its own index; the second skips rows the first has.
+        // What was logged against the account, and its contacts' items tied
+        // to no account; each branch reads its own index. Items logged against
+        // another account stay in that account's timeline.
         (Scope::Account, Some(account_id)) => vec![
             format!("{select} WHERE {account_id} = $1 {tail}"),
-            format!("{select} WHERE {of_contacts} AND ({account_id} IS NULL OR {account_id} <> $1) {tail}"),
+            format!("{select} WHERE {account_id} IS NULL AND {of_contacts} {tail}"),
         ],
     }
 }
@@ -58,11 +69,20 @@ pub fn timeline_sql(sources: &[&Source], scope: Scope, keyset: bool) -> String {
 /// 404 unless the contact or account exists and is not deleted.
 pub async fn ensure_exists(db: &Db, scope: Scope, id: Uuid) -> Result<(), ApiError> {
     let (sql, what) = match scope {
-        Scope::Contact => ("SELECT id FROM contacts WHERE id = $1 AND deleted_at IS NULL", "contact"),
-        Scope::Account => ("SELECT id FROM accounts WHERE id = $1 AND deleted_at IS NULL", "account"),
+        Scope::Contact => (
+            "SELECT id FROM contacts WHERE id = $1 AND deleted_at IS NULL",
+            "contact",
+        ),
+        Scope::Account => (
+            "SELECT id FROM accounts WHERE id = $1 AND deleted_at IS NULL",
+            "account",
+        ),
     };
-    let found: Option<(Uuid,)> = on_db!(db, pool => sqlx::query_as(sql).bind(id).fetch_optional(pool).await)?;
-    found.map(|_| ()).ok_or_else(|| ApiError::not_found(what, id))
+    let found: Option<(Uuid,)> =
+        on_db!(db, pool => sqlx::query_as(sql).bind(id).fetch_optional(pool).await)?;
+    found
+        .map(|_| ())
+        .ok_or_else(|| ApiError::not_found(what, id))
 }
 
 /// One page (plus one row) of the timeline, newest first.
@@ -79,8 +99,10 @@ pub async fn page(
     }
     let sql = timeline_sql(sources, scope, after.is_some());
     let (t, after_id) = after.unzip();
-    Ok(on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(id).bind(t).bind(after_id).bind(limit + 1).fetch_all(pool).await)?)
+    Ok(
+        on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(id).bind(t).bind(after_id).bind(limit + 1).fetch_all(pool).await)?,
+    )
 }
 
 #[cfg(test)]
@@ -92,15 +114,21 @@ mod tests {
     fn a_contact_timeline_has_one_branch_per_source() {
         let sql = timeline_sql(&[&INTERACTIONS], Scope::Contact, false);
         assert_eq!(sql.matches("UNION ALL").count(), 0);
-        assert!(sql.contains("WHERE i.contact_id = $1  ORDER BY i.occurred_at DESC, i.id DESC LIMIT $4"));
+        assert!(
+            sql.contains(
+                "WHERE i.contact_id = $1  ORDER BY i.occurred_at DESC, i.id DESC LIMIT $4"
+            )
+        );
         assert!(!sql.contains("$2"));
     }
 
     #[test]
-    fn an_account_timeline_adds_its_contacts_without_repeating_rows() {
+    fn an_account_timeline_adds_its_contacts_items_tied_to_no_account() {
         let sql = timeline_sql(&[&INTERACTIONS, &INTERACTIONS], Scope::Account, true);
         assert_eq!(sql.matches("UNION ALL").count(), 3);
-        assert!(sql.contains("(i.account_id IS NULL OR i.account_id <> $1)"));
+        assert!(
+            sql.contains("WHERE i.account_id IS NULL AND i.contact_id IN (SELECT id FROM contacts")
+        );
         assert_eq!(sql.matches("(i.occurred_at, i.id) < ($2, $3)").count(), 4);
     }
 }

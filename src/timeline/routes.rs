@@ -42,13 +42,21 @@ async fn timeline(
     id: Uuid,
     params: TimelineParams,
 ) -> ApiResult<web::Json<Page<TimelineItem>>> {
-    let page = PageParams { limit: params.limit, cursor: params.cursor };
+    let page = PageParams {
+        limit: params.limit,
+        cursor: params.cursor,
+    };
     let limit = page.limit()?;
     let after = page.cursor::<(DateTime<Utc>, Uuid)>()?;
     let sources = visible(principal, params.kind.as_deref())?;
     repo::ensure_exists(&state.db, scope, id).await?;
     let rows = repo::page(&state.db, &sources, scope, id, after, limit).await?;
-    Ok(web::Json(page_from(rows, limit, |r| (r.occurred_at, r.id), TimelineRow::into_item)))
+    Ok(web::Json(page_from(
+        rows,
+        limit,
+        |r| (r.occurred_at, r.id),
+        TimelineRow::into_item,
+    )))
 }
 
 /// A contact's timeline
@@ -81,9 +89,11 @@ async fn contact_timeline(
 
 /// An account's timeline
 ///
-/// Everything that happened with the account or any of its contacts, in one
-/// stream, newest first by `occurred_at` then id, keyset-paginated across all
-/// kinds. Each item links to its full record.
+/// Everything logged against the account, plus its contacts' items that are
+/// tied to no account (loyalty events; interactions logged while the contact
+/// had no account), in one stream, newest first by `occurred_at` then id,
+/// keyset-paginated across all kinds. Items logged against another account
+/// stay in that account's timeline. Each item links to its full record.
 #[utoipa::path(
     tag = "accounts",
     params(("id" = Uuid, Path, description = "The account's id."), TimelineParams),

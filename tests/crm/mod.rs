@@ -9,15 +9,27 @@ use serde_json::{Value, json};
 use crate::common::{TestApp, json_of};
 
 pub fn id(v: &Value) -> String {
-    v["id"].as_str().unwrap_or_else(|| panic!("no id in {v}")).to_string()
+    v["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no id in {v}"))
+        .to_string()
 }
 
 pub async fn channel(app: &TestApp, kind: &str, name: &str) -> String {
-    id(&json_of(app.post("/v1/channels", &json!({"kind": kind, "name": name})).await, StatusCode::CREATED).await)
+    id(&json_of(
+        app.post("/v1/channels", &json!({"kind": kind, "name": name}))
+            .await,
+        StatusCode::CREATED,
+    )
+    .await)
 }
 
 pub async fn account(app: &TestApp, name: &str) -> String {
-    id(&json_of(app.post("/v1/accounts", &json!({"name": name})).await, StatusCode::CREATED).await)
+    id(&json_of(
+        app.post("/v1/accounts", &json!({"name": name})).await,
+        StatusCode::CREATED,
+    )
+    .await)
 }
 
 /// A contact with a unique email, at `account` when given.
@@ -46,8 +58,27 @@ pub async fn logged(app: &TestApp, channel: &str, extra: Value) -> Value {
 
 /// Records one consent statement for `kind`/marketing.
 pub async fn consent(app: &TestApp, contact: &str, kind: &str, granted: bool) -> Value {
+    put_preferences(
+        app,
+        contact,
+        json!({"consents": [
+            {"channel_kind": kind, "purpose": "marketing", "granted": granted, "source": "web_form"}
+        ]}),
+    )
+    .await
+}
+
+/// Records one consent statement for `kind`/marketing made at `recorded_at`
+/// (consent counts for touches that occurred after it was given).
+pub async fn consent_since(
+    app: &TestApp,
+    contact: &str,
+    kind: &str,
+    granted: bool,
+    recorded_at: &str,
+) -> Value {
     put_preferences(app, contact, json!({"consents": [
-        {"channel_kind": kind, "purpose": "marketing", "granted": granted, "source": "web_form"}
+        {"channel_kind": kind, "purpose": "marketing", "granted": granted, "source": "web_form", "recorded_at": recorded_at}
     ]}))
     .await
 }
@@ -55,7 +86,11 @@ pub async fn consent(app: &TestApp, contact: &str, kind: &str, granted: bool) ->
 /// PUTs preferences, keeping the cap and other fields as given.
 pub async fn put_preferences(app: &TestApp, contact: &str, body: Value) -> Value {
     json_of(
-        app.request(Method::PUT, &format!("/v1/contacts/{contact}/preferences")).json(&body).send().await.unwrap(),
+        app.request(Method::PUT, &format!("/v1/contacts/{contact}/preferences"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap(),
         StatusCode::OK,
     )
     .await
