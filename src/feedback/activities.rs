@@ -18,7 +18,10 @@ use crate::{
         Db, Tx, new_id, now,
         sql::{Arg, Filters},
     },
-    http::{ApiError, ApiResult, Page, PageParams, ValidatedJson, created, pagination::page_from, responses::*},
+    http::{
+        ApiError, ApiResult, Page, PageParams, ValidatedJson, created, pagination::page_from,
+        responses::*,
+    },
     on_db, on_tx,
     state::AppState,
 };
@@ -96,8 +99,7 @@ impl ActivityRow {
     }
 }
 
-const COLUMNS: &str =
-    "id, feedback_id, kind, occurred_at, visibility, note, from_status, to_status, assignee_id, actor_type, actor_id";
+const COLUMNS: &str = "id, feedback_id, kind, occurred_at, visibility, note, from_status, to_status, assignee_id, actor_type, actor_id";
 
 /// An activity to record.
 #[derive(Debug, Clone)]
@@ -159,9 +161,14 @@ async fn list(
         f.when(&format!("(occurred_at, id) > ({t}, {{}})"), Arg::Uuid(id));
     }
     let limit = f.arg(Arg::Int(limit + 1));
-    let sql = format!("SELECT {COLUMNS} FROM feedback_activities {} ORDER BY occurred_at, id LIMIT {limit}", f.where_sql());
-    Ok(on_db!(db, pool => bind_args!(sqlx::query_as::<_, ActivityRow>(sqlx::AssertSqlSafe(sql)), f.args)
-        .fetch_all(pool).await)?)
+    let sql = format!(
+        "SELECT {COLUMNS} FROM feedback_activities {} ORDER BY occurred_at, id LIMIT {limit}",
+        f.where_sql()
+    );
+    Ok(
+        on_db!(db, pool => bind_args!(sqlx::query_as::<_, ActivityRow>(sqlx::AssertSqlSafe(sql)), f.args)
+        .fetch_all(pool).await)?,
+    )
 }
 
 /// Every activity of a contact's items, oldest first (for the person export).
@@ -211,7 +218,8 @@ pub struct ActivityParams {
 }
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(list_feedback_activities).service(add_feedback_comment);
+    cfg.service(list_feedback_activities)
+        .service(add_feedback_comment);
 }
 
 /// List an item's activities
@@ -236,12 +244,24 @@ async fn list_feedback_activities(
     params: web::Query<ActivityParams>,
 ) -> ApiResult<web::Json<Page<Activity>>> {
     principal.require(Area::Feedback, Level::Read)?;
-    let visibility = params.visibility.as_deref().map(|v| Visibility::from_query("visibility", v)).transpose()?;
-    let page = PageParams { limit: params.limit, cursor: params.cursor.clone() };
+    let visibility = params
+        .visibility
+        .as_deref()
+        .map(|v| Visibility::from_query("visibility", v))
+        .transpose()?;
+    let page = PageParams {
+        limit: params.limit,
+        cursor: params.cursor.clone(),
+    };
     let limit = page.limit()?;
     repo::get(&state.db, *id).await?;
     let rows = list(&state.db, *id, visibility, page.cursor()?, limit).await?;
-    Ok(web::Json(page_from(rows, limit, |r| (r.occurred_at, r.id), ActivityRow::into_activity)))
+    Ok(web::Json(page_from(
+        rows,
+        limit,
+        |r| (r.occurred_at, r.id),
+        ActivityRow::into_activity,
+    )))
 }
 
 /// Comment on an item
@@ -278,7 +298,12 @@ async fn add_feedback_comment(
     if note.is_empty() {
         return Err(ApiError::field("note", "required", "must not be blank"));
     }
-    let visibility = body.0.visibility.as_deref().and_then(Visibility::parse).unwrap_or(Visibility::Internal);
+    let visibility = body
+        .0
+        .visibility
+        .as_deref()
+        .and_then(Visibility::parse)
+        .unwrap_or(Visibility::Internal);
     let actor = Actor::new(&principal, &req);
     let now = now();
     let mut tx = state.db.begin().await?;
@@ -292,7 +317,19 @@ async fn add_feedback_comment(
         assignee_id: None,
     };
     let out = insert(&mut tx, &actor, *id, now, activity).await?;
-    audit::record(&mut tx, &actor, "comment", "feedback", *id, Change::none().with("activity_id", out.id)).await?;
+    audit::record(
+        &mut tx,
+        &actor,
+        "comment",
+        "feedback",
+        *id,
+        Change::none().with("activity_id", out.id),
+    )
+    .await?;
     tx.commit().await?;
-    Ok(created(format!("/v1/feedback/{}/activities", id), None, out))
+    Ok(created(
+        format!("/v1/feedback/{}/activities", id),
+        None,
+        out,
+    ))
 }

@@ -192,7 +192,8 @@ mod tests {
         // China 2026 (illustrative): 1–7 October off, Sunday 27 Sept and Saturday 10 Oct worked.
         let mut cal = shanghai();
         for d in 1..=7 {
-            cal.holidays.insert(NaiveDate::from_ymd_opt(2026, 10, d).unwrap());
+            cal.holidays
+                .insert(NaiveDate::from_ymd_opt(2026, 10, d).unwrap());
         }
         cal.extra_working_days.insert(date("2026-09-27"));
         cal.extra_working_days.insert(date("2026-10-10"));
@@ -241,7 +242,10 @@ mod tests {
             tz: parse_time_zone("America/Havana").unwrap(),
             ..WorkCalendar::default()
         };
-        assert_eq!(havana.start_of(date("2026-03-08")), at("2026-03-08T05:00:00Z"));
+        assert_eq!(
+            havana.start_of(date("2026-03-08")),
+            at("2026-03-08T05:00:00Z")
+        );
     }
 
     #[test]

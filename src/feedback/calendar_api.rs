@@ -104,7 +104,11 @@ impl Calendar {
 
 fn parse_dates(field: &str, texts: &[String], errors: &mut Vec<FieldError>) -> BTreeSet<NaiveDate> {
     if texts.len() > MAX_DATES {
-        errors.push(FieldError::new(field, "too_many", format!("may hold at most {MAX_DATES} dates")));
+        errors.push(FieldError::new(
+            field,
+            "too_many",
+            format!("may hold at most {MAX_DATES} dates"),
+        ));
     }
     let mut out = BTreeSet::new();
     for (i, text) in texts.iter().enumerate() {
@@ -152,7 +156,8 @@ pub fn parse_calendar(input: &CalendarIn) -> Result<WorkCalendar, ApiError> {
         ));
     }
     let holidays = parse_dates("holidays", &input.holidays, &mut errors);
-    let extra_working_days = parse_dates("extra_working_days", &input.extra_working_days, &mut errors);
+    let extra_working_days =
+        parse_dates("extra_working_days", &input.extra_working_days, &mut errors);
     if let Some(both) = holidays.intersection(&extra_working_days).next() {
         errors.push(FieldError::new(
             "extra_working_days",
@@ -161,7 +166,12 @@ pub fn parse_calendar(input: &CalendarIn) -> Result<WorkCalendar, ApiError> {
         ));
     }
     match tz {
-        Some(tz) if errors.is_empty() => Ok(WorkCalendar { tz, working_weekdays, holidays, extra_working_days }),
+        Some(tz) if errors.is_empty() => Ok(WorkCalendar {
+            tz,
+            working_weekdays,
+            holidays,
+            extra_working_days,
+        }),
         _ => Err(ApiError::validation(errors)),
     }
 }
@@ -177,24 +187,30 @@ fn to_work(row: &CalendarRow) -> WorkCalendar {
     parse_calendar(&input).unwrap_or_default()
 }
 
-const SELECT: &str =
-    "SELECT time_zone, working_days, holidays, extra_working_days, version, updated_at FROM service_calendar WHERE id = 'default'";
+const SELECT: &str = "SELECT time_zone, working_days, holidays, extra_working_days, version, updated_at FROM service_calendar WHERE id = 'default'";
 
 /// The calendar in force, inside a write (to compute due times).
 pub async fn load_in(tx: &mut Tx) -> Result<WorkCalendar, ApiError> {
-    let row: Option<CalendarRow> = on_tx!(tx, c => sqlx::query_as(SELECT).fetch_optional(&mut **c).await)?;
+    let row: Option<CalendarRow> =
+        on_tx!(tx, c => sqlx::query_as(SELECT).fetch_optional(&mut **c).await)?;
     Ok(row.as_ref().map(to_work).unwrap_or_default())
 }
 
 async fn load(db: &Db) -> Result<Calendar, ApiError> {
-    let row: Option<CalendarRow> = on_db!(db, pool => sqlx::query_as(SELECT).fetch_optional(pool).await)?;
+    let row: Option<CalendarRow> =
+        on_db!(db, pool => sqlx::query_as(SELECT).fetch_optional(pool).await)?;
     Ok(match row {
         Some(row) => Calendar::from_work(&to_work(&row), row.version, Some(row.updated_at)),
         None => Calendar::default_calendar(),
     })
 }
 
-async fn save(db: &Db, actor: &Actor, cal: &WorkCalendar, expected: Option<i64>) -> Result<Calendar, ApiError> {
+async fn save(
+    db: &Db,
+    actor: &Actor,
+    cal: &WorkCalendar,
+    expected: Option<i64>,
+) -> Result<Calendar, ApiError> {
     let mut tx = db.begin().await?;
     let current: Option<i64> = on_tx!(&mut tx, c => sqlx::query_scalar(
         "SELECT version FROM service_calendar WHERE id = 'default'"
@@ -206,8 +222,11 @@ async fn save(db: &Db, actor: &Actor, cal: &WorkCalendar, expected: Option<i64>)
     let before = load_in_calendar(&mut tx, version).await?;
     let now = now();
     let out = Calendar::from_work(cal, version + 1, Some(now));
-    let (days, holidays, extra) =
-        (Json(&out.working_days), Json(&out.holidays), Json(&out.extra_working_days));
+    let (days, holidays, extra) = (
+        Json(&out.working_days),
+        Json(&out.holidays),
+        Json(&out.extra_working_days),
+    );
     // Both statements are conditional, so of two concurrent saves of one version only one applies.
     let done = if current.is_none() {
         on_tx!(&mut tx, c => sqlx::query(
@@ -226,7 +245,15 @@ async fn save(db: &Db, actor: &Actor, cal: &WorkCalendar, expected: Option<i64>)
     if done == 0 {
         return Err(etag::stale(version + 1));
     }
-    audit::record(&mut tx, actor, "update", "service_calendar", Uuid::nil(), Change::diff(&before, &out)).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        "update",
+        "service_calendar",
+        Uuid::nil(),
+        Change::diff(&before, &out),
+    )
+    .await?;
     tx.commit().await?;
     Ok(out)
 }
@@ -252,7 +279,10 @@ async fn load_in_calendar(tx: &mut Tx, version: i64) -> Result<Calendar, ApiErro
     )
 )]
 #[get("/service-levels/calendar")]
-pub async fn get_calendar(state: web::Data<crate::state::AppState>, principal: Principal) -> ApiResult<HttpResponse> {
+pub async fn get_calendar(
+    state: web::Data<crate::state::AppState>,
+    principal: Principal,
+) -> ApiResult<HttpResponse> {
     principal.require(Area::Feedback, Level::Read)?;
     let cal = load(&state.db).await?;
     Ok(ok_versioned(cal.version, cal))
@@ -284,7 +314,13 @@ pub async fn put_calendar(
 ) -> ApiResult<HttpResponse> {
     principal.require(Area::Settings, Level::Admin)?;
     let cal = parse_calendar(&body.0)?;
-    let saved = save(&state.db, &Actor::new(&principal, &req), &cal, etag::expected_version(&req)?).await?;
+    let saved = save(
+        &state.db,
+        &Actor::new(&principal, &req),
+        &cal,
+        etag::expected_version(&req)?,
+    )
+    .await?;
     Ok(ok_versioned(saved.version, saved))
 }
 
@@ -317,13 +353,27 @@ mod tests {
             "holidays": ["2026-13-01", "2026-10-10"], "extra_working_days": ["2026-10-10"]
         })))
         .unwrap_err();
-        let fields: Vec<String> = err.to_problem().errors.into_iter().map(|e| e.field).collect();
-        assert_eq!(fields, ["extra_working_days", "holidays[0]", "time_zone", "working_days[0]"]);
+        let fields: Vec<String> = err
+            .to_problem()
+            .errors
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "extra_working_days",
+                "holidays[0]",
+                "time_zone",
+                "working_days[0]"
+            ]
+        );
     }
 
     #[test]
     fn a_calendar_needs_a_working_weekday() {
-        let err = parse_calendar(&input(json!({"time_zone": "UTC", "working_days": []}))).unwrap_err();
+        let err =
+            parse_calendar(&input(json!({"time_zone": "UTC", "working_days": []}))).unwrap_err();
         assert_eq!(err.to_problem().errors[0].field, "working_days");
     }
 
@@ -333,6 +383,9 @@ mod tests {
         assert_eq!(cal.time_zone, "UTC");
         assert_eq!(cal.working_days, ["mon", "tue", "wed", "thu", "fri"]);
         assert_eq!(cal.version, 0);
-        assert_eq!(super::super::calendar::weekday_name(chrono::Weekday::Mon), "mon");
+        assert_eq!(
+            super::super::calendar::weekday_name(chrono::Weekday::Mon),
+            "mon"
+        );
     }
 }

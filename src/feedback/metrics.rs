@@ -22,7 +22,8 @@ use crate::{
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(satisfaction_metrics).service(service_level_metrics);
+    cfg.service(satisfaction_metrics)
+        .service(service_level_metrics);
 }
 
 fn round2(v: Option<f64>) -> Option<f64> {
@@ -103,7 +104,12 @@ pub struct SatisfactionMetrics {
 
 fn group_key(key: &GroupKey) -> (Option<String>, Option<String>) {
     let id = key.channel_id.map(|id| id.to_string());
-    (id.or(key.segment.clone()).or(key.month.clone()).or(key.priority.clone()), key.channel_name.clone())
+    (
+        id.or(key.segment.clone())
+            .or(key.month.clone())
+            .or(key.priority.clone()),
+        key.channel_name.clone(),
+    )
 }
 
 impl SatisfactionRow {
@@ -283,7 +289,11 @@ fn figures(row: &ServiceLevelRow, medians: &[MedianRow]) -> ServiceLevelFigures 
     let median = |metric: &str| {
         medians
             .iter()
-            .find(|m| m.metric == metric && m.key.channel_id == row.key.channel_id && m.key.priority == row.key.priority)
+            .find(|m| {
+                m.metric == metric
+                    && m.key.channel_id == row.key.channel_id
+                    && m.key.priority == row.key.priority
+            })
             .and_then(|m| m.median_seconds)
     };
     ServiceLevelFigures {
@@ -338,7 +348,12 @@ async fn service_level_metrics(
     params: web::Query<ServiceLevelParams>,
 ) -> ApiResult<web::Json<ServiceLevelMetrics>> {
     principal.require(Area::Metrics, Level::Read)?;
-    let kind = match params.kind.as_deref().map(|k| Kind::from_query("kind", k)).transpose()? {
+    let kind = match params
+        .kind
+        .as_deref()
+        .map(|k| Kind::from_query("kind", k))
+        .transpose()?
+    {
         Some(k) if !k.has_workflow() => {
             return Err(ApiError::bad_request(format!(
                 "kind={k} has no service levels: use complaint or inquiry, or leave it out for both."
@@ -370,17 +385,33 @@ async fn service_level_metrics(
             figures: figures(r, channel_medians),
         })
         .collect();
-    by_channel.sort_by(|a, b| a.channel_name.cmp(&b.channel_name).then(a.channel_id.cmp(&b.channel_id)));
+    by_channel.sort_by(|a, b| {
+        a.channel_name
+            .cmp(&b.channel_name)
+            .then(a.channel_id.cmp(&b.channel_id))
+    });
     let mut by_priority: Vec<PriorityServiceLevels> = priority_rows
         .iter()
         .map(|r| PriorityServiceLevels {
-            priority: r.key.priority.as_deref().and_then(Priority::parse).unwrap_or(Priority::Normal),
+            priority: r
+                .key
+                .priority
+                .as_deref()
+                .and_then(Priority::parse)
+                .unwrap_or(Priority::Normal),
             figures: figures(r, priority_medians),
         })
         .collect();
     // Most urgent first.
-    by_priority.sort_by_key(|p| std::cmp::Reverse(Priority::ALL.iter().position(|x| *x == p.priority)));
-    Ok(web::Json(ServiceLevelMetrics { from, to, overall, by_channel, by_priority }))
+    by_priority
+        .sort_by_key(|p| std::cmp::Reverse(Priority::ALL.iter().position(|x| *x == p.priority)));
+    Ok(web::Json(ServiceLevelMetrics {
+        from,
+        to,
+        overall,
+        by_channel,
+        by_priority,
+    }))
 }
 
 #[cfg(test)]

@@ -38,7 +38,11 @@ impl Dimension {
             Dimension::Overall => ("NULL", "NULL", "NULL", "NULL", "NULL"),
         };
         let typed = |expr: &str, ty: &str| {
-            if expr == "NULL" { format!("CAST(NULL AS {ty})") } else { expr.to_string() }
+            if expr == "NULL" {
+                format!("CAST(NULL AS {ty})")
+            } else {
+                expr.to_string()
+            }
         };
         let select = format!(
             "{} AS channel_id, {} AS channel_name, {} AS segment, {} AS month, {} AS priority",
@@ -49,8 +53,14 @@ impl Dimension {
             typed(priority, "TEXT"),
         );
         let (joins, group) = match self {
-            Dimension::Channel => ("LEFT JOIN channels ch ON ch.id = f.channel_id", "GROUP BY f.channel_id, ch.name".to_string()),
-            Dimension::Segment => ("LEFT JOIN accounts a ON a.id = f.account_id", "GROUP BY a.size_segment".to_string()),
+            Dimension::Channel => (
+                "LEFT JOIN channels ch ON ch.id = f.channel_id",
+                "GROUP BY f.channel_id, ch.name".to_string(),
+            ),
+            Dimension::Segment => (
+                "LEFT JOIN accounts a ON a.id = f.account_id",
+                "GROUP BY a.size_segment".to_string(),
+            ),
             Dimension::Month => ("", format!("GROUP BY {month}")),
             Dimension::Priority => ("", "GROUP BY f.priority".to_string()),
             Dimension::Overall => ("", String::new()),
@@ -104,14 +114,20 @@ pub async fn satisfaction(
     to: DateTime<Utc>,
 ) -> Result<Vec<SatisfactionRow>, ApiError> {
     let (keys, joins, group) = dim.keys(db.is_sqlite());
-    let order = if group.is_empty() { "" } else { "ORDER BY 1, 2, 3, 4" };
+    let order = if group.is_empty() {
+        ""
+    } else {
+        "ORDER BY 1, 2, 3, 4"
+    };
     let sql = format!(
         "SELECT {keys}, {SATISFACTION}
          FROM feedback f {joins}
          WHERE f.received_at >= $1 AND f.received_at < $2 AND (f.nps IS NOT NULL OR f.csat IS NOT NULL)
          {group} {order}"
     );
-    Ok(on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(from).bind(to).fetch_all(pool).await)?)
+    Ok(
+        on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(from).bind(to).fetch_all(pool).await)?,
+    )
 }
 
 #[derive(Debug, sqlx::FromRow)]
@@ -134,7 +150,9 @@ pub struct ServiceLevelRow {
 
 /// The workflow items received in `[$1, $2)`, of kind `kind` (a placeholder bound to a kind or NULL for both).
 fn period_filter(kind: &str) -> String {
-    format!("f.status IS NOT NULL AND f.received_at >= $1 AND f.received_at < $2 AND ({kind} IS NULL OR f.kind = {kind})")
+    format!(
+        "f.status IS NOT NULL AND f.received_at >= $1 AND f.received_at < $2 AND ({kind} IS NULL OR f.kind = {kind})"
+    )
 }
 
 pub async fn service_levels(
@@ -146,7 +164,11 @@ pub async fn service_levels(
     kind: Option<&str>,
 ) -> Result<Vec<ServiceLevelRow>, ApiError> {
     let (keys, joins, group) = dim.keys(db.is_sqlite());
-    let order = if group.is_empty() { "" } else { "ORDER BY 1, 2, 3, 4, 5" };
+    let order = if group.is_empty() {
+        ""
+    } else {
+        "ORDER BY 1, 2, 3, 4, 5"
+    };
     let sla = sla_state_sql("$3");
     let sum = |cond: &str| format!("COALESCE(SUM(CASE WHEN {cond} THEN 1 ELSE 0 END), 0)");
     let sql = format!(
@@ -231,10 +253,22 @@ mod tests {
 
     #[test]
     fn every_dimension_selects_the_same_key_columns() {
-        for dim in [Dimension::Overall, Dimension::Channel, Dimension::Segment, Dimension::Month, Dimension::Priority] {
+        for dim in [
+            Dimension::Overall,
+            Dimension::Channel,
+            Dimension::Segment,
+            Dimension::Month,
+            Dimension::Priority,
+        ] {
             for sqlite in [true, false] {
                 let (select, _, _) = dim.keys(sqlite);
-                for col in ["AS channel_id", "AS channel_name", "AS segment", "AS month", "AS priority"] {
+                for col in [
+                    "AS channel_id",
+                    "AS channel_name",
+                    "AS segment",
+                    "AS month",
+                    "AS priority",
+                ] {
                     assert!(select.contains(col), "{dim:?}: {select}");
                 }
             }

@@ -333,7 +333,10 @@ pub fn new_feedback(input: FeedbackIn, now: DateTime<Utc>) -> Result<NewFeedback
         errors.push(FieldError::new(
             "received_at",
             "in_future",
-            format!("must not be in the future (the server's time is {})", now.to_rfc3339()),
+            format!(
+                "must not be in the future (the server's time is {})",
+                now.to_rfc3339()
+            ),
         ));
     }
     let fields = Fields {
@@ -398,7 +401,11 @@ mod tests {
     }
 
     fn fields_of(err: ApiError) -> Vec<String> {
-        err.to_problem().errors.into_iter().map(|e| e.field).collect()
+        err.to_problem()
+            .errors
+            .into_iter()
+            .map(|e| e.field)
+            .collect()
     }
 
     #[test]
@@ -413,9 +420,15 @@ mod tests {
 
     #[test]
     fn text_is_required_except_for_surveys() {
-        assert_eq!(fields_of(create(json!({"kind": "complaint", "text": "  "})).unwrap_err()), ["text"]);
+        assert_eq!(
+            fields_of(create(json!({"kind": "complaint", "text": "  "})).unwrap_err()),
+            ["text"]
+        );
         assert!(create(json!({"kind": "praise", "text": "Great panel"})).is_ok());
-        assert_eq!(fields_of(create(json!({"kind": "survey"})).unwrap_err()), ["csat"]);
+        assert_eq!(
+            fields_of(create(json!({"kind": "survey"})).unwrap_err()),
+            ["csat"]
+        );
     }
 
     #[test]
@@ -426,7 +439,10 @@ mod tests {
 
     #[test]
     fn defaults_and_normalisation() {
-        let new = create(json!({"kind": "inquiry", "text": " Where is my report? ", "category": " Delivery "})).unwrap();
+        let new = create(
+            json!({"kind": "inquiry", "text": " Where is my report? ", "category": " Delivery "}),
+        )
+        .unwrap();
         assert_eq!(new.fields.priority, Priority::Normal);
         assert_eq!(new.fields.text.as_deref(), Some("Where is my report?"));
         assert_eq!(new.fields.category.as_deref(), Some("delivery"));

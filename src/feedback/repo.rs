@@ -26,7 +26,10 @@ use crate::{
 
 /// `SELECT … FROM feedback f` with `sla_state` computed against `$1` (now).
 fn select_sql(rest: &str) -> String {
-    format!("SELECT {COLUMNS}, {} AS sla_state FROM feedback f {rest}", sla_state_sql("$1"))
+    format!(
+        "SELECT {COLUMNS}, {} AS sla_state FROM feedback f {rest}",
+        sla_state_sql("$1")
+    )
 }
 
 pub async fn get(db: &Db, id: Uuid) -> Result<FeedbackRow, ApiError> {
@@ -60,7 +63,11 @@ pub struct Changed {
 
 /// Checks the references (422 naming each bad field), fills the account from
 /// the contact when asked, and returns the channel's targets.
-async fn check_references(tx: &mut Tx, f: &mut Fields, changed: Changed) -> Result<ChannelTargets, ApiError> {
+async fn check_references(
+    tx: &mut Tx,
+    f: &mut Fields,
+    changed: Changed,
+) -> Result<ChannelTargets, ApiError> {
     let mut errors = Vec::new();
     let mut channel = ChannelTargets::default();
     if let Some(id) = f.channel_id {
@@ -68,7 +75,11 @@ async fn check_references(tx: &mut Tx, f: &mut Fields, changed: Changed) -> Resu
             "SELECT first_response_minutes, resolution_business_days, active FROM channels WHERE id = $1"
         ).bind(id).fetch_optional(&mut **c).await)?;
         match found {
-            None => errors.push(FieldError::new("channel_id", "not_found", format!("no channel has the id {id}"))),
+            None => errors.push(FieldError::new(
+                "channel_id",
+                "not_found",
+                format!("no channel has the id {id}"),
+            )),
             Some((_, _, false)) if changed.channel => errors.push(FieldError::new(
                 "channel_id",
                 "inactive",
@@ -96,7 +107,10 @@ async fn check_references(tx: &mut Tx, f: &mut Fields, changed: Changed) -> Resu
             Some(_) => {}
         }
     }
-    if let Some(id) = f.account_id.filter(|_| changed.account && !changed.fill_account) {
+    if let Some(id) = f
+        .account_id
+        .filter(|_| changed.account && !changed.fill_account)
+    {
         let found: Option<(Uuid,)> = on_tx!(tx, c => sqlx::query_as(
             "SELECT id FROM accounts WHERE id = $1 AND deleted_at IS NULL"
         ).bind(id).fetch_optional(&mut **c).await)?;
@@ -113,10 +127,18 @@ async fn check_references(tx: &mut Tx, f: &mut Fields, changed: Changed) -> Resu
             "SELECT id FROM users WHERE id = $1 AND deleted_at IS NULL AND active = TRUE"
         ).bind(id).fetch_optional(&mut **c).await)?;
         if found.is_none() {
-            errors.push(FieldError::new("assignee_id", "not_found", format!("no active user has the id {id}")));
+            errors.push(FieldError::new(
+                "assignee_id",
+                "not_found",
+                format!("no active user has the id {id}"),
+            ));
         }
     }
-    if errors.is_empty() { Ok(channel) } else { Err(ApiError::validation(errors)) }
+    if errors.is_empty() {
+        Ok(channel)
+    } else {
+        Err(ApiError::validation(errors))
+    }
 }
 
 /// The targets and due times of a workflow item, from the calendar in force.
@@ -136,7 +158,13 @@ pub async fn create(db: &Db, actor: &Actor, new: NewFeedback) -> Result<Feedback
     let now = now();
     let mut tx = db.begin().await?;
     let mut f = new.fields.clone();
-    let changed = Changed { contact: true, account: true, channel: true, assignee: true, fill_account: new.fill_account };
+    let changed = Changed {
+        contact: true,
+        account: true,
+        channel: true,
+        assignee: true,
+        fill_account: new.fill_account,
+    };
     let channel = check_references(&mut tx, &mut f, changed).await?;
     let workflow = new.kind.has_workflow();
     let (t, c) = if workflow {
@@ -160,17 +188,34 @@ pub async fn create(db: &Db, actor: &Actor, new: NewFeedback) -> Result<Feedback
      .bind(c.map(|c| c.resolution_due_at)).bind(c.map(|c| c.resolution_risk_at)).bind(now)
      .execute(&mut **conn).await.map(|r| r.rows_affected()))?;
     if let Some(assignee) = f.assignee_id {
-        activities::insert(&mut tx, actor, id, now, NewActivity::assignment(Some(assignee))).await?;
+        activities::insert(
+            &mut tx,
+            actor,
+            id,
+            now,
+            NewActivity::assignment(Some(assignee)),
+        )
+        .await?;
     }
     let out = get_in(&mut tx, id, now).await?.into_feedback();
-    audit::record(&mut tx, actor, "create", "feedback", id, Change::created(&out)).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        "create",
+        "feedback",
+        id,
+        Change::created(&out),
+    )
+    .await?;
     tx.commit().await?;
     Ok(out)
 }
 
 async fn current_version(tx: &mut Tx, id: Uuid) -> Result<Option<i64>, ApiError> {
-    Ok(on_tx!(tx, c => sqlx::query_scalar("SELECT version FROM feedback WHERE id = $1")
-        .bind(id).fetch_optional(&mut **c).await)?)
+    Ok(
+        on_tx!(tx, c => sqlx::query_scalar("SELECT version FROM feedback WHERE id = $1")
+        .bind(id).fetch_optional(&mut **c).await)?,
+    )
 }
 
 pub async fn update(
@@ -192,17 +237,41 @@ pub async fn update(
     };
     let channel = check_references(&mut tx, &mut f, changed).await?;
     // New targets when what sets them changed; the time already spent waiting still counts.
-    let recompute = before.kind().has_workflow() && (changed.channel || f.priority != before.priority());
+    let recompute =
+        before.kind().has_workflow() && (changed.channel || f.priority != before.priority());
     let (t, c) = if recompute {
-        let (t, c) = service_levels(&mut tx, &f, channel, before.received_at, before.paused_micros).await?;
+        let (t, c) = service_levels(
+            &mut tx,
+            &f,
+            channel,
+            before.received_at,
+            before.paused_micros,
+        )
+        .await?;
         (
-            (Some(t.first_response_minutes), Some(t.resolution_business_days)),
-            (Some(c.first_response_due_at), Some(c.first_response_risk_at), Some(c.resolution_due_at), Some(c.resolution_risk_at)),
+            (
+                Some(t.first_response_minutes),
+                Some(t.resolution_business_days),
+            ),
+            (
+                Some(c.first_response_due_at),
+                Some(c.first_response_risk_at),
+                Some(c.resolution_due_at),
+                Some(c.resolution_risk_at),
+            ),
         )
     } else {
         (
-            (before.first_response_target_minutes, before.resolution_target_business_days),
-            (before.first_response_due_at, before.first_response_risk_at, before.resolution_due_at, before.resolution_risk_at),
+            (
+                before.first_response_target_minutes,
+                before.resolution_target_business_days,
+            ),
+            (
+                before.first_response_due_at,
+                before.first_response_risk_at,
+                before.resolution_due_at,
+                before.resolution_risk_at,
+            ),
         )
     };
     let done = on_tx!(&mut tx, conn => sqlx::query(
@@ -220,7 +289,14 @@ pub async fn update(
         return Err(current.map_or_else(|| ApiError::not_found("feedback", before.id), etag::stale));
     }
     if changed.assignee {
-        activities::insert(&mut tx, actor, before.id, now, NewActivity::assignment(f.assignee_id)).await?;
+        activities::insert(
+            &mut tx,
+            actor,
+            before.id,
+            now,
+            NewActivity::assignment(f.assignee_id),
+        )
+        .await?;
     }
     let out = get_in(&mut tx, before.id, now).await?.into_feedback();
     let change = Change::diff(&before.clone().into_feedback(), &out);
@@ -230,9 +306,16 @@ pub async fn update(
 }
 
 /// Deletes an item and its activity log (the audit log keeps the record of both).
-pub async fn delete(db: &Db, actor: &Actor, id: Uuid, expected: Option<i64>) -> Result<(), ApiError> {
+pub async fn delete(
+    db: &Db,
+    actor: &Actor,
+    id: Uuid,
+    expected: Option<i64>,
+) -> Result<(), ApiError> {
     let mut tx = db.begin().await?;
-    let version = current_version(&mut tx, id).await?.ok_or_else(|| ApiError::not_found("feedback", id))?;
+    let version = current_version(&mut tx, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("feedback", id))?;
     if expected.is_some_and(|v| v != version) {
         return Err(etag::stale(version));
     }
@@ -249,8 +332,16 @@ pub async fn delete(db: &Db, actor: &Actor, id: Uuid, expected: Option<i64>) -> 
 }
 
 pub const SORTS: [(&str, &str, crate::http::pagination::SortKind); 2] = [
-    ("received_at", "f.received_at", crate::http::pagination::SortKind::Time),
-    ("updated_at", "f.updated_at", crate::http::pagination::SortKind::Time),
+    (
+        "received_at",
+        "f.received_at",
+        crate::http::pagination::SortKind::Time,
+    ),
+    (
+        "updated_at",
+        "f.updated_at",
+        crate::http::pagination::SortKind::Time,
+    ),
 ];
 
 /// List filters, already parsed.
@@ -316,8 +407,10 @@ pub async fn list(
         "SELECT {COLUMNS}, {sla} AS sla_state FROM feedback f {} {order} LIMIT {limit_arg}",
         f.where_sql()
     );
-    Ok(on_db!(db, pool => bind_args!(sqlx::query_as::<_, FeedbackRow>(sqlx::AssertSqlSafe(sql)), f.args)
-        .fetch_all(pool).await)?)
+    Ok(
+        on_db!(db, pool => bind_args!(sqlx::query_as::<_, FeedbackRow>(sqlx::AssertSqlSafe(sql)), f.args)
+        .fetch_all(pool).await)?,
+    )
 }
 
 /// The sort value of a row, as a cursor key.

@@ -18,7 +18,9 @@ use crate::{
     auth::{Area, Level, Principal},
     db::now,
     http::{
-        ApiError, ApiResult, Page, PageParams, created, etag::expected_version, ok_versioned,
+        ApiError, ApiResult, Page, PageParams, created,
+        etag::expected_version,
+        ok_versioned,
         pagination::{Sort, page_from},
         responses::*,
     },
@@ -73,10 +75,26 @@ pub struct FeedbackListParams {
 impl FeedbackListParams {
     fn query(&self) -> Result<FeedbackQuery, ApiError> {
         Ok(FeedbackQuery {
-            kind: self.kind.as_deref().map(|v| Kind::from_query("kind", v)).transpose()?,
-            status: self.status.as_deref().map(|v| Status::from_query("status", v)).transpose()?,
-            priority: self.priority.as_deref().map(|v| Priority::from_query("priority", v)).transpose()?,
-            sla_state: self.sla_state.as_deref().map(|v| SlaState::from_query("sla_state", v)).transpose()?,
+            kind: self
+                .kind
+                .as_deref()
+                .map(|v| Kind::from_query("kind", v))
+                .transpose()?,
+            status: self
+                .status
+                .as_deref()
+                .map(|v| Status::from_query("status", v))
+                .transpose()?,
+            priority: self
+                .priority
+                .as_deref()
+                .map(|v| Priority::from_query("priority", v))
+                .transpose()?,
+            sla_state: self
+                .sla_state
+                .as_deref()
+                .map(|v| SlaState::from_query("sla_state", v))
+                .transpose()?,
             category: self.category.clone().filter(|c| !c.trim().is_empty()),
             assignee_id: self.assignee_id,
             contact_id: self.contact_id,
@@ -110,11 +128,19 @@ async fn list_feedback(
 ) -> ApiResult<web::Json<Page<Feedback>>> {
     principal.require(Area::Feedback, Level::Read)?;
     let query = params.query()?;
-    let page = PageParams { limit: params.limit, cursor: params.cursor.clone() };
+    let page = PageParams {
+        limit: params.limit,
+        cursor: params.cursor.clone(),
+    };
     let limit = page.limit()?;
     let sort = Sort::parse(params.sort.as_deref(), &SORTS, "-received_at")?;
     let rows = repo::list(&state.db, &query, &sort, page.cursor()?, limit).await?;
-    Ok(web::Json(page_from(rows, limit, |r| sort_key(&sort, r), FeedbackRow::into_feedback)))
+    Ok(web::Json(page_from(
+        rows,
+        limit,
+        |r| sort_key(&sort, r),
+        FeedbackRow::into_feedback,
+    )))
 }
 
 /// Record feedback
@@ -146,7 +172,11 @@ async fn create_feedback(
     principal.require(Area::Feedback, Level::Write)?;
     let new = new_feedback(body.into_inner(), now())?;
     let out = repo::create(&state.db, &Actor::new(&principal, &req), new).await?;
-    Ok(created(format!("/v1/feedback/{}", out.id), Some(out.version), out))
+    Ok(created(
+        format!("/v1/feedback/{}", out.id),
+        Some(out.version),
+        out,
+    ))
 }
 
 /// Get feedback
@@ -161,7 +191,11 @@ async fn create_feedback(
     )
 )]
 #[get("/feedback/{id}")]
-async fn get_feedback(state: web::Data<AppState>, principal: Principal, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+async fn get_feedback(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
     principal.require(Area::Feedback, Level::Read)?;
     let out = repo::get(&state.db, *id).await?.into_feedback();
     Ok(ok_versioned(out.version, out))
@@ -202,7 +236,15 @@ async fn update_feedback(
     let before = repo::get(&state.db, *id).await?;
     let expected = expected_version(&req)?.unwrap_or(before.version);
     let (fields, fill_account) = patched(&before, body.into_inner())?;
-    let out = repo::update(&state.db, &Actor::new(&principal, &req), &before, expected, fields, fill_account).await?;
+    let out = repo::update(
+        &state.db,
+        &Actor::new(&principal, &req),
+        &before,
+        expected,
+        fields,
+        fill_account,
+    )
+    .await?;
     Ok(ok_versioned(out.version, out))
 }
 
@@ -232,6 +274,12 @@ async fn delete_feedback(
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     principal.require(Area::Feedback, Level::Manage)?;
-    repo::delete(&state.db, &Actor::new(&principal, &req), *id, expected_version(&req)?).await?;
+    repo::delete(
+        &state.db,
+        &Actor::new(&principal, &req),
+        *id,
+        expected_version(&req)?,
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -85,7 +85,11 @@ impl Priority {
 
 /// The targets for an item of `priority` received on a channel with the given
 /// targets (`None` where the channel sets none).
-pub fn targets(priority: Priority, channel_first: Option<i64>, channel_days: Option<i64>) -> Targets {
+pub fn targets(
+    priority: Priority,
+    channel_first: Option<i64>,
+    channel_days: Option<i64>,
+) -> Targets {
     let base = priority.default_targets();
     let pick = |channel: Option<i64>, default: i64| match (priority, channel) {
         (_, None) => default,
@@ -170,38 +174,79 @@ mod tests {
     fn priorities_have_their_defaults() {
         assert_eq!(
             targets(Priority::Normal, None, None),
-            Targets { first_response_minutes: 1440, resolution_business_days: 10 }
+            Targets {
+                first_response_minutes: 1440,
+                resolution_business_days: 10
+            }
         );
         assert_eq!(
             targets(Priority::Urgent, None, None),
-            Targets { first_response_minutes: 240, resolution_business_days: 2 }
+            Targets {
+                first_response_minutes: 240,
+                resolution_business_days: 2
+            }
         );
-        assert_eq!(targets(Priority::High, None, None).resolution_business_days, 5);
-        assert_eq!(targets(Priority::Low, None, None).first_response_minutes, 2880);
+        assert_eq!(
+            targets(Priority::High, None, None).resolution_business_days,
+            5
+        );
+        assert_eq!(
+            targets(Priority::Low, None, None).first_response_minutes,
+            2880
+        );
     }
 
     #[test]
     fn a_channel_target_replaces_normal_and_low_defaults() {
         let t = targets(Priority::Normal, Some(60), Some(3));
-        assert_eq!(t, Targets { first_response_minutes: 60, resolution_business_days: 3 });
+        assert_eq!(
+            t,
+            Targets {
+                first_response_minutes: 60,
+                resolution_business_days: 3
+            }
+        );
         // Looser than the default is allowed too: the channel promises what it promises.
-        assert_eq!(targets(Priority::Low, Some(4320), None).first_response_minutes, 4320);
+        assert_eq!(
+            targets(Priority::Low, Some(4320), None).first_response_minutes,
+            4320
+        );
         // Only one target set: the other keeps the priority's default.
-        assert_eq!(targets(Priority::Normal, Some(60), None).resolution_business_days, 10);
+        assert_eq!(
+            targets(Priority::Normal, Some(60), None).resolution_business_days,
+            10
+        );
     }
 
     #[test]
     fn high_and_urgent_take_the_stricter_target() {
-        assert_eq!(targets(Priority::Urgent, Some(60), Some(5)).first_response_minutes, 60);
-        assert_eq!(targets(Priority::Urgent, Some(60), Some(5)).resolution_business_days, 2);
-        assert_eq!(targets(Priority::High, Some(1440), Some(3)).first_response_minutes, 480);
-        assert_eq!(targets(Priority::High, Some(1440), Some(3)).resolution_business_days, 3);
+        assert_eq!(
+            targets(Priority::Urgent, Some(60), Some(5)).first_response_minutes,
+            60
+        );
+        assert_eq!(
+            targets(Priority::Urgent, Some(60), Some(5)).resolution_business_days,
+            2
+        );
+        assert_eq!(
+            targets(Priority::High, Some(1440), Some(3)).first_response_minutes,
+            480
+        );
+        assert_eq!(
+            targets(Priority::High, Some(1440), Some(3)).resolution_business_days,
+            3
+        );
     }
 
     #[test]
     fn the_clock_counts_from_receipt() {
         let received = at("2026-11-06T10:00:00Z"); // a Friday
-        let c = clock(received, targets(Priority::Normal, None, None), &WorkCalendar::default(), 0);
+        let c = clock(
+            received,
+            targets(Priority::Normal, None, None),
+            &WorkCalendar::default(),
+            0,
+        );
         assert_eq!(c.first_response_due_at, at("2026-11-07T10:00:00Z"));
         // 20% of 24 hours is 4 h 48 min.
         assert_eq!(c.first_response_risk_at, at("2026-11-07T05:12:00Z"));
@@ -218,8 +263,14 @@ mod tests {
         let cal = WorkCalendar::default();
         let plain = clock(received, t, &cal, 0);
         let paused = clock(received, t, &cal, (3 * 86_400 + 5) * 1_000_000 + 7);
-        assert_eq!(paused.resolution_due_at - plain.resolution_due_at, Duration::microseconds((3 * 86_400 + 5) * 1_000_000 + 7));
-        assert_eq!(paused.resolution_risk_at - plain.resolution_risk_at, Duration::microseconds((3 * 86_400 + 5) * 1_000_000 + 7));
+        assert_eq!(
+            paused.resolution_due_at - plain.resolution_due_at,
+            Duration::microseconds((3 * 86_400 + 5) * 1_000_000 + 7)
+        );
+        assert_eq!(
+            paused.resolution_risk_at - plain.resolution_risk_at,
+            Duration::microseconds((3 * 86_400 + 5) * 1_000_000 + 7)
+        );
         assert_eq!(paused.first_response_due_at, plain.first_response_due_at);
     }
 

@@ -97,7 +97,10 @@ fn after(row: &FeedbackRow, e: Effects, note: Option<&str>, now: DateTime<Utc>) 
         a.resolved_at = Some(now);
         a.resolution = note.map(str::to_string);
         // Time on the firm's clock: waits on the customer do not count.
-        a.resolution_seconds = Some(seconds_between(row.received_at + Duration::microseconds(a.paused_micros), now));
+        a.resolution_seconds = Some(seconds_between(
+            row.received_at + Duration::microseconds(a.paused_micros),
+            now,
+        ));
     }
     if e.close {
         a.closed_at = Some(now);
@@ -136,7 +139,14 @@ fn refusal(r: Refusal, id: Uuid) -> ApiError {
     }
 }
 
-async fn apply_move(tx: &mut Tx, row: &FeedbackRow, from: Status, to: Status, a: &After, now: DateTime<Utc>) -> Result<bool, ApiError> {
+async fn apply_move(
+    tx: &mut Tx,
+    row: &FeedbackRow,
+    from: Status,
+    to: Status,
+    a: &After,
+    now: DateTime<Utc>,
+) -> Result<bool, ApiError> {
     let done = on_tx!(tx, c => sqlx::query(
         "UPDATE feedback SET status = $1, first_responded_at = $2, first_response_seconds = $3, resolved_at = $4,
             resolution_seconds = $5, resolution = $6, closed_at = $7, paused_at = $8, paused_micros = $9,
@@ -161,8 +171,17 @@ pub async fn transition(
 ) -> Result<Feedback, ApiError> {
     let to = Status::parse(&input.to).unwrap_or(Status::New);
     let seen = input.from.as_deref().and_then(Status::parse);
-    let note = input.note.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_string);
-    let visibility = input.visibility.as_deref().and_then(Visibility::parse).unwrap_or(Visibility::Internal);
+    let note = input
+        .note
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(str::to_string);
+    let visibility = input
+        .visibility
+        .as_deref()
+        .and_then(Visibility::parse)
+        .unwrap_or(Visibility::Internal);
     for _ in 0..3 {
         let now = now();
         let mut tx = db.begin().await?;
@@ -180,7 +199,8 @@ pub async fn transition(
             .with("current_status", current)
             .with("allowed", allowed_names(current)));
         }
-        let effects = check_move(row.kind(), from, to, note.as_deref()).map_err(|r| refusal(r, id))?;
+        let effects =
+            check_move(row.kind(), from, to, note.as_deref()).map_err(|r| refusal(r, id))?;
         let from = from.unwrap_or(Status::New);
         let a = after(&row, effects, note.as_deref(), now);
         if !apply_move(&mut tx, &row, from, to, &a, now).await? {
@@ -208,7 +228,9 @@ pub async fn transition(
         tx.commit().await?;
         return Ok(out);
     }
-    Err(ApiError::conflict("The item kept changing while we tried to move it; read it again and retry."))
+    Err(ApiError::conflict(
+        "The item kept changing while we tried to move it; read it again and retry.",
+    ))
 }
 
 /// Move an item along the workflow
@@ -255,6 +277,13 @@ pub async fn transition_feedback(
     body: ValidatedJson<TransitionIn>,
 ) -> ApiResult<HttpResponse> {
     principal.require(Area::Feedback, Level::Write)?;
-    let out = transition(&state.db, &Actor::new(&principal, &req), *id, body.0, etag::expected_version(&req)?).await?;
+    let out = transition(
+        &state.db,
+        &Actor::new(&principal, &req),
+        *id,
+        body.0,
+        etag::expected_version(&req)?,
+    )
+    .await?;
     Ok(ok_versioned(out.version, out))
 }

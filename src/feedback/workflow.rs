@@ -175,11 +175,22 @@ mod tests {
             check_move(Kind::Complaint, Some(InProgress), Resolved, None),
             Err(Refusal::NoteRequired)
         );
-        assert!(check_move(Kind::Complaint, Some(InProgress), Resolved, Some("refunded")).is_ok());
+        assert!(
+            check_move(
+                Kind::Complaint,
+                Some(InProgress),
+                Resolved,
+                Some("refunded")
+            )
+            .is_ok()
+        );
         // An illegal move is reported as such even without a note.
         assert_eq!(
             check_move(Kind::Inquiry, Some(New), Resolved, None),
-            Err(Refusal::Illegal { from: New, to: Resolved })
+            Err(Refusal::Illegal {
+                from: New,
+                to: Resolved
+            })
         );
     }
 

@@ -41,7 +41,8 @@ pub async fn transition(app: &TestApp, item: &Value, to: &str, note: Option<&str
     if let Some(n) = note {
         body["note"] = json!(n);
     }
-    app.post(&format!("{}/transitions", path(item)), &body).await
+    app.post(&format!("{}/transitions", path(item)), &body)
+        .await
 }
 
 /// A move that must succeed; returns the item after it.
@@ -60,12 +61,20 @@ pub async fn walk(app: &TestApp, item: &Value, states: &[&str]) -> Value {
 }
 
 pub async fn activities(app: &TestApp, item: &Value) -> Vec<Value> {
-    let page = json_of(app.get(&format!("{}/activities?limit=200", path(item))).await, StatusCode::OK).await;
+    let page = json_of(
+        app.get(&format!("{}/activities?limit=200", path(item)))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
     page["data"].as_array().expect("data").clone()
 }
 
 pub fn time(v: &Value) -> DateTime<Utc> {
-    v.as_str().unwrap_or_else(|| panic!("not a time: {v}")).parse().expect("an RFC 3339 time")
+    v.as_str()
+        .unwrap_or_else(|| panic!("not a time: {v}"))
+        .parse()
+        .expect("an RFC 3339 time")
 }
 
 /// An RFC 3339 time this many hours ago, in whole seconds.
@@ -77,20 +86,38 @@ pub fn hours_ago(hours: f64) -> String {
 /// Replaces the working calendar as the admin.
 pub async fn put_calendar(app: &TestApp, body: Value) -> Value {
     json_of(
-        app.request(Method::PUT, "/v1/service-levels/calendar").json(&body).send().await.unwrap(),
+        app.request(Method::PUT, "/v1/service-levels/calendar")
+            .json(&body)
+            .send()
+            .await
+            .unwrap(),
         StatusCode::OK,
     )
     .await
 }
 
 /// A channel with service-level targets.
-pub async fn channel_with_targets(app: &TestApp, name: &str, first: Option<i64>, days: Option<i64>) -> String {
+pub async fn channel_with_targets(
+    app: &TestApp,
+    name: &str,
+    first: Option<i64>,
+    days: Option<i64>,
+) -> String {
     let body = json!({"kind": "email", "name": name, "first_response_minutes": first, "resolution_business_days": days});
     crate::crm::id(&json_of(app.post("/v1/channels", &body).await, StatusCode::CREATED).await)
 }
 
 /// The ids of a list page.
 pub async fn listed(app: &TestApp, query: &str) -> Vec<String> {
-    let page = json_of(app.get(&format!("/v1/feedback?limit=200&{query}")).await, StatusCode::OK).await;
-    page["data"].as_array().expect("data").iter().map(crate::crm::id).collect()
+    let page = json_of(
+        app.get(&format!("/v1/feedback?limit=200&{query}")).await,
+        StatusCode::OK,
+    )
+    .await;
+    page["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .map(crate::crm::id)
+        .collect()
 }
