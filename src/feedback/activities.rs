@@ -9,7 +9,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 use validator::Validate;
 
-use super::{model::ERASED, repo, workflow::Status};
+use super::{model::ERASED, repo, workflow::FeedbackStatus};
 use crate::{
     audit::{self, Actor, Change},
     auth::{Area, Level, Principal},
@@ -55,9 +55,9 @@ pub struct Activity {
     /// the contact was erased.
     pub note: Option<String>,
     /// Transitions: the state moved from.
-    pub from_status: Option<Status>,
+    pub from_status: Option<FeedbackStatus>,
     /// Transitions: the state moved to.
-    pub to_status: Option<Status>,
+    pub to_status: Option<FeedbackStatus>,
     /// Assignments: the new assignee (`null` when the item was unassigned).
     pub assignee_id: Option<Uuid>,
     /// `user`, `api_key` or `system`.
@@ -90,8 +90,8 @@ impl ActivityRow {
             occurred_at: self.occurred_at,
             visibility: Visibility::parse(&self.visibility).unwrap_or(Visibility::Internal),
             note: self.note,
-            from_status: self.from_status.as_deref().and_then(Status::parse),
-            to_status: self.to_status.as_deref().and_then(Status::parse),
+            from_status: self.from_status.as_deref().and_then(FeedbackStatus::parse),
+            to_status: self.to_status.as_deref().and_then(FeedbackStatus::parse),
             assignee_id: self.assignee_id,
             actor_type: self.actor_type,
             actor_id: self.actor_id,
@@ -107,8 +107,8 @@ pub struct NewActivity {
     pub kind: ActivityKind,
     pub visibility: Visibility,
     pub note: Option<String>,
-    pub from_status: Option<Status>,
-    pub to_status: Option<Status>,
+    pub from_status: Option<FeedbackStatus>,
+    pub to_status: Option<FeedbackStatus>,
     pub assignee_id: Option<Uuid>,
 }
 

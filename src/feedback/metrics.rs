@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::{
     metrics_sql::{self, Dimension, GroupKey, MedianRow, SatisfactionRow, ServiceLevelRow},
     service_levels::Priority,
-    workflow::Kind,
+    workflow::FeedbackKind,
 };
 use crate::{
     auth::{Area, Level, Principal},
@@ -206,7 +206,7 @@ pub struct ServiceLevelParams {
     /// End of the period, exclusive (RFC 3339); defaults to now.
     pub to: Option<DateTime<Utc>>,
     /// Only `complaint` or only `inquiry`; default both.
-    #[param(value_type = Option<Kind>)]
+    #[param(value_type = Option<FeedbackKind>)]
     pub kind: Option<String>,
 }
 
@@ -351,7 +351,7 @@ async fn service_level_metrics(
     let kind = match params
         .kind
         .as_deref()
-        .map(|k| Kind::from_query("kind", k))
+        .map(|k| FeedbackKind::from_query("kind", k))
         .transpose()?
     {
         Some(k) if !k.has_workflow() => {

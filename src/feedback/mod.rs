@@ -12,6 +12,7 @@ pub mod metrics_sql;
 pub mod model;
 pub mod repo;
 pub mod routes;
+pub mod rules;
 pub mod service_levels;
 pub mod transitions;
 pub mod workflow;

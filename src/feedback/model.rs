@@ -1,7 +1,6 @@
-//! Feedback items: the In / Out / Row types and the rules a new or changed
-//! item obeys.
+//! Feedback items: the In / Out / Row types.
 
-use chrono::{DateTime, Duration, SubsecRound, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -9,15 +8,12 @@ use validator::Validate;
 
 use super::{
     service_levels::{Priority, SlaState},
-    workflow::{Kind, Status},
+    workflow::{FeedbackKind, FeedbackStatus},
 };
-use crate::http::{ApiError, FieldError, merge_patch::nullable};
+use crate::http::merge_patch::nullable;
 
 /// What feedback text and activity notes become when the contact is erased.
 pub const ERASED: &str = "[erased]";
-
-/// How far ahead of the server's clock `received_at` may be (clock skew).
-pub const MAX_FUTURE: Duration = Duration::minutes(5);
 
 /// Something a customer told the firm.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -35,10 +31,10 @@ pub const MAX_FUTURE: Duration = Duration::minutes(5);
 }))]
 pub struct Feedback {
     pub id: Uuid,
-    pub kind: Kind,
+    pub kind: FeedbackKind,
     /// Complaints and inquiries only (`null` for other kinds): `new` → `acknowledged` → `in_progress` ⇄
     /// `waiting_on_customer` → `resolved` → `closed`. Change it with `POST /v1/feedback/{id}/transitions`.
-    pub status: Option<Status>,
+    pub status: Option<FeedbackStatus>,
     /// What the customer said. `[erased]` after the contact was erased.
     pub text: Option<String>,
     /// Customer satisfaction score, 1 (very dissatisfied) to 5 (very satisfied).
@@ -136,12 +132,12 @@ pub const COLUMNS: &str = "f.id, f.kind, f.text, f.csat, f.nps, f.contact_id, f.
     f.created_at, f.updated_at";
 
 impl FeedbackRow {
-    pub fn kind(&self) -> Kind {
+    pub fn kind(&self) -> FeedbackKind {
         // CHECK constraints admit only known values.
-        Kind::parse(&self.kind).unwrap_or(Kind::Survey)
+        FeedbackKind::parse(&self.kind).unwrap_or(FeedbackKind::Survey)
     }
-    pub fn status(&self) -> Option<Status> {
-        self.status.as_deref().and_then(Status::parse)
+    pub fn status(&self) -> Option<FeedbackStatus> {
+        self.status.as_deref().and_then(FeedbackStatus::parse)
     }
     pub fn priority(&self) -> Priority {
         Priority::parse(&self.priority).unwrap_or(Priority::Normal)
@@ -192,8 +188,8 @@ impl FeedbackRow {
 pub struct FeedbackIn {
     /// One of: complaint, suggestion, praise, inquiry, survey. Complaints and inquiries start `new` in the
     /// handling workflow and get service-level due times; the others have no workflow.
-    #[schema(value_type = Kind)]
-    #[validate(custom(function = "Kind::validate"))]
+    #[schema(value_type = FeedbackKind)]
+    #[validate(custom(function = "FeedbackKind::validate"))]
     pub kind: String,
     /// What the customer said, up to 10,000 characters. Required except for surveys.
     #[validate(length(max = 10000))]
@@ -262,199 +258,4 @@ pub struct FeedbackPatch {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<Uuid>, nullable)]
     pub assignee_id: Option<Option<Uuid>>,
-}
-
-/// The editable fields of an item, checked and normalised.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Fields {
-    pub text: Option<String>,
-    pub csat: Option<i64>,
-    pub nps: Option<i64>,
-    pub contact_id: Option<Uuid>,
-    pub account_id: Option<Uuid>,
-    pub channel_id: Option<Uuid>,
-    pub category: Option<String>,
-    pub priority: Priority,
-    pub assignee_id: Option<Uuid>,
-}
-
-/// A new item, ready to store once its references are checked.
-#[derive(Debug, Clone)]
-pub struct NewFeedback {
-    pub kind: Kind,
-    pub fields: Fields,
-    pub received_at: DateTime<Utc>,
-    /// Take the contact's account (no `account_id` was given).
-    pub fill_account: bool,
-}
-
-fn clean(text: Option<String>) -> Option<String> {
-    text.map(|t| t.trim().to_string()).filter(|t| !t.is_empty())
-}
-
-fn clean_category(text: Option<String>) -> Option<String> {
-    clean(text).map(|t| t.to_lowercase())
-}
-
-/// The rules every item obeys, whether new or patched.
-fn check_fields(kind: Kind, f: &Fields, errors: &mut Vec<FieldError>) {
-    if kind != Kind::Survey && f.text.is_none() {
-        errors.push(FieldError::new(
-            "text",
-            "required",
-            format!("is required for a {kind}: say what the customer told you"),
-        ));
-    }
-    if kind == Kind::Survey && f.csat.is_none() && f.nps.is_none() {
-        errors.push(FieldError::new(
-            "csat",
-            "required",
-            "a survey answer needs a csat score (1–5), an nps score (0–10) or both",
-        ));
-    }
-}
-
-fn validation(e: validator::ValidationErrors) -> ApiError {
-    ApiError::validation(crate::http::json::field_errors(&e))
-}
-
-/// A create request as typed values.
-pub fn new_feedback(input: FeedbackIn, now: DateTime<Utc>) -> Result<NewFeedback, ApiError> {
-    input.validate().map_err(validation)?;
-    let kind = Kind::parse(&input.kind).unwrap_or(Kind::Survey);
-    let priority = input
-        .priority
-        .as_deref()
-        .and_then(Priority::parse)
-        .unwrap_or(Priority::Normal);
-    let mut errors = Vec::new();
-    let received_at = input.received_at.map(|t| t.trunc_subsecs(6)).unwrap_or(now);
-    if received_at > now + MAX_FUTURE {
-        errors.push(FieldError::new(
-            "received_at",
-            "in_future",
-            format!(
-                "must not be in the future (the server's time is {})",
-                now.to_rfc3339()
-            ),
-        ));
-    }
-    let fields = Fields {
-        text: clean(input.text),
-        csat: input.csat,
-        nps: input.nps,
-        contact_id: input.contact_id,
-        account_id: input.account_id,
-        channel_id: input.channel_id,
-        category: clean_category(input.category),
-        priority,
-        assignee_id: input.assignee_id,
-    };
-    check_fields(kind, &fields, &mut errors);
-    if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
-    }
-    Ok(NewFeedback {
-        kind,
-        fill_account: input.account_id.is_none(),
-        fields,
-        received_at,
-    })
-}
-
-/// The fields a patch leaves, and whether the account should follow a new contact.
-pub fn patched(current: &FeedbackRow, patch: FeedbackPatch) -> Result<(Fields, bool), ApiError> {
-    use crate::http::merge_patch::apply;
-    patch.validate().map_err(validation)?;
-    let contact_changed = patch.contact_id.is_some_and(|c| c != current.contact_id);
-    let fill_account = contact_changed && patch.account_id.is_none();
-    let fields = Fields {
-        text: clean(apply(patch.text, current.text.clone())),
-        csat: apply(patch.csat, current.csat),
-        nps: apply(patch.nps, current.nps),
-        contact_id: apply(patch.contact_id, current.contact_id),
-        account_id: apply(patch.account_id, current.account_id),
-        channel_id: apply(patch.channel_id, current.channel_id),
-        category: clean_category(apply(patch.category, current.category.clone())),
-        priority: patch
-            .priority
-            .as_deref()
-            .and_then(Priority::parse)
-            .unwrap_or(current.priority()),
-        assignee_id: apply(patch.assignee_id, current.assignee_id),
-    };
-    let mut errors = Vec::new();
-    check_fields(current.kind(), &fields, &mut errors);
-    if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
-    }
-    Ok((fields, fill_account))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::{Value, json};
-
-    fn create(v: Value) -> Result<NewFeedback, ApiError> {
-        new_feedback(serde_json::from_value(v).unwrap(), crate::db::now())
-    }
-
-    fn fields_of(err: ApiError) -> Vec<String> {
-        err.to_problem()
-            .errors
-            .into_iter()
-            .map(|e| e.field)
-            .collect()
-    }
-
-    #[test]
-    fn scores_out_of_range_name_the_field() {
-        let err = create(json!({"kind": "survey", "csat": 6, "nps": 11})).unwrap_err();
-        assert_eq!(fields_of(err), ["csat", "nps"]);
-        assert!(create(json!({"kind": "survey", "csat": 0})).is_err());
-        assert!(create(json!({"kind": "survey", "nps": -1})).is_err());
-        assert!(create(json!({"kind": "survey", "csat": 1, "nps": 0})).is_ok());
-        assert!(create(json!({"kind": "survey", "csat": 5, "nps": 10})).is_ok());
-    }
-
-    #[test]
-    fn text_is_required_except_for_surveys() {
-        assert_eq!(
-            fields_of(create(json!({"kind": "complaint", "text": "  "})).unwrap_err()),
-            ["text"]
-        );
-        assert!(create(json!({"kind": "praise", "text": "Great panel"})).is_ok());
-        assert_eq!(
-            fields_of(create(json!({"kind": "survey"})).unwrap_err()),
-            ["csat"]
-        );
-    }
-
-    #[test]
-    fn unknown_kinds_and_priorities_are_422s() {
-        let err = create(json!({"kind": "rant", "text": "x", "priority": "asap"})).unwrap_err();
-        assert_eq!(fields_of(err), ["kind", "priority"]);
-    }
-
-    #[test]
-    fn defaults_and_normalisation() {
-        let new = create(
-            json!({"kind": "inquiry", "text": " Where is my report? ", "category": " Delivery "}),
-        )
-        .unwrap();
-        assert_eq!(new.fields.priority, Priority::Normal);
-        assert_eq!(new.fields.text.as_deref(), Some("Where is my report?"));
-        assert_eq!(new.fields.category.as_deref(), Some("delivery"));
-        assert!(new.fill_account);
-    }
-
-    #[test]
-    fn received_at_may_not_be_in_the_future() {
-        let later = (Utc::now() + Duration::hours(1)).to_rfc3339();
-        let err = create(json!({"kind": "survey", "nps": 9, "received_at": later})).unwrap_err();
-        assert_eq!(fields_of(err), ["received_at"]);
-        let earlier = (Utc::now() - Duration::days(30)).to_rfc3339();
-        assert!(create(json!({"kind": "survey", "nps": 9, "received_at": earlier})).is_ok());
-    }
 }

@@ -6,9 +6,10 @@ use uuid::Uuid;
 use super::{
     activities::{self, NewActivity},
     calendar_api,
-    model::{COLUMNS, Feedback, FeedbackRow, Fields, NewFeedback},
+    model::{COLUMNS, Feedback, FeedbackRow},
+    rules::{Fields, NewFeedback},
     service_levels::{Clock, Targets, clock, sla_state_sql, targets},
-    workflow::{Kind, Status},
+    workflow::{FeedbackKind, FeedbackStatus},
 };
 use crate::{
     audit::{self, Actor, Change},
@@ -182,7 +183,7 @@ pub async fn create(db: &Db, actor: &Actor, new: NewFeedback) -> Result<Feedback
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, 0, 0, 1, $20, $20)"
     ).bind(id).bind(new.kind.as_str()).bind(&f.text).bind(f.csat).bind(f.nps).bind(f.contact_id).bind(f.account_id)
      .bind(f.channel_id).bind(&f.category).bind(f.priority.as_str()).bind(f.assignee_id)
-     .bind(workflow.then_some(Status::New.as_str())).bind(new.received_at)
+     .bind(workflow.then_some(FeedbackStatus::New.as_str())).bind(new.received_at)
      .bind(t.map(|t| t.first_response_minutes)).bind(t.map(|t| t.resolution_business_days))
      .bind(c.map(|c| c.first_response_due_at)).bind(c.map(|c| c.first_response_risk_at))
      .bind(c.map(|c| c.resolution_due_at)).bind(c.map(|c| c.resolution_risk_at)).bind(now)
@@ -347,8 +348,8 @@ pub const SORTS: [(&str, &str, crate::http::pagination::SortKind); 2] = [
 /// List filters, already parsed.
 #[derive(Debug, Default, Clone)]
 pub struct FeedbackQuery {
-    pub kind: Option<Kind>,
-    pub status: Option<Status>,
+    pub kind: Option<FeedbackKind>,
+    pub status: Option<FeedbackStatus>,
     pub priority: Option<super::service_levels::Priority>,
     pub sla_state: Option<super::service_levels::SlaState>,
     pub category: Option<String>,

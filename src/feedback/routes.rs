@@ -7,11 +7,12 @@ use uuid::Uuid;
 
 use super::{
     activities, calendar_api, metrics,
-    model::{Feedback, FeedbackIn, FeedbackPatch, FeedbackRow, new_feedback, patched},
+    model::{Feedback, FeedbackIn, FeedbackPatch, FeedbackRow},
     repo::{self, FeedbackQuery, SORTS, sort_key},
+    rules::{new_feedback, patched},
     service_levels::{Priority, SlaState},
     transitions,
-    workflow::{Kind, Status},
+    workflow::{FeedbackKind, FeedbackStatus},
 };
 use crate::{
     audit::Actor,
@@ -51,9 +52,9 @@ pub struct FeedbackListParams {
     pub cursor: Option<String>,
     /// `-received_at` (default: newest first), `received_at`, `updated_at` or `-updated_at`.
     pub sort: Option<String>,
-    #[param(value_type = Option<Kind>)]
+    #[param(value_type = Option<FeedbackKind>)]
     pub kind: Option<String>,
-    #[param(value_type = Option<Status>)]
+    #[param(value_type = Option<FeedbackStatus>)]
     pub status: Option<String>,
     #[param(value_type = Option<Priority>)]
     pub priority: Option<String>,
@@ -78,12 +79,12 @@ impl FeedbackListParams {
             kind: self
                 .kind
                 .as_deref()
-                .map(|v| Kind::from_query("kind", v))
+                .map(|v| FeedbackKind::from_query("kind", v))
                 .transpose()?,
             status: self
                 .status
                 .as_deref()
-                .map(|v| Status::from_query("status", v))
+                .map(|v| FeedbackStatus::from_query("status", v))
                 .transpose()?,
             priority: self
                 .priority

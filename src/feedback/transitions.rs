@@ -15,7 +15,7 @@ use super::{
     model::{Feedback, FeedbackRow},
     repo,
     service_levels::seconds_between,
-    workflow::{Effects, Refusal, Status, allowed_names, check_move},
+    workflow::{Effects, FeedbackStatus, Refusal, allowed_names, check_move},
 };
 use crate::{
     audit::{self, Actor, Change},
@@ -32,13 +32,13 @@ use crate::{
 #[schema(example = json!({"to": "resolved", "from": "in_progress", "note": "Refunded the duplicate charge on 7 Nov.", "visibility": "customer"}))]
 pub struct TransitionIn {
     /// The state to move to: acknowledged, in_progress, waiting_on_customer, resolved or closed.
-    #[schema(value_type = Status)]
-    #[validate(custom(function = "Status::validate"))]
+    #[schema(value_type = FeedbackStatus)]
+    #[validate(custom(function = "FeedbackStatus::validate"))]
     pub to: String,
     /// Optional: the state you saw the item in. When given and the item has moved on meanwhile (someone else
     /// moved it), the move is refused with 409 instead of being applied to the new state.
-    #[schema(value_type = Option<Status>)]
-    #[validate(custom(function = "Status::validate"))]
+    #[schema(value_type = Option<FeedbackStatus>)]
+    #[validate(custom(function = "FeedbackStatus::validate"))]
     pub from: Option<String>,
     /// Up to 10,000 characters; recorded on the activity. Required for `resolved`: it is the resolution.
     #[validate(length(max = 10000))]
@@ -142,8 +142,8 @@ fn refusal(r: Refusal, id: Uuid) -> ApiError {
 async fn apply_move(
     tx: &mut Tx,
     row: &FeedbackRow,
-    from: Status,
-    to: Status,
+    from: FeedbackStatus,
+    to: FeedbackStatus,
     a: &After,
     now: DateTime<Utc>,
 ) -> Result<bool, ApiError> {
@@ -169,8 +169,8 @@ pub async fn transition(
     input: TransitionIn,
     expected: Option<i64>,
 ) -> Result<Feedback, ApiError> {
-    let to = Status::parse(&input.to).unwrap_or(Status::New);
-    let seen = input.from.as_deref().and_then(Status::parse);
+    let to = FeedbackStatus::parse(&input.to).unwrap_or(FeedbackStatus::New);
+    let seen = input.from.as_deref().and_then(FeedbackStatus::parse);
     let note = input
         .note
         .as_deref()
@@ -201,7 +201,7 @@ pub async fn transition(
         }
         let effects =
             check_move(row.kind(), from, to, note.as_deref()).map_err(|r| refusal(r, id))?;
-        let from = from.unwrap_or(Status::New);
+        let from = from.unwrap_or(FeedbackStatus::New);
         let a = after(&row, effects, note.as_deref(), now);
         if !apply_move(&mut tx, &row, from, to, &a, now).await? {
             // Someone changed the item between our read and our write: read again. If the status moved,

@@ -17,7 +17,7 @@ use crate::choice;
 
 choice! {
     /// Where a complaint or inquiry stands in its handling.
-    pub enum Status {
+    pub enum FeedbackStatus {
         New = "new",
         Acknowledged = "acknowledged",
         InProgress = "in_progress",
@@ -29,7 +29,7 @@ choice! {
 
 choice! {
     /// What a customer told the firm.
-    pub enum Kind {
+    pub enum FeedbackKind {
         Complaint = "complaint",
         Suggestion = "suggestion",
         Praise = "praise",
@@ -38,17 +38,17 @@ choice! {
     }
 }
 
-impl Kind {
+impl FeedbackKind {
     /// Complaints and inquiries are handled through the workflow, with service levels.
     pub fn has_workflow(self) -> bool {
-        matches!(self, Kind::Complaint | Kind::Inquiry)
+        matches!(self, FeedbackKind::Complaint | FeedbackKind::Inquiry)
     }
 }
 
-impl Status {
+impl FeedbackStatus {
     /// The states a move from `self` may go to.
-    pub fn next(self) -> &'static [Status] {
-        use Status::*;
+    pub fn next(self) -> &'static [FeedbackStatus] {
+        use FeedbackStatus::*;
         match self {
             New => &[Acknowledged, InProgress],
             Acknowledged => &[InProgress],
@@ -59,13 +59,13 @@ impl Status {
         }
     }
 
-    pub fn can_move_to(self, to: Status) -> bool {
+    pub fn can_move_to(self, to: FeedbackStatus) -> bool {
         self.next().contains(&to)
     }
 
     /// Resolved and closed items are done; everything else is open.
     pub fn is_open(self) -> bool {
-        !matches!(self, Status::Resolved | Status::Closed)
+        !matches!(self, FeedbackStatus::Resolved | FeedbackStatus::Closed)
     }
 }
 
@@ -86,30 +86,33 @@ pub struct Effects {
     pub reopen: bool,
 }
 
-pub fn effects(from: Status, to: Status) -> Effects {
+pub fn effects(from: FeedbackStatus, to: FeedbackStatus) -> Effects {
     Effects {
-        first_response: from == Status::New,
-        pause: to == Status::WaitingOnCustomer,
-        resume: from == Status::WaitingOnCustomer,
-        resolve: to == Status::Resolved,
-        close: to == Status::Closed,
-        reopen: !from.is_open() && to == Status::InProgress,
+        first_response: from == FeedbackStatus::New,
+        pause: to == FeedbackStatus::WaitingOnCustomer,
+        resume: from == FeedbackStatus::WaitingOnCustomer,
+        resolve: to == FeedbackStatus::Resolved,
+        close: to == FeedbackStatus::Closed,
+        reopen: !from.is_open() && to == FeedbackStatus::InProgress,
     }
 }
 
 /// Why a move is refused, for the 409 and 422 answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {
-    NoWorkflow(Kind),
-    Illegal { from: Status, to: Status },
+    NoWorkflow(FeedbackKind),
+    Illegal {
+        from: FeedbackStatus,
+        to: FeedbackStatus,
+    },
     NoteRequired,
 }
 
 /// Checks a requested move. `note` is the trimmed note, if any.
 pub fn check_move(
-    kind: Kind,
-    from: Option<Status>,
-    to: Status,
+    kind: FeedbackKind,
+    from: Option<FeedbackStatus>,
+    to: FeedbackStatus,
     note: Option<&str>,
 ) -> Result<Effects, Refusal> {
     let Some(from) = from.filter(|_| kind.has_workflow()) else {
@@ -118,23 +121,23 @@ pub fn check_move(
     if !from.can_move_to(to) {
         return Err(Refusal::Illegal { from, to });
     }
-    if to == Status::Resolved && note.is_none() {
+    if to == FeedbackStatus::Resolved && note.is_none() {
         return Err(Refusal::NoteRequired);
     }
     Ok(effects(from, to))
 }
 
 /// `["acknowledged", "in_progress"]` for the `allowed` member of a 409.
-pub fn allowed_names(from: Status) -> Vec<&'static str> {
+pub fn allowed_names(from: FeedbackStatus) -> Vec<&'static str> {
     from.next().iter().map(|s| s.as_str()).collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use Status::*;
+    use FeedbackStatus::*;
 
-    const LEGAL: [(Status, Status); 10] = [
+    const LEGAL: [(FeedbackStatus, FeedbackStatus); 10] = [
         (New, Acknowledged),
         (New, InProgress),
         (Acknowledged, InProgress),
@@ -149,8 +152,8 @@ mod tests {
 
     #[test]
     fn exactly_the_listed_moves_are_legal() {
-        for from in Status::ALL {
-            for to in Status::ALL {
+        for from in FeedbackStatus::ALL {
+            for to in FeedbackStatus::ALL {
                 let legal = LEGAL.contains(&(*from, *to));
                 assert_eq!(from.can_move_to(*to), legal, "{from} → {to}");
             }
@@ -159,25 +162,25 @@ mod tests {
 
     #[test]
     fn only_complaints_and_inquiries_have_a_workflow() {
-        for kind in Kind::ALL {
+        for kind in FeedbackKind::ALL {
             let result = check_move(*kind, Some(New), Acknowledged, None);
             assert_eq!(result.is_ok(), kind.has_workflow(), "{kind}");
         }
         assert_eq!(
-            check_move(Kind::Praise, None, InProgress, None),
-            Err(Refusal::NoWorkflow(Kind::Praise))
+            check_move(FeedbackKind::Praise, None, InProgress, None),
+            Err(Refusal::NoWorkflow(FeedbackKind::Praise))
         );
     }
 
     #[test]
     fn resolving_needs_a_note() {
         assert_eq!(
-            check_move(Kind::Complaint, Some(InProgress), Resolved, None),
+            check_move(FeedbackKind::Complaint, Some(InProgress), Resolved, None),
             Err(Refusal::NoteRequired)
         );
         assert!(
             check_move(
-                Kind::Complaint,
+                FeedbackKind::Complaint,
                 Some(InProgress),
                 Resolved,
                 Some("refunded")
@@ -186,7 +189,7 @@ mod tests {
         );
         // An illegal move is reported as such even without a note.
         assert_eq!(
-            check_move(Kind::Inquiry, Some(New), Resolved, None),
+            check_move(FeedbackKind::Inquiry, Some(New), Resolved, None),
             Err(Refusal::Illegal {
                 from: New,
                 to: Resolved
