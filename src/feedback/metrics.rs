@@ -174,20 +174,26 @@ async fn satisfaction_metrics(
         }
     };
     let (from, to) = period(params.from, params.to, now())?;
-    let overall = metrics_sql::satisfaction(&state.db, Dimension::Overall, from, to)
-        .await?
+    let grouped = async {
+        match dim {
+            Some(dim) => metrics_sql::satisfaction(&state.db, dim, from, to).await,
+            None => Ok(vec![]),
+        }
+    };
+    let (overall, groups) = futures_util::future::try_join(
+        metrics_sql::satisfaction(&state.db, Dimension::Overall, from, to),
+        grouped,
+    )
+    .await?;
+    let overall = overall
         .into_iter()
         .next()
         .map(SatisfactionRow::into_satisfaction)
         .ok_or_else(|| ApiError::internal("an aggregate without GROUP BY returned no row"))?;
-    let groups = match dim {
-        Some(dim) => metrics_sql::satisfaction(&state.db, dim, from, to)
-            .await?
-            .into_iter()
-            .map(SatisfactionRow::into_satisfaction)
-            .collect(),
-        None => vec![],
-    };
+    let groups = groups
+        .into_iter()
+        .map(SatisfactionRow::into_satisfaction)
+        .collect();
     Ok(web::Json(SatisfactionMetrics {
         from,
         to,
@@ -364,12 +370,16 @@ async fn service_level_metrics(
     let now = now();
     let (from, to) = period(params.from, params.to, now)?;
     let db = &state.db;
-    let mut out = Vec::new();
-    for dim in [Dimension::Overall, Dimension::Channel, Dimension::Priority] {
-        let rows = metrics_sql::service_levels(db, dim, from, to, now, kind).await?;
-        let medians = metrics_sql::medians(db, dim, from, to, kind).await?;
-        out.push((rows, medians));
-    }
+    // Six independent scans: run them side by side on the pool.
+    let dims = [Dimension::Overall, Dimension::Channel, Dimension::Priority];
+    let out = futures_util::future::try_join_all(dims.map(|dim| async move {
+        futures_util::future::try_join(
+            metrics_sql::service_levels(db, dim, from, to, now, kind),
+            metrics_sql::medians(db, dim, from, to, kind),
+        )
+        .await
+    }))
+    .await?;
     let (channel_rows, channel_medians) = &out[1];
     let (priority_rows, priority_medians) = &out[2];
     let overall = out[0]
