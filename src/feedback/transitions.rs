@@ -237,7 +237,8 @@ pub async fn transition(
 ///
 /// Complaints and inquiries only. Legal moves: `new` → `acknowledged` or `in_progress`; `acknowledged` →
 /// `in_progress`; `in_progress` → `waiting_on_customer` or `resolved`; `waiting_on_customer` → `in_progress` or
-/// `resolved`; `resolved` → `closed`; and reopening: `resolved`/`closed` → `in_progress`.
+/// `resolved`; `resolved` → `closed`; and reopening: `resolved`/`closed` → `in_progress`. (`waiting_on_customer`
+/// → `resolved` is allowed because a customer's answer often settles the matter.)
 ///
 /// An illegal move is a 409 whose `allowed` member lists the states the item can move to (and `current_status`
 /// its current state); other kinds answer 409 with an empty `allowed`. With `from`, a move of an item that has
