@@ -1,4 +1,6 @@
--- Accounts (client organisations) and contacts (people). Both are soft-deleted
+-- Accounts (client organisations) and contacts (people).
+-- `name_key` ("last first") and `given_name_key` ("first last") are lowercase
+-- search and sort keys: prefix searches run as index range scans on both engines. Both are soft-deleted
 -- (`deleted_at`) so that history in other modules keeps its references.
 
 CREATE TABLE accounts (
@@ -28,6 +30,7 @@ CREATE TABLE accounts (
 CREATE INDEX accounts_created ON accounts (created_at, id);
 CREATE INDEX accounts_updated ON accounts (updated_at, id);
 CREATE INDEX accounts_name ON accounts (name_key, id);
+CREATE INDEX accounts_domain ON accounts (domain);
 CREATE INDEX accounts_owner ON accounts (owner_id, id);
 CREATE INDEX accounts_value_tier ON accounts (value_tier, id);
 CREATE INDEX accounts_size_segment ON accounts (size_segment, id);
@@ -45,6 +48,7 @@ CREATE TABLE contacts (
     first_name       TEXT,
     last_name        TEXT,
     name_key         TEXT NOT NULL,
+    given_name_key   TEXT NOT NULL,
     email            TEXT,
     phone            TEXT,
     title            TEXT,
@@ -66,6 +70,7 @@ CREATE UNIQUE INDEX contacts_email_live ON contacts (email) WHERE deleted_at IS 
 CREATE INDEX contacts_created ON contacts (created_at, id);
 CREATE INDEX contacts_updated ON contacts (updated_at, id);
 CREATE INDEX contacts_name ON contacts (name_key, id);
+CREATE INDEX contacts_given_name ON contacts (given_name_key);
 CREATE INDEX contacts_account ON contacts (account_id, id);
 CREATE INDEX contacts_owner ON contacts (owner_id, id);
 CREATE INDEX contacts_lifecycle ON contacts (lifecycle_stage, id);

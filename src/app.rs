@@ -28,7 +28,7 @@ use crate::{
         json::{JSON_LIMIT, json_config, path_error, query_error},
         observe::{Metrics, observe},
     },
-    interactions,
+    interactions, loyalty,
     openapi::ApiDoc,
     ops, preferences,
     state::AppState,
@@ -50,7 +50,8 @@ pub fn register(cfg: &mut ServiceConfig) {
             .configure(interactions::routes::configure)
             .configure(feedback::routes::configure)
             .configure(preferences::routes::configure)
-            .configure(timeline::routes::configure),
+            .configure(timeline::routes::configure)
+            .configure(loyalty::routes::configure),
     )
     .configure(ops::configure);
 }
@@ -200,7 +201,7 @@ pub async fn start(settings: Settings) -> Result<Running, StartError> {
     Ok(Running { port, server, db })
 }
 
-/// Periodic clean-up: expired idempotency records.
+/// Periodic clean-up: expired idempotency records; expired loyalty points.
 fn spawn_housekeeping(db: Db) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
@@ -208,6 +209,12 @@ fn spawn_housekeeping(db: Db) {
             tick.tick().await;
             if let Err(err) = purge_expired(&db).await {
                 tracing::warn!(%err, "could not purge idempotency keys");
+            }
+            // Safe on several nodes at once: a lot is expired once whoever runs it.
+            match loyalty::expire_due_points(&db).await {
+                Ok(report) if report.lots > 0 => tracing::info!(?report, "expired loyalty points"),
+                Ok(_) => {}
+                Err(err) => tracing::warn!(%err, "could not expire loyalty points"),
             }
         }
     });

@@ -16,6 +16,7 @@ pub mod domain;
 pub mod feedback;
 pub mod http;
 pub mod interactions;
+pub mod loyalty;
 pub mod openapi;
 pub mod ops;
 pub mod preferences;

@@ -1,5 +1,5 @@
 //! The `rapport` command: `serve` (the default), `migrate`, `openapi`,
-//! `users create`.
+//! `users create`, `loyalty expire`.
 
 use std::{io::BufRead, process::ExitCode};
 
@@ -8,7 +8,7 @@ use rapport::{
     auth::{Role, password::password_problem},
     config::Settings,
     db::Db,
-    openapi, telemetry,
+    loyalty, openapi, telemetry,
     users::repo::{self, NewUser},
 };
 
@@ -16,6 +16,8 @@ const USAGE: &str = "usage:
   rapport [serve]                         run the API server
   rapport migrate                         migrate the database and exit
   rapport openapi                         print the OpenAPI document
+  rapport loyalty expire                  expire loyalty points past their expiry
+                                          date (the server also does it hourly)
   rapport users create --email E --role R [--name N]
                                           create a user; the password comes from
                                           RAPPORT_USER_PASSWORD or the first line of stdin";
@@ -31,6 +33,7 @@ fn main() -> ExitCode {
             Ok(())
         }
         ["users", "create", rest @ ..] => run(create_user(rest)),
+        ["loyalty", "expire"] => run(expire_loyalty_points()),
         ["help" | "--help" | "-h"] => {
             println!("{USAGE}");
             Ok(())
@@ -80,6 +83,22 @@ async fn migrate() -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     db.migrate().await.map_err(|e| e.to_string())?;
     println!("the database is migrated");
+    Ok(())
+}
+
+async fn expire_loyalty_points() -> Result<(), String> {
+    let settings = settings()?;
+    let db = Db::connect(&settings.database_url, 1)
+        .await
+        .map_err(|e| e.to_string())?;
+    db.migrate().await.map_err(|e| e.to_string())?;
+    let report = loyalty::expire_due_points(&db)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!(
+        "expired {} points in {} lots of {} members",
+        report.points, report.lots, report.members
+    );
     Ok(())
 }
 

@@ -44,6 +44,7 @@ replace these for normal and low items; high and urgent items take the stricter 
 come from the working calendar and count whole days; time waiting on the customer pauses the resolution clock."),
         (name = "metrics", description = "Figures computed by the database over a period."),
         (name = "audit", description = "Who changed what, and when."),
+        (name = "loyalty", description = "The loyalty points programme: settings, members, an append-only ledger that can never be overdrawn or double-counted (ledger writes require an `Idempotency-Key`), tiers, rewards and redemptions."),
         (name = "operations", description = "Health, readiness and metrics."),
     )
 )]

@@ -343,3 +343,144 @@ db_test!(
         problem(denied, StatusCode::FORBIDDEN).await;
     }
 );
+
+/// Enrols `contact` in the loyalty programme and earns points `times` times.
+async fn loyalty_events(app: &TestApp, contact: &str, times: usize) {
+    json_of(
+        app.post("/v1/loyalty/members", &json!({"contact_id": contact}))
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    for i in 0..times {
+        let earned = app
+            .request(Method::POST, &format!("/v1/loyalty/members/{contact}/earn"))
+            .header("idempotency-key", format!("{contact}-{i}"))
+            .json(&json!({"points": 100 + i, "reason": "purchase"}))
+            .send()
+            .await
+            .unwrap();
+        json_of(earned, StatusCode::CREATED).await;
+    }
+}
+
+/// How many loyalty events the loyalty API itself lists for a member.
+async fn loyalty_count(app: &TestApp, contact: &str) -> usize {
+    let ledger = all_pages(
+        app,
+        &format!("/v1/loyalty/members/{contact}/ledger?limit=200"),
+    )
+    .await;
+    let tiers = all_pages(
+        app,
+        &format!("/v1/loyalty/members/{contact}/tier-changes?limit=200"),
+    )
+    .await;
+    ledger.len() + tiers.len()
+}
+
+db_test!(interactions_and_loyalty_events_page_as_one_stream, |app| {
+    let acme = account(&app, "Acme").await;
+    let pat = contact(&app, Some(&acme)).await;
+    let ch = channel(&app, "phone", "Hotline").await;
+    let mut interactions = Vec::new();
+    for hours in [-30.0, -2.0, -1.0, 1.0, 2.0] {
+        let at = days_from_now(hours / 24.0);
+        interactions.push(logged(&app, &ch, json!({"contact_id": pat, "occurred_at": at})).await);
+    }
+    loyalty_events(&app, &pat, 4).await;
+    let loyalty = loyalty_count(&app, &pat).await;
+    assert!(loyalty >= 5, "four earnings and the enrolment");
+
+    for limit in [1, 2, 3, 50] {
+        let items = all_pages(&app, &format!("/v1/contacts/{pat}/timeline?limit={limit}")).await;
+        assert_eq!(items.len(), interactions.len() + loyalty, "limit={limit}");
+        let mut sorted = items.clone();
+        newest_first(&mut sorted);
+        assert_eq!(ids(&items), ids(&sorted), "newest first, limit={limit}");
+        let mut unique = ids(&items);
+        unique.dedup();
+        assert_eq!(unique.len(), items.len(), "nothing repeated, limit={limit}");
+        let kinds: Vec<&str> = items.iter().map(|i| i["kind"].as_str().unwrap()).collect();
+        assert_eq!(
+            kinds.iter().filter(|k| **k == "interaction").count(),
+            interactions.len()
+        );
+        // The two interactions ahead of now come first, then the loyalty events of just now.
+        assert_eq!(&kinds[..3], ["interaction", "interaction", "loyalty"]);
+    }
+
+    let only = all_pages(
+        &app,
+        &format!("/v1/contacts/{pat}/timeline?kind=loyalty&limit=2"),
+    )
+    .await;
+    assert_eq!(only.len(), loyalty);
+    let earn = only.iter().find(|i| i["type"] == "earn").unwrap();
+    assert_eq!(earn["channel"], Value::Null);
+    assert_eq!(earn["contact_id"], pat.as_str());
+    assert!(
+        earn["summary"].as_str().unwrap().contains("points"),
+        "{earn}"
+    );
+    json_of(
+        app.get(earn["link"].as_str().unwrap()).await,
+        StatusCode::OK,
+    )
+    .await;
+    let joined = only.iter().find(|i| i["type"] == "tier_change").unwrap();
+    json_of(
+        app.get(joined["link"].as_str().unwrap()).await,
+        StatusCode::OK,
+    )
+    .await;
+
+    // The account's timeline holds its contacts' loyalty events too.
+    let account_items = all_pages(&app, &format!("/v1/accounts/{acme}/timeline?limit=4")).await;
+    assert_eq!(account_items.len(), interactions.len() + loyalty);
+});
+
+db_test!(
+    callers_who_cannot_read_loyalty_do_not_see_its_events,
+    |app| {
+        let pat = contact(&app, None).await;
+        let ch = channel(&app, "phone", "Hotline").await;
+        logged(&app, &ch, json!({"contact_id": pat})).await;
+        loyalty_events(&app, &pat, 1).await;
+        let path = format!("/v1/contacts/{pat}/timeline");
+        let no_loyalty = app.api_key(&["contacts:read", "interactions:read"]).await;
+        let page = json_of(
+            app.request_as(&no_loyalty, Method::GET, &path)
+                .send()
+                .await
+                .unwrap(),
+            StatusCode::OK,
+        )
+        .await;
+        assert!(
+            page["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|i| i["kind"] == "interaction")
+        );
+        let everything = app
+            .api_key(&["contacts:read", "interactions:read", "loyalty:read"])
+            .await;
+        let page = json_of(
+            app.request_as(&everything, Method::GET, &path)
+                .send()
+                .await
+                .unwrap(),
+            StatusCode::OK,
+        )
+        .await;
+        assert!(
+            page["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|i| i["kind"] == "loyalty")
+        );
+    }
+);

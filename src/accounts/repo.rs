@@ -209,12 +209,8 @@ fn filters(q: &AccountQuery) -> Filters {
     if let Some(v) = q.updated_since {
         f.when("a.updated_at >= {}", Arg::Time(v));
     }
-    if let Some(v) = &q.q {
-        let pattern = format!("{}%", like_escape(&v.trim().to_lowercase()));
-        let p = f.arg(Arg::Text(pattern));
-        f.always(&format!(
-            "(a.name_key LIKE {p} ESCAPE '\\' OR a.domain LIKE {p} ESCAPE '\\')"
-        ));
+    if let Some(v) = q.q.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+        f.starts_with_any(&["a.name_key", "a.domain"], v);
     }
     f
 }

@@ -201,6 +201,7 @@ pub struct ContactFields {
     pub first_name: Option<String>,
     pub last_name: Option<String>,
     pub name_key: String,
+    pub given_name_key: String,
     pub email: Option<String>,
     pub phone: Option<String>,
     pub title: Option<String>,
@@ -220,7 +221,8 @@ fn trimmed(value: Option<String>) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-/// The sort key for names: "last first", lowercase, so lists sort by family name.
+/// The sort and search key for names: "last first", lowercase, so lists sort
+/// by family name (called with the names swapped, it gives "first last").
 pub fn name_key(first: Option<&str>, last: Option<&str>, email: Option<&str>) -> String {
     let name = [last, first]
         .into_iter()
@@ -296,6 +298,11 @@ impl ContactIn {
                 last_name.as_deref(),
                 email.as_deref(),
             ),
+            given_name_key: name_key(
+                last_name.as_deref(),
+                first_name.as_deref(),
+                email.as_deref(),
+            ),
             first_name,
             last_name,
             email,
@@ -340,6 +347,7 @@ mod tests {
         assert_eq!(f.country.as_deref(), Some("CN"));
         assert_eq!(f.language.as_deref(), Some("zh-CN"));
         assert_eq!(f.name_key, "chen mei");
+        assert_eq!(f.given_name_key, "mei chen");
         assert_eq!(f.lifecycle_stage, LifecycleStage::Lead);
     }
 

@@ -146,7 +146,7 @@ async fn erase_contact(
     }
     let now = now();
     let erased: ContactRow = on_tx!(&mut tx, c => sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "UPDATE contacts SET first_name = NULL, last_name = NULL, name_key = '', email = NULL, phone = NULL,
+        "UPDATE contacts SET first_name = NULL, last_name = NULL, name_key = '', given_name_key = '', email = NULL, phone = NULL,
             title = NULL, language = NULL, time_zone = NULL, tags = $1, custom_fields = $2, erased_at = $3,
             updated_at = $3, version = version + 1
          WHERE id = $4 RETURNING {}", super::model::COLUMNS

@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use super::model::{COLUMNS, ContactFields, ContactRow};
 use crate::{
-    accounts::repo::{like_escape, prefixed},
+    accounts::repo::prefixed,
     audit::{self, Actor, Change},
     bind_args,
     db::{
@@ -55,15 +55,16 @@ pub async fn insert(
 ) -> Result<ContactRow, sqlx::Error> {
     let sql = format!(
         "INSERT INTO contacts (id, first_name, last_name, name_key, email, phone, title, account_id, language,
-            time_zone, country, lifecycle_stage, owner_id, tags, custom_fields, version, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 1, $16, $16)
+            time_zone, country, lifecycle_stage, owner_id, tags, custom_fields, version, created_at, updated_at,
+            given_name_key)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 1, $16, $16, $17)
          RETURNING {COLUMNS}"
     );
     let row = on_tx!(tx, c => sqlx::query_as::<_, ContactRow>(sqlx::AssertSqlSafe(sql))
         .bind(new_id()).bind(&f.first_name).bind(&f.last_name).bind(&f.name_key).bind(&f.email).bind(&f.phone)
         .bind(&f.title).bind(f.account_id).bind(&f.language).bind(&f.time_zone).bind(&f.country)
         .bind(f.lifecycle_stage.as_str()).bind(f.owner_id).bind(sqlx::types::Json(&f.tags))
-        .bind(sqlx::types::Json(&f.custom_fields)).bind(now)
+        .bind(sqlx::types::Json(&f.custom_fields)).bind(now).bind(&f.given_name_key)
         .fetch_one(&mut **c).await)?;
     Ok(row)
 }
@@ -78,7 +79,7 @@ pub async fn update_row(
     let sql = format!(
         "UPDATE contacts SET first_name = $1, last_name = $2, name_key = $3, email = $4, phone = $5, title = $6,
             account_id = $7, language = $8, time_zone = $9, country = $10, lifecycle_stage = $11, owner_id = $12,
-            tags = $13, custom_fields = $14, version = version + 1, updated_at = $15
+            tags = $13, custom_fields = $14, version = version + 1, updated_at = $15, given_name_key = $18
          WHERE id = $16 AND version = $17 AND deleted_at IS NULL
          RETURNING {COLUMNS}"
     );
@@ -86,7 +87,7 @@ pub async fn update_row(
         .bind(&f.first_name).bind(&f.last_name).bind(&f.name_key).bind(&f.email).bind(&f.phone).bind(&f.title)
         .bind(f.account_id).bind(&f.language).bind(&f.time_zone).bind(&f.country).bind(f.lifecycle_stage.as_str())
         .bind(f.owner_id).bind(sqlx::types::Json(&f.tags)).bind(sqlx::types::Json(&f.custom_fields)).bind(now())
-        .bind(id).bind(expected)
+        .bind(id).bind(expected).bind(&f.given_name_key)
         .fetch_optional(&mut **c).await)
 }
 
@@ -268,16 +269,9 @@ fn filters(q: &ContactQuery) -> Filters {
     if let Some(v) = q.updated_since {
         f.when("c.updated_at >= {}", Arg::Time(v));
     }
-    if let Some(v) = &q.q {
-        let text = v.trim().to_lowercase();
-        let p = f.arg(Arg::Text(format!("{}%", like_escape(&text))));
-        // "chen mei" and "mei chen" both find Mei Chen: name_key is "last first".
-        let reversed: Vec<&str> = text.split_whitespace().rev().collect();
-        let r = f.arg(Arg::Text(format!("{}%", like_escape(&reversed.join(" ")))));
-        f.always(&format!(
-            "(c.name_key LIKE {p} ESCAPE '\\' OR c.name_key LIKE {r} ESCAPE '\\' OR c.email LIKE {p} ESCAPE '\\' \
-              OR lower(c.first_name) LIKE {p} ESCAPE '\\')"
-        ));
+    if let Some(v) = q.q.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+        // "chen", "mei", "chen mei" and "mei chen" all find Mei Chen.
+        f.starts_with_any(&["c.name_key", "c.given_name_key", "c.email"], v);
     }
     f
 }

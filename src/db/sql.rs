@@ -45,6 +45,24 @@ impl Filters {
         self
     }
 
+    /// Adds "one of `columns` starts with `prefix`", as range conditions an
+    /// index can serve on both engines (LIKE 'x%' uses an index on neither
+    /// PostgreSQL with a non-C collation nor SQLite with a case-sensitive column).
+    /// Columns must hold lowercase text; `prefix` is lowercased here.
+    pub fn starts_with_any(&mut self, columns: &[&str], prefix: &str) -> &mut Self {
+        let low = prefix.to_lowercase();
+        let high = format!("{low}\u{10FFFF}");
+        let lo = self.arg(Arg::Text(low));
+        let hi = self.arg(Arg::Text(high));
+        let alternatives: Vec<String> = columns
+            .iter()
+            .map(|c| format!("({c} >= {lo} AND {c} < {hi})"))
+            .collect();
+        self.clauses
+            .push(format!("({})", alternatives.join(" OR ")));
+        self
+    }
+
     pub fn where_sql(&self) -> String {
         if self.clauses.is_empty() {
             String::new()
@@ -87,5 +105,20 @@ mod tests {
             "WHERE deleted_at IS NULL AND owner_id = $1 AND (a, id) > ($2, $9)"
         );
         assert_eq!(f.args.len(), 2);
+    }
+
+    #[test]
+    fn prefixes_become_ranges() {
+        let mut f = Filters::new();
+        f.starts_with_any(&["a.name_key", "a.domain"], "Ac");
+        assert_eq!(
+            f.where_sql(),
+            "WHERE ((a.name_key >= $1 AND a.name_key < $2) OR (a.domain >= $1 AND a.domain < $2))"
+        );
+        assert!(matches!(&f.args[0], Arg::Text(t) if t == "ac"));
+        let Arg::Text(high) = &f.args[1] else {
+            panic!()
+        };
+        assert!("acme" < high.as_str() && "ad" > high.as_str());
     }
 }

@@ -3,9 +3,9 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::model::{
-    CAP_WINDOW, Consent, ConsentRow, NewPreferences, Preferences, PreferencesRow, QuietHours,
-    Refusal, marketing_allowed,
+use super::{
+    model::{Consent, ConsentRow, NewPreferences, Preferences, PreferencesRow, QuietHours},
+    rules::{CAP_WINDOW, Refusal, marketing_allowed},
 };
 use crate::{
     audit::{self, Actor, Change},
@@ -118,6 +118,15 @@ pub async fn put(
     let mut tx = db.begin().await?;
     lock_contact(&mut tx, contact_id).await?;
     let before = read_in(&mut tx, contact_id).await?;
+    let erased: Option<(Option<DateTime<Utc>>,)> = on_tx!(&mut tx, c => sqlx::query_as(
+        "SELECT erased_at FROM contacts WHERE id = $1"
+    ).bind(contact_id).fetch_optional(&mut **c).await)?;
+    if erased.is_some_and(|(at,)| at.is_some()) {
+        return Err(ApiError::conflict(
+            "The contact's personal data was erased; their preferences cannot be set again. Their consent \
+             history is kept as evidence and can still be read.",
+        ));
+    }
     if expected.is_some_and(|v| v != before.version) {
         return Err(etag::stale(before.version));
     }

@@ -55,7 +55,8 @@ async fn get_preferences(
 /// Replaces the preferences (absent fields become `null`) and appends each
 /// consent statement that changes something to the contact's consent history
 /// (never overwritten; see `/v1/contacts/{id}/consents`). Audited as
-/// `update_preferences` on the contact.
+/// `update_preferences` on the contact. An erased contact's preferences
+/// cannot be set (409).
 #[utoipa::path(
     tag = "contacts",
     request_body = PreferencesIn,
@@ -69,6 +70,7 @@ async fn get_preferences(
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
         (status = 412, response = PreconditionFailed),
         (status = 422, response = Unprocessable),
     )

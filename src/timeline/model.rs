@@ -16,20 +16,23 @@ use crate::channels::ChannelKind;
     "link": "/v1/interactions/01937c80-0000-7000-8000-000000000001"
 }))]
 pub struct TimelineItem {
-    /// What the event is: `interaction` or `feedback` (`loyalty` once that module records events). New
-    /// kinds may appear: show or skip kinds you do not know, do not fail on them.
+    /// What the event is: `interaction`, `feedback` or `loyalty` (points earned, redeemed, adjusted, expired or
+    /// reversed; a tier change). New kinds may appear: show or skip kinds you do not know, do not fail on them.
     pub kind: String,
     /// The id of the full record, which `link` points to.
     pub id: Uuid,
     /// When it happened; the timeline is ordered newest first by this, then by id.
     pub occurred_at: DateTime<Utc>,
-    /// The record's type within its kind, e.g. `call` for an interaction, `complaint` for feedback.
+    /// The record's type within its kind: an interaction's type (`call`, `email`…); feedback's kind (`complaint`,
+    /// `survey`…); for loyalty, the ledger entry's kind (`earn`, `redeem`, `adjust`, `expire`, `reverse`) or
+    /// `tier_change`.
     #[serde(rename = "type")]
     pub item_type: String,
     /// One line for a list: an interaction's subject, else the start of its summary, else e.g. `inbound call`;
-    /// feedback's text (first 200 characters), else its score (`NPS 9`, `CSAT 4`).
+    /// feedback's text (first 200 characters), else its score (`NPS 9`, `CSAT 4`); for loyalty, e.g.
+    /// `Earned 120 points`.
     pub summary: String,
-    /// The channel it happened on, if any.
+    /// The channel it happened on, if any (loyalty events have none).
     pub channel: Option<ChannelRef>,
     pub contact_id: Option<Uuid>,
     pub account_id: Option<Uuid>,
@@ -62,7 +65,7 @@ pub struct TimelineRow {
 impl TimelineRow {
     pub fn into_item(self) -> TimelineItem {
         let link = sources::find(&self.kind)
-            .map(|s| (s.link)(self.id))
+            .map(|s| (s.link)(&self))
             .unwrap_or_default();
         let channel = match (self.channel_id, self.channel_kind, self.channel_name) {
             (Some(id), Some(kind), Some(name)) => Some(ChannelRef {
@@ -90,7 +93,7 @@ impl TimelineRow {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct TimelineParams {
-    /// Only events of this kind (`interaction` or `feedback`; later also `loyalty`).
+    /// Only events of this kind: `interaction`, `feedback` or `loyalty`.
     pub kind: Option<String>,
     /// Items per page, 1–200.
     #[param(minimum = 1, maximum = 200, default = 50)]

@@ -61,8 +61,8 @@ async fn timeline(
 
 /// A contact's timeline
 ///
-/// Everything that happened with the contact (interactions; feedback and
-/// loyalty events once recorded) in one stream, newest first by `occurred_at`
+/// Everything that happened with the contact (interactions and loyalty
+/// events; feedback once recorded) in one stream, newest first by `occurred_at`
 /// then id, keyset-paginated across all kinds. Each item links to its full
 /// record. API keys see only the kinds their scopes can read.
 #[utoipa::path(

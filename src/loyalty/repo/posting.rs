@@ -1,0 +1,326 @@
+//! The posting engine: appends one ledger entry and moves the member's
+//! balance and lots with it, inside the caller's transaction.
+//!
+//! A credit adds to the balance and opens lots; a debit subtracts with a
+//! conditional update (`balance >= $1`) and takes the points from the open
+//! lots, oldest expiry first. Callers lock the member first
+//! ([`lock_member`]), then expire what is due ([`super::expiry::expire_due`]),
+//! then post, then re-tier ([`retier`]).
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::{MEMBER_COLUMNS, not_a_member};
+use crate::{
+    audit::Actor,
+    db::{Tx, is_unique_violation, new_id},
+    http::ApiError,
+    loyalty::{
+        ledger::{EntryKind, EntryRow, LotMovement},
+        members::{MemberRow, TierChange},
+        program::{ProgramRow, TierBasis, standing, window_start},
+    },
+    on_tx,
+};
+
+/// Locks a contact's live membership for the rest of the transaction. It is
+/// the first statement of every write to a member's points: on PostgreSQL the
+/// row lock queues concurrent writers of this member on every node.
+pub async fn lock_member(
+    tx: &mut Tx,
+    contact_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<MemberRow, ApiError> {
+    let row: Option<MemberRow> = on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "UPDATE loyalty_members SET updated_at = $2
+         WHERE contact_id = $1 AND merged_into IS NULL
+           AND EXISTS (SELECT 1 FROM contacts WHERE id = $1 AND deleted_at IS NULL)
+         RETURNING {MEMBER_COLUMNS}"
+    ))).bind(contact_id).bind(now).fetch_optional(&mut **c).await)?;
+    row.ok_or_else(|| not_a_member(contact_id))
+}
+
+/// Locks a live membership by its own id; `None` when it was merged away.
+pub async fn lock_member_by_id(
+    tx: &mut Tx,
+    member_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Option<MemberRow>, ApiError> {
+    Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "UPDATE loyalty_members SET updated_at = $2 WHERE id = $1 AND merged_into IS NULL RETURNING {MEMBER_COLUMNS}"
+    ))).bind(member_id).bind(now).fetch_optional(&mut **c).await)?)
+}
+
+/// What an entry is, apart from its points.
+pub struct Post<'a> {
+    pub kind: EntryKind,
+    pub reason: Option<&'a str>,
+    pub key: &'a str,
+    pub actor: &'a Actor,
+    pub reverses: Option<Uuid>,
+    pub redemption_id: Option<Uuid>,
+    pub amount: Option<(i64, &'a str)>,
+    pub now: DateTime<Utc>,
+}
+
+/// An appended entry and the lots it moved.
+pub struct Posted {
+    pub entry: EntryRow,
+    pub lots: Vec<LotMovement>,
+}
+
+/// The 409 for a debit above the balance.
+pub fn insufficient(balance: i64, wanted: i64) -> ApiError {
+    ApiError::conflict(format!(
+        "The balance is {balance} points; {wanted} points cannot be taken from it. Nothing was written."
+    ))
+    .with("balance", balance)
+    .with("requested_points", wanted)
+}
+
+fn duplicate_key(key: &str) -> ApiError {
+    ApiError::conflict(format!(
+        "The Idempotency-Key {key:?} was already used for another ledger entry of this member; \
+         the points were not applied again. Use a new key for a new operation."
+    ))
+}
+
+/// Refuses a key this member's ledger already holds (the UNIQUE constraint
+/// is the guarantee; this check gives the caller the entry's id).
+pub async fn ensure_new_key(tx: &mut Tx, member_id: Uuid, key: &str) -> Result<(), ApiError> {
+    let existing: Option<Uuid> = on_tx!(tx, c => sqlx::query_scalar(
+        "SELECT id FROM loyalty_ledger WHERE member_id = $1 AND idempotency_key = $2"
+    ).bind(member_id).bind(key).fetch_optional(&mut **c).await)?;
+    match existing {
+        Some(id) => Err(duplicate_key(key).with("entry_id", id)),
+        None => Ok(()),
+    }
+}
+
+/// Adds `points` (≥ 0) to the balance and `qualifying` to lifetime points,
+/// opening one lot per `(points, expires_at)` in `lots`.
+pub async fn credit(
+    tx: &mut Tx,
+    member: &mut MemberRow,
+    points: i64,
+    qualifying: i64,
+    lots: &[(i64, Option<DateTime<Utc>>)],
+    post: &Post<'_>,
+) -> Result<Posted, ApiError> {
+    let (balance, lifetime): (i64, i64) = on_tx!(tx, c => sqlx::query_as(
+        "UPDATE loyalty_members SET balance = balance + $1, lifetime_points = lifetime_points + $2, updated_at = $3
+         WHERE id = $4 RETURNING balance, lifetime_points"
+    ).bind(points).bind(qualifying).bind(post.now).bind(member.id).fetch_one(&mut **c).await)?;
+    member.balance = balance;
+    member.lifetime_points = lifetime;
+    let entry = append(tx, member, points, qualifying, post).await?;
+    let mut moved = Vec::with_capacity(lots.len());
+    for &(lot_points, expires_at) in lots.iter().filter(|(p, _)| *p > 0) {
+        let lot_id = new_id();
+        on_tx!(tx, c => sqlx::query(
+            "INSERT INTO loyalty_lots (id, member_id, entry_id, points, remaining, expires_at, created_at)
+             VALUES ($1, $2, $3, $4, $4, $5, $6)"
+        ).bind(lot_id).bind(member.id).bind(entry.id).bind(lot_points).bind(expires_at).bind(post.now)
+         .execute(&mut **c).await.map(|r| r.rows_affected()))?;
+        moved.push(LotMovement {
+            lot_id,
+            points: lot_points,
+            expires_at,
+        });
+    }
+    Ok(Posted { entry, lots: moved })
+}
+
+#[derive(sqlx::FromRow)]
+struct OpenLot {
+    id: Uuid,
+    remaining: i64,
+    expires_at: Option<DateTime<Utc>>,
+}
+
+/// Takes `points` (> 0) from the balance and from the open lots (the lot
+/// `prefer` first, then oldest expiry, then oldest), changing lifetime points
+/// by `qualifying`. Fails with 409 when the balance is short.
+pub async fn debit(
+    tx: &mut Tx,
+    member: &mut MemberRow,
+    points: i64,
+    qualifying: i64,
+    prefer: Option<Uuid>,
+    post: &Post<'_>,
+) -> Result<Posted, ApiError> {
+    let updated: Option<(i64, i64)> = on_tx!(tx, c => sqlx::query_as(
+        "UPDATE loyalty_members SET balance = balance - $1, lifetime_points = lifetime_points + $2, updated_at = $3
+         WHERE id = $4 AND balance >= $1 RETURNING balance, lifetime_points"
+    ).bind(points).bind(qualifying).bind(post.now).bind(member.id).fetch_optional(&mut **c).await)?;
+    let Some((balance, lifetime)) = updated else {
+        return Err(insufficient(member.balance, points));
+    };
+    member.balance = balance;
+    member.lifetime_points = lifetime;
+    let entry = append(tx, member, -points, qualifying, post).await?;
+    let lots = take_from_lots(tx, member.id, entry.id, points, prefer).await?;
+    Ok(Posted { entry, lots })
+}
+
+async fn take_from_lots(
+    tx: &mut Tx,
+    member_id: Uuid,
+    entry_id: Uuid,
+    points: i64,
+    prefer: Option<Uuid>,
+) -> Result<Vec<LotMovement>, ApiError> {
+    let mut needed = points;
+    let mut moved = Vec::new();
+    while needed > 0 {
+        // Fully used lots drop out of `remaining > 0`, so each batch starts
+        // where the previous one ended.
+        let batch: Vec<OpenLot> = on_tx!(tx, c => sqlx::query_as(
+            "SELECT id, remaining, expires_at FROM loyalty_lots WHERE member_id = $1 AND remaining > 0
+             ORDER BY CASE WHEN id = $2 THEN 0 ELSE 1 END, CASE WHEN expires_at IS NULL THEN 1 ELSE 0 END,
+                      expires_at, created_at, id
+             LIMIT 64"
+        ).bind(member_id).bind(prefer).fetch_all(&mut **c).await)?;
+        if batch.is_empty() {
+            return Err(ApiError::internal(format!(
+                "loyalty member {member_id}: the balance covers {points} points but the open lots lack {needed}"
+            )));
+        }
+        for lot in batch {
+            let take = lot.remaining.min(needed);
+            let done = on_tx!(tx, c => sqlx::query(
+                "UPDATE loyalty_lots SET remaining = remaining - $1 WHERE id = $2 AND remaining >= $1"
+            ).bind(take).bind(lot.id).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+            if done == 0 {
+                return Err(ApiError::internal(format!(
+                    "loyalty lot {} changed under a member lock",
+                    lot.id
+                )));
+            }
+            on_tx!(tx, c => sqlx::query("INSERT INTO loyalty_lot_uses (entry_id, lot_id, points) VALUES ($1, $2, $3)")
+                .bind(entry_id).bind(lot.id).bind(take).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+            moved.push(LotMovement {
+                lot_id: lot.id,
+                points: take,
+                expires_at: lot.expires_at,
+            });
+            needed -= take;
+            if needed == 0 {
+                break;
+            }
+        }
+    }
+    Ok(moved)
+}
+
+/// Writes the entry row (and its reason) with the balance already updated.
+pub(super) async fn append(
+    tx: &mut Tx,
+    member: &MemberRow,
+    points: i64,
+    qualifying: i64,
+    post: &Post<'_>,
+) -> Result<EntryRow, ApiError> {
+    let id = new_id();
+    let actor_id = (post.actor.kind != "system").then_some(post.actor.id);
+    let (amount_minor, currency) = post
+        .amount
+        .map(|(a, c)| (Some(a), Some(c.to_string())))
+        .unwrap_or((None, None));
+    let inserted = on_tx!(tx, c => sqlx::query(
+        "INSERT INTO loyalty_ledger (id, member_id, kind, points, qualifying_points, balance_after, idempotency_key,
+                                     reverses_id, redemption_id, amount_minor, currency, actor_type, actor_id, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+    ).bind(id).bind(member.id).bind(post.kind.as_str()).bind(points).bind(qualifying).bind(member.balance)
+     .bind(post.key).bind(post.reverses).bind(post.redemption_id).bind(amount_minor).bind(&currency)
+     .bind(post.actor.kind).bind(actor_id).bind(post.now).execute(&mut **c).await.map(|r| r.rows_affected()));
+    match inserted {
+        Ok(_) => {}
+        Err(err) if is_unique_violation(&err) && post.reverses.is_some() => {
+            return Err(ApiError::conflict("This entry was already reversed."));
+        }
+        Err(err) if is_unique_violation(&err) => return Err(duplicate_key(post.key)),
+        Err(err) => return Err(err.into()),
+    }
+    if let Some(reason) = post.reason {
+        on_tx!(tx, c => sqlx::query("INSERT INTO loyalty_entry_reasons (entry_id, reason) VALUES ($1, $2)")
+            .bind(id).bind(reason).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+    }
+    Ok(EntryRow {
+        id,
+        member_id: member.id,
+        contact_id: member.contact_id,
+        kind: post.kind.as_str().to_string(),
+        points,
+        qualifying_points: qualifying,
+        balance_after: member.balance,
+        reason: post.reason.map(str::to_string),
+        amount_minor,
+        currency,
+        reverses_id: post.reverses,
+        redemption_id: post.redemption_id,
+        idempotency_key: post.key.to_string(),
+        actor_type: post.actor.kind.to_string(),
+        actor_id,
+        created_at: post.now,
+    })
+}
+
+/// The points that count towards tiers now.
+pub async fn tier_points_tx(
+    tx: &mut Tx,
+    member: &MemberRow,
+    program: &ProgramRow,
+    now: DateTime<Utc>,
+) -> Result<i64, ApiError> {
+    match (program.basis(), program.tier_window_months) {
+        (TierBasis::Rolling, Some(months)) => Ok(on_tx!(tx, c => sqlx::query_scalar(WINDOW_SUM)
+            .bind(member.id).bind(window_start(now, months)).fetch_one(&mut **c).await)?),
+        _ => Ok(member.lifetime_points),
+    }
+}
+
+/// Qualifying points inside a rolling window.
+pub(crate) const WINDOW_SUM: &str = "SELECT CAST(COALESCE(SUM(qualifying_points), 0) AS BIGINT) FROM loyalty_ledger \
+     WHERE member_id = $1 AND created_at > $2";
+
+/// Recomputes the member's tier; records and returns a change.
+pub async fn retier(
+    tx: &mut Tx,
+    member: &mut MemberRow,
+    program: &ProgramRow,
+    entry_id: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<Option<TierChange>, ApiError> {
+    let points = tier_points_tx(tx, member, program, now).await?;
+    let tier = standing(&program.tiers.0, points).tier;
+    if tier == member.tier {
+        return Ok(None);
+    }
+    on_tx!(tx, c => sqlx::query("UPDATE loyalty_members SET tier = $1, tier_since = $2 WHERE id = $3")
+        .bind(&tier).bind(now).bind(member.id).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+    let change = TierChange {
+        id: new_id(),
+        from_tier: Some(std::mem::replace(&mut member.tier, tier.clone())),
+        to_tier: tier,
+        tier_points: points,
+        entry_id,
+        occurred_at: now,
+    };
+    member.tier_since = now;
+    record_tier_change(tx, member.id, &change).await?;
+    Ok(Some(change))
+}
+
+pub async fn record_tier_change(
+    tx: &mut Tx,
+    member_id: Uuid,
+    change: &TierChange,
+) -> Result<(), ApiError> {
+    on_tx!(tx, c => sqlx::query(
+        "INSERT INTO loyalty_tier_changes (id, member_id, from_tier, to_tier, tier_points, entry_id, occurred_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)"
+    ).bind(change.id).bind(member_id).bind(&change.from_tier).bind(&change.to_tier).bind(change.tier_points)
+     .bind(change.entry_id).bind(change.occurred_at).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
