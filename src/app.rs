@@ -21,6 +21,7 @@ use crate::{
     config::Settings,
     contacts,
     db::Db,
+    feedback,
     http::{
         fallback::{RouteTable, not_matched},
         idempotency::{idempotency, purge_expired},
@@ -47,6 +48,7 @@ pub fn register(cfg: &mut ServiceConfig) {
             .configure(contacts::routes::configure)
             .configure(channels::routes::configure)
             .configure(interactions::routes::configure)
+            .configure(feedback::routes::configure)
             .configure(preferences::routes::configure)
             .configure(timeline::routes::configure)
             .configure(loyalty::routes::configure),

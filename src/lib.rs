@@ -13,6 +13,7 @@ pub mod config;
 pub mod contacts;
 pub mod db;
 pub mod domain;
+pub mod feedback;
 pub mod http;
 pub mod interactions;
 pub mod loyalty;

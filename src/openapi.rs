@@ -37,6 +37,11 @@ lists are keyset-paginated with `limit` and an opaque `cursor`; responses carry 
         (name = "api-keys", description = "Credentials for partner systems (admins only)."),
         (name = "channels", description = "The touchpoints the firm runs (email, phone, chat, events…) and their service-level targets."),
         (name = "interactions", description = "Every touch with a contact or account on a channel. Outbound marketing touches are checked against the contact's consent and weekly cap."),
+        (name = "feedback", description = "What customers tell the firm: complaints, suggestions, praise, inquiries and survey answers (CSAT, NPS). \
+Complaints and inquiries follow a handling workflow with an activity log and service levels: a first response within 24 hours and \
+resolution within 10 business days by default; urgent 4 h / 2 days, high 8 h / 5 days, low 48 h / 15 days. A channel's own targets \
+replace these for normal and low items; high and urgent items take the stricter of the channel's and the priority's. Business days \
+come from the working calendar and count whole days; time waiting on the customer pauses the resolution clock."),
         (name = "metrics", description = "Figures computed by the database over a period."),
         (name = "audit", description = "Who changed what, and when."),
         (name = "loyalty", description = "The loyalty points programme: settings, members, an append-only ledger that can never be overdrawn or double-counted (ledger writes require an `Idempotency-Key`), tiers, rewards and redemptions."),

@@ -3,12 +3,13 @@
 
 use uuid::Uuid;
 
-use crate::{db::Tx, http::ApiError, interactions, loyalty};
+use crate::{db::Tx, feedback, http::ApiError, interactions, loyalty};
 
 /// Moves every record of `duplicate` to `survivor` (inside the merge's transaction).
 pub async fn on_merge(tx: &mut Tx, duplicate: Uuid, survivor: Uuid) -> Result<(), ApiError> {
     loyalty::reassign_contact(tx, duplicate, survivor).await?;
     interactions::repo::reassign_contact(tx, duplicate, survivor).await?;
+    feedback::hooks::reassign_contact(tx, duplicate, survivor).await?;
     Ok(())
 }
 
@@ -17,5 +18,6 @@ pub async fn on_merge(tx: &mut Tx, duplicate: Uuid, survivor: Uuid) -> Result<()
 pub async fn on_erase(tx: &mut Tx, contact_id: Uuid) -> Result<(), ApiError> {
     loyalty::erase_contact(tx, contact_id).await?;
     interactions::repo::erase_contact(tx, contact_id).await?;
+    feedback::hooks::erase_contact(tx, contact_id).await?;
     Ok(())
 }

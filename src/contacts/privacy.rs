@@ -21,6 +21,7 @@ use crate::{
         Db, Tx, now,
         refs::{TagTable, replace_tags},
     },
+    feedback::{self, activities::Activity, model::Feedback},
     http::{ApiError, ApiResult, ValidatedJson, etag, responses::*},
     interactions::{self, model::Interaction},
     on_db, on_tx,
@@ -50,6 +51,10 @@ pub struct PersonExport {
     pub preferences: Preferences,
     /// Every consent statement ever recorded, oldest first.
     pub consent_history: Vec<Consent>,
+    /// Everything the person told the firm (complaints, survey answers…), oldest first.
+    pub feedback: Vec<Feedback>,
+    /// The activity log of that feedback (transitions, assignments, comments), oldest first.
+    pub feedback_activities: Vec<Activity>,
     /// When this export was made.
     pub exported_at: chrono::DateTime<chrono::Utc>,
 }
@@ -87,6 +92,8 @@ async fn export_person(
     let interactions = interactions::repo::all_of_contact(&state.db, *id).await?;
     let preferences = preferences::repo::get(&state.db, *id).await?;
     let consent_history = preferences::repo::all_consents(&state.db, *id).await?;
+    let feedback = feedback::repo::all_of_contact(&state.db, *id).await?;
+    let feedback_activities = feedback::activities::all_of_contact(&state.db, *id).await?;
     Ok(web::Json(PersonExport {
         contact,
         account,
@@ -94,6 +101,8 @@ async fn export_person(
         interactions,
         preferences,
         consent_history,
+        feedback,
+        feedback_activities,
         exported_at: now(),
     }))
 }

@@ -1,8 +1,8 @@
 //! The customer timeline (the "single customer view"):
 //! `GET /v1/contacts/{id}/timeline` and `GET /v1/accounts/{id}/timeline`.
 //!
-//! Every kind of event (interactions and loyalty events today; feedback once
-//! that module lands) is one SELECT branch, and the database merges them:
+//! Every kind of event (interactions, feedback and loyalty events) is one
+//! SELECT branch, and the database merges them:
 //!
 //! ```sql
 //! SELECT t.*, ch.kind, ch.name FROM (

@@ -16,20 +16,21 @@ use crate::channels::ChannelKind;
     "link": "/v1/interactions/01937c80-0000-7000-8000-000000000001"
 }))]
 pub struct TimelineItem {
-    /// What the event is: `interaction` or `loyalty` (points earned, redeemed, adjusted, expired or reversed; a
-    /// tier change); `feedback` once that module records events. New kinds may appear: show or skip kinds you do
-    /// not know, do not fail on them.
+    /// What the event is: `interaction`, `feedback` or `loyalty` (points earned, redeemed, adjusted, expired or
+    /// reversed; a tier change). New kinds may appear: show or skip kinds you do not know, do not fail on them.
     pub kind: String,
     /// The id of the full record, which `link` points to.
     pub id: Uuid,
     /// When it happened; the timeline is ordered newest first by this, then by id.
     pub occurred_at: DateTime<Utc>,
-    /// The record's type within its kind: an interaction's type (`call`, `email`…); for loyalty, the ledger
-    /// entry's kind (`earn`, `redeem`, `adjust`, `expire`, `reverse`) or `tier_change`.
+    /// The record's type within its kind: an interaction's type (`call`, `email`…); feedback's kind (`complaint`,
+    /// `survey`…); for loyalty, the ledger entry's kind (`earn`, `redeem`, `adjust`, `expire`, `reverse`) or
+    /// `tier_change`.
     #[serde(rename = "type")]
     pub item_type: String,
     /// One line for a list: an interaction's subject, else the start of its summary, else e.g. `inbound call`;
-    /// for loyalty, e.g. `Earned 120 points`.
+    /// feedback's text (first 200 characters), else its score (`NPS 9`, `CSAT 4`); for loyalty, e.g.
+    /// `Earned 120 points`.
     pub summary: String,
     /// The channel it happened on, if any (loyalty events have none).
     pub channel: Option<ChannelRef>,
@@ -92,7 +93,7 @@ impl TimelineRow {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct TimelineParams {
-    /// Only events of this kind: `interaction` or `loyalty` (later also `feedback`).
+    /// Only events of this kind: `interaction`, `feedback` or `loyalty`.
     pub kind: Option<String>,
     /// Items per page, 1–200.
     #[param(minimum = 1, maximum = 200, default = 50)]

@@ -58,8 +58,24 @@ pub const LOYALTY: Source = Source {
     },
 };
 
+/// Feedback items (`type`: complaint, suggestion, praise, inquiry, survey), at
+/// the time the customer gave them.
+pub const FEEDBACK: Source = Source {
+    kind: "feedback",
+    area: Area::Feedback,
+    select: "SELECT 'feedback' AS kind, f.id AS id, f.received_at AS occurred_at, f.channel_id AS channel_id,
+                    f.contact_id AS contact_id, f.account_id AS account_id, f.kind AS item_type,
+                    COALESCE(SUBSTR(f.text, 1, 200), 'NPS ' || f.nps, 'CSAT ' || f.csat, f.kind) AS summary
+             FROM feedback f",
+    occurred_at: "f.received_at",
+    id: "f.id",
+    contact_id: "f.contact_id",
+    account_id: Some("f.account_id"),
+    link: |row| format!("/v1/feedback/{}", row.id),
+};
+
 /// Every kind, in no particular order (the database orders the merge).
-pub const SOURCES: &[Source] = &[INTERACTIONS, LOYALTY];
+pub const SOURCES: &[Source] = &[INTERACTIONS, FEEDBACK, LOYALTY];
 
 /// The known kinds, for error messages and the API description.
 pub fn kinds() -> Vec<&'static str> {

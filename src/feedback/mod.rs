@@ -1,0 +1,18 @@
+//! Feedback: what customers tell the firm (`/v1/feedback`), the handling
+//! workflow of complaints and inquiries with service-level clocks and an
+//! activity log, the working calendar (`/v1/service-levels/calendar`), and the
+//! satisfaction and service-level metrics (`/v1/metrics/…`).
+
+pub mod activities;
+pub mod calendar;
+pub mod calendar_api;
+pub mod hooks;
+pub mod metrics;
+pub mod metrics_sql;
+pub mod model;
+pub mod repo;
+pub mod routes;
+pub mod rules;
+pub mod service_levels;
+pub mod transitions;
+pub mod workflow;
