@@ -9,6 +9,8 @@
 #   BENCH_CONNECTIONS=64    wrk connections;  BENCH_THREADS=2  wrk threads
 #   BENCH_ENGINES="sqlite postgres"   engines to try
 #   BENCH_ONLY=regex        run only endpoints whose name matches
+#   BENCH_SEEDS=regex       run only seed steps whose file name matches
+#   BENCH_CONTACTS=100000   contacts seeded for the contact endpoints
 #   BENCH_PG_URL=postgres://postgres@127.0.0.1:5432   server for the PostgreSQL run
 #   BENCH_BIN=path          use this binary instead of building one
 #
@@ -31,6 +33,7 @@ connections="${BENCH_CONNECTIONS:-64}"
 threads="${BENCH_THREADS:-2}"
 engines="${BENCH_ENGINES:-sqlite postgres}"
 only="${BENCH_ONLY:-.}"
+seeds="${BENCH_SEEDS:-.}"
 pg_url="${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432}"
 pg_url="${pg_url%/}"
 pg_db=rapport_bench
@@ -156,6 +159,7 @@ run_endpoints() {
   export BENCH_TOKEN
   for seed in "$benches"/seed_*.sh; do
     [ -e "$seed" ] || continue
+    [[ "$(basename "$seed")" =~ $seeds ]] || continue
     log "$engine: seeding with $(basename "$seed")"
     bash "$seed" || die "$(basename "$seed") failed"
   done
