@@ -12,7 +12,10 @@ use crate::{
         custom_fields::validate_custom_fields,
         stages::{LifecycleStage, SizeSegment, ValueTier, size_segment_for},
     },
-    http::{ApiError, check::Check},
+    http::{
+        ApiError,
+        check::{Check, trimmed},
+    },
 };
 
 /// A client organisation.
@@ -214,12 +217,6 @@ pub struct AccountFields {
     pub owner_id: Option<Uuid>,
     pub tags: Vec<String>,
     pub custom_fields: Map<String, Value>,
-}
-
-fn trimmed(value: Option<String>) -> Option<String> {
-    value
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
 }
 
 fn valid_domain(domain: &str) -> bool {

@@ -14,7 +14,10 @@ use crate::{
         mask::{mask_email, mask_phone},
         stages::LifecycleStage,
     },
-    http::{ApiError, FieldError, check::Check},
+    http::{
+        ApiError, FieldError,
+        check::{Check, trimmed},
+    },
 };
 
 /// A person the firm deals with, usually at an account.
@@ -213,12 +216,6 @@ pub struct ContactFields {
     pub owner_id: Option<Uuid>,
     pub tags: Vec<String>,
     pub custom_fields: Map<String, Value>,
-}
-
-fn trimmed(value: Option<String>) -> Option<String> {
-    value
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
 }
 
 /// The sort and search key for names: "last first", lowercase, so lists sort

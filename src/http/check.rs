@@ -4,6 +4,13 @@
 use super::error::{ApiError, FieldError};
 use crate::domain::DomainError;
 
+/// An optional text input, trimmed; blank counts as absent.
+pub fn trimmed(value: Option<String>) -> Option<String> {
+    value
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
 #[derive(Default)]
 pub struct Check {
     errors: Vec<FieldError>,
