@@ -3,6 +3,8 @@
 
 use std::{env, net::SocketAddr, time::Duration};
 
+use crate::clock::Clock;
+
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct ConfigError(pub String);
@@ -22,6 +24,8 @@ pub struct Settings {
     /// Connections per pool (PostgreSQL) or readers (SQLite, which has one writer).
     pub db_max_connections: u32,
     pub workers: usize,
+    /// The clock every request and job reads (the system clock outside tests).
+    pub clock: Clock,
 }
 
 impl Settings {
@@ -60,6 +64,7 @@ impl Settings {
             )?,
             workers: parse_number("RAPPORT_WORKERS", var("RAPPORT_WORKERS"), cores as u32)?
                 as usize,
+            clock: Clock::system(),
         })
     }
 
@@ -78,6 +83,7 @@ impl Settings {
             refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
             db_max_connections: 8,
             workers: 2,
+            clock: Clock::system(),
         }
     }
 }

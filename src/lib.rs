@@ -9,6 +9,7 @@ pub mod audit;
 pub mod auth;
 pub mod bootstrap;
 pub mod channels;
+pub mod clock;
 pub mod config;
 pub mod contacts;
 pub mod db;

@@ -10,8 +10,8 @@ use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 
 /// Claims like the server's own, for the signed-in admin, expiring `exp_in` seconds from now.
-fn claims(admin: &Value, exp_in: i64) -> Value {
-    let now = chrono::Utc::now().timestamp();
+fn claims(app: &TestApp, admin: &Value, exp_in: i64) -> Value {
+    let now = app.now().timestamp();
     json!({"sub": admin["id"], "role": "admin", "iat": now, "exp": now + exp_in, "iss": "rapport"})
 }
 
@@ -191,7 +191,7 @@ db_test!(a_token_signed_with_another_secret_gets_401, |app| {
     let admin = app.admin().await;
     // Same claims, correct algorithm, only the key differs: nothing but the signature check can refuse it.
     let forged = sign(
-        &claims(&admin, 600),
+        &claims(&app, &admin, 600),
         b"some-other-secret-that-is-long-enough-0123456789",
     );
     let body = unauthorized(me_with(&app, &forged).await).await;
@@ -202,7 +202,7 @@ db_test!(a_token_signed_with_another_secret_gets_401, |app| {
     // The control: the same claims signed with the server's secret are accepted.
     let secret = app.stored_jwt_secret().await;
     json_of(
-        me_with(&app, &sign(&claims(&admin, 600), secret.as_bytes())).await,
+        me_with(&app, &sign(&claims(&app, &admin, 600), secret.as_bytes())).await,
         StatusCode::OK,
     )
     .await;
@@ -211,7 +211,7 @@ db_test!(a_token_signed_with_another_secret_gets_401, |app| {
 db_test!(an_expired_token_gets_401_that_says_so, |app| {
     let admin = app.admin().await;
     let secret = app.stored_jwt_secret().await;
-    let expired = sign(&claims(&admin, -120), secret.as_bytes());
+    let expired = sign(&claims(&app, &admin, -120), secret.as_bytes());
     let body = unauthorized(me_with(&app, &expired).await).await;
     assert!(
         body["detail"].as_str().unwrap().contains("expired"),
@@ -222,7 +222,7 @@ db_test!(an_expired_token_gets_401_that_says_so, |app| {
 db_test!(an_unsigned_alg_none_token_gets_401, |app| {
     let admin = app.admin().await;
     let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
-    let payload = URL_SAFE_NO_PAD.encode(claims(&admin, 600).to_string());
+    let payload = URL_SAFE_NO_PAD.encode(claims(&app, &admin, 600).to_string());
     for token in [
         format!("{header}.{payload}."),
         format!("{header}.{payload}"),
@@ -236,7 +236,7 @@ db_test!(a_token_signed_with_another_algorithm_gets_401, |app| {
     let secret = app.stored_jwt_secret().await;
     let token = jsonwebtoken::encode(
         &Header::new(Algorithm::HS512),
-        &claims(&admin, 600),
+        &claims(&app, &admin, 600),
         &EncodingKey::from_secret(secret.as_bytes()),
     )
     .unwrap();
@@ -246,7 +246,7 @@ db_test!(a_token_signed_with_another_algorithm_gets_401, |app| {
 db_test!(a_token_from_another_issuer_gets_401, |app| {
     let admin = app.admin().await;
     let secret = app.stored_jwt_secret().await;
-    let mut foreign = claims(&admin, 600);
+    let mut foreign = claims(&app, &admin, 600);
     foreign["iss"] = json!("someone-else");
     unauthorized(me_with(&app, &sign(&foreign, secret.as_bytes())).await).await;
 });
@@ -408,9 +408,9 @@ db_test!(a_password_change_revokes_refresh_tokens, |app| {
 db_test!(
     a_second_node_on_the_same_database_accepts_the_first_nodes_tokens,
     |app| {
-        let node = rapport::app::start(rapport::config::Settings::for_tests(&app.database_url))
-            .await
-            .expect("second node");
+        let mut settings = rapport::config::Settings::for_tests(&app.database_url);
+        settings.clock = app.clock.clone();
+        let node = rapport::app::start(settings).await.expect("second node");
         let handle = node.server.handle();
         tokio::spawn(node.server);
         let response = app

@@ -217,7 +217,7 @@ db_test!(
     |app| {
         let pat = contact(&app, None).await;
         let mail = channel(&app, "email", "Newsletter").await;
-        let it = logged(&app, &mail, json!({"contact_id": pat, "direction": "outbound", "occurred_at": "2026-06-01T10:00:00Z"})).await;
+        let it = logged(&app, &mail, json!({"contact_id": pat, "direction": "outbound", "occurred_at": "2026-05-20T10:00:00Z"})).await;
         let path = format!("/v1/interactions/{}", id(&it));
         let body = problem(
             app.patch(&path, &json!({"purpose": "marketing"})).await,

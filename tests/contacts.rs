@@ -221,7 +221,7 @@ db_test!(contacts_filter_by_account_attributes_and_search, |app| {
     .await;
     contact(&app, json!({"first_name": "Mei", "last_name": "Chen", "email": "mei@high.example", "account_id": id(&high), "lifecycle_stage": "customer", "country": "CN"})).await;
     contact(&app, json!({"first_name": "Hans", "last_name": "Meier", "email": "hans@low.example", "account_id": id(&low), "country": "DE"})).await;
-    let before = chrono::Utc::now();
+    let before = app.now();
     contact(
         &app,
         json!({"first_name": "Zoe", "email": "zoe@nowhere.example"}),

@@ -31,11 +31,12 @@ db_test!(
             time(&item["first_response_due_at"]) - received,
             chrono::Duration::hours(24)
         );
-        // Ten working days (Monday to Friday) after the day of receipt end 12 to 14 days later.
-        let resolution = time(&item["resolution_due_at"]) - received;
-        assert!(
-            resolution > chrono::Duration::days(12) && resolution <= chrono::Duration::days(14),
-            "{resolution}"
+        // Received on Monday 1 June 2026 (the test clock's day): the tenth
+        // working day after it is Monday 15 June, which ends at midnight UTC.
+        assert_eq!(received.date_naive(), test_epoch().date_naive());
+        assert_eq!(
+            time(&item["resolution_due_at"]),
+            time(&json!("2026-06-16T00:00:00Z"))
         );
         assert_eq!(item["first_responded_at"], Value::Null);
         assert_eq!(
@@ -130,7 +131,7 @@ db_test!(a_survey_needs_a_score_and_other_kinds_need_text, |app| {
         StatusCode::BAD_REQUEST,
     )
     .await;
-    let later = (chrono::Utc::now() + chrono::Duration::hours(2)).to_rfc3339();
+    let later = (app.now() + chrono::Duration::hours(2)).to_rfc3339();
     let body = problem(
         post_feedback(&app, json!({"received_at": later})).await,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -302,7 +303,7 @@ db_test!(the_list_is_newest_first_and_pages_with_a_cursor, |app| {
     for h in [5.0, 1.0, 3.0, 2.0, 4.0] {
         created.push((
             h,
-            id(&feedback(&app, json!({"received_at": hours_ago(h)})).await),
+            id(&feedback(&app, json!({"received_at": app.hours_ago(h)})).await),
         ));
     }
     created.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap());
@@ -343,7 +344,7 @@ db_test!(every_filter_narrows_the_list, |app| {
     .await);
     let b = feedback(
         &app,
-        json!({"kind": "inquiry", "assignee_id": me, "received_at": hours_ago(72.0)}),
+        json!({"kind": "inquiry", "assignee_id": me, "received_at": app.hours_ago(72.0)}),
     )
     .await;
     moved(&app, &b, "acknowledged").await;
@@ -369,10 +370,10 @@ db_test!(every_filter_narrows_the_list, |app| {
     assert_eq!(listed(&app, &format!("channel_id={ch}")).await, [a.clone()]);
     assert_eq!(listed(&app, "category=BILLING").await, [a.clone()]);
     assert_eq!(
-        listed(&app, &format!("to={}", hours_ago(24.0))).await,
+        listed(&app, &format!("to={}", app.hours_ago(24.0))).await,
         [b.clone()]
     );
-    let mut recent = listed(&app, &format!("from={}", hours_ago(24.0))).await;
+    let mut recent = listed(&app, &format!("from={}", app.hours_ago(24.0))).await;
     recent.sort();
     let mut expected = vec![a.clone(), c.clone()];
     expected.sort();

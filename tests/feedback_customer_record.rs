@@ -20,19 +20,19 @@ db_test!(
         let call = logged(
             &app,
             &ch,
-            json!({"contact_id": pat, "subject": "Call", "occurred_at": days_from_now(-3.0)}),
+            json!({"contact_id": pat, "subject": "Call", "occurred_at": app.days_from_now(-3.0)}),
         )
         .await;
-        let complaint = feedback(&app, json!({"contact_id": pat, "channel_id": ch, "received_at": hours_ago(48.0), "text": "Late report"})).await;
+        let complaint = feedback(&app, json!({"contact_id": pat, "channel_id": ch, "received_at": app.hours_ago(48.0), "text": "Late report"})).await;
         let later_call = logged(
             &app,
             &ch,
-            json!({"contact_id": pat, "subject": "Follow-up", "occurred_at": days_from_now(-1.0)}),
+            json!({"contact_id": pat, "subject": "Follow-up", "occurred_at": app.days_from_now(-1.0)}),
         )
         .await;
         let score = survey(
             &app,
-            json!({"account_id": acme, "nps": 9, "received_at": hours_ago(1.0)}),
+            json!({"account_id": acme, "nps": 9, "received_at": app.hours_ago(1.0)}),
         )
         .await;
         let contact_items = all_pages(&app, &format!("/v1/contacts/{pat}/timeline?limit=1")).await;

@@ -166,21 +166,21 @@ db_test!(
         for hours in [1.0, 2.0, 3.0, 10.0] {
             let item = feedback(
                 &app,
-                json!({"received_at": hours_ago(hours), "channel_id": ch}),
+                json!({"received_at": app.hours_ago(hours), "channel_id": ch}),
             )
             .await;
             moved(&app, &item, "acknowledged").await;
         }
         let late = feedback(
             &app,
-            json!({"kind": "inquiry", "received_at": hours_ago(30.0), "priority": "high"}),
+            json!({"kind": "inquiry", "received_at": app.hours_ago(30.0), "priority": "high"}),
         )
         .await;
         moved(&app, &late, "in_progress").await;
         // Never answered and overdue: missed, and open and breached.
         feedback(
             &app,
-            json!({"received_at": hours_ago(26.0), "priority": "urgent"}),
+            json!({"received_at": app.hours_ago(26.0), "priority": "urgent"}),
         )
         .await;
         // Resolved at once: met for both clocks.
@@ -273,7 +273,7 @@ db_test!(
 );
 
 db_test!(resolution_time_runs_from_receipt_to_resolution, |app| {
-    let item = feedback(&app, json!({"received_at": hours_ago(5.0)})).await;
+    let item = feedback(&app, json!({"received_at": app.hours_ago(5.0)})).await;
     walk(
         &app,
         &item,
@@ -304,7 +304,7 @@ db_test!(
         for hours in [1.0, 3.0] {
             let item = feedback(
                 &app,
-                json!({"received_at": hours_ago(hours), "channel_id": ch}),
+                json!({"received_at": app.hours_ago(hours), "channel_id": ch}),
             )
             .await;
             moved(&app, &item, "in_progress").await;

@@ -286,8 +286,8 @@ db_test!(
     |app| {
         let on_track = feedback(&app, json!({})).await;
         // Less than 20% of the 24-hour first-response window left.
-        let at_risk = feedback(&app, json!({"received_at": hours_ago(20.0)})).await;
-        let overdue = feedback(&app, json!({"received_at": hours_ago(25.0)})).await;
+        let at_risk = feedback(&app, json!({"received_at": app.hours_ago(20.0)})).await;
+        let overdue = feedback(&app, json!({"received_at": app.hours_ago(25.0)})).await;
         let met = walk(
             &app,
             &feedback(&app, json!({})).await,
@@ -297,14 +297,14 @@ db_test!(
         // Answered late and then resolved: a miss stays a miss.
         let late = walk(
             &app,
-            &feedback(&app, json!({"received_at": hours_ago(30.0)})).await,
+            &feedback(&app, json!({"received_at": app.hours_ago(30.0)})).await,
             &["in_progress", "resolved"],
         )
         .await;
         // Received four weeks ago and never answered: both clocks ran out.
         let unresolved = feedback(
             &app,
-            json!({"kind": "inquiry", "received_at": hours_ago(24.0 * 28.0)}),
+            json!({"kind": "inquiry", "received_at": app.hours_ago(24.0 * 28.0)}),
         )
         .await;
         let praise = feedback(&app, json!({"kind": "praise"})).await;
@@ -346,12 +346,12 @@ db_test!(
     an_item_waiting_on_the_customer_is_judged_at_the_start_of_the_wait,
     |app| {
         // Received 20 hours ago, answered now: its resolution window (10 business days) is far from over.
-        let item = feedback(&app, json!({"received_at": hours_ago(20.0)})).await;
+        let item = feedback(&app, json!({"received_at": app.hours_ago(20.0)})).await;
         let waiting = walk(&app, &item, &["in_progress", "waiting_on_customer"]).await;
         assert_eq!(waiting["sla_state"], "on_track");
         assert_eq!(listed(&app, "sla_state=on_track").await, [id(&item)]);
         // Overdue before the wait began: breached while waiting.
-        let old = feedback(&app, json!({"received_at": hours_ago(24.0 * 28.0)})).await;
+        let old = feedback(&app, json!({"received_at": app.hours_ago(24.0 * 28.0)})).await;
         let old_waiting = walk(&app, &old, &["in_progress", "waiting_on_customer"]).await;
         assert_eq!(old_waiting["sla_state"], "breached");
     }

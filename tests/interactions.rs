@@ -52,7 +52,7 @@ db_test!(
         let occurred: chrono::DateTime<chrono::Utc> =
             it["occurred_at"].as_str().unwrap().parse().unwrap();
         assert!(
-            (chrono::Utc::now() - occurred).num_seconds().abs() < 60,
+            (app.now() - occurred).num_seconds().abs() < 60,
             "occurred_at defaults to now"
         );
         assert_eq!(json_of(app.get(&location).await, StatusCode::OK).await, it);
@@ -187,7 +187,7 @@ db_test!(occurred_at_may_be_at_most_a_day_ahead, |app| {
     logged(
         &app,
         &ch,
-        json!({"account_id": acme, "occurred_at": days_from_now(0.9)}),
+        json!({"account_id": acme, "occurred_at": app.days_from_now(0.9)}),
     )
     .await;
     logged(
@@ -200,7 +200,7 @@ db_test!(occurred_at_may_be_at_most_a_day_ahead, |app| {
         log(
             &app,
             &ch,
-            json!({"account_id": acme, "occurred_at": days_from_now(1.1)}),
+            json!({"account_id": acme, "occurred_at": app.days_from_now(1.1)}),
         )
         .await,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -304,7 +304,7 @@ db_test!(
         let body = problem(
             app.patch(
                 &path,
-                &json!({"occurred_at": days_from_now(3.0), "type": "fax", "duration_seconds": -5}),
+                &json!({"occurred_at": app.days_from_now(3.0), "type": "fax", "duration_seconds": -5}),
             )
             .await,
             StatusCode::UNPROCESSABLE_ENTITY,

@@ -88,7 +88,7 @@ db_test!(
         let old = earn(&app, &member, 100).await;
         earn(&app, &member, 40).await;
         json_of(redeem(&app, &member, 30).await, StatusCode::CREATED).await;
-        set_lot_expiry(&app, &id(&old), Utc::now() - Duration::days(1)).await;
+        set_lot_expiry(&app, &id(&old), app.now() - Duration::days(1)).await;
         let first = expire_run(&app).await;
         assert_eq!(first, json!({"members": 1, "lots": 1, "points": 70}));
         assert_eq!(
@@ -131,7 +131,7 @@ db_test!(
         let member = new_member(&app).await;
         let old = earn(&app, &member, 100).await;
         earn(&app, &member, 20).await;
-        set_lot_expiry(&app, &id(&old), Utc::now() - Duration::hours(1)).await;
+        set_lot_expiry(&app, &id(&old), app.now() - Duration::hours(1)).await;
         let p = problem(redeem(&app, &member, 50).await, StatusCode::CONFLICT).await;
         assert_eq!(p["balance"], 20);
         let spent = json_of(redeem(&app, &member, 20).await, StatusCode::CREATED).await;
@@ -153,8 +153,8 @@ db_test!(
         let soon = earn(&app, &member, 20).await;
         let also_soon = earn(&app, &member, 5).await;
         earn(&app, &member, 40).await;
-        let in_ten_days = Utc::now() + Duration::days(10);
-        set_lot_expiry(&app, &id(&due), Utc::now() - Duration::minutes(1)).await;
+        let in_ten_days = app.now() + Duration::days(10);
+        set_lot_expiry(&app, &id(&due), app.now() - Duration::minutes(1)).await;
         set_lot_expiry(&app, &id(&soon), in_ten_days).await;
         set_lot_expiry(&app, &id(&also_soon), in_ten_days).await;
         let m = get_member(&app, &member).await;
@@ -207,7 +207,7 @@ db_test!(
         let member = new_member(&app).await;
         let a = earn(&app, &member, 50).await;
         let spent = json_of(redeem(&app, &member, 50).await, StatusCode::CREATED).await;
-        set_lot_expiry(&app, &id(&a), Utc::now() - Duration::days(2)).await;
+        set_lot_expiry(&app, &id(&a), app.now() - Duration::days(2)).await;
         let url = format!("{}/{}/reverse", path(&member, "ledger"), id(&spent));
         json_of(
             write(&app, &url, &key(), &json!({})).await,
@@ -226,7 +226,7 @@ db_test!(expired_points_cannot_be_reversed, |app| {
     set_program(&app, json!({"expiry_months": 12})).await;
     let member = new_member(&app).await;
     let a = earn(&app, &member, 50).await;
-    set_lot_expiry(&app, &id(&a), Utc::now() - Duration::days(2)).await;
+    set_lot_expiry(&app, &id(&a), app.now() - Duration::days(2)).await;
     expire_run(&app).await;
     let expired = entries(&ledger(&app, &member).await)[0].clone();
     assert_eq!(expired["kind"], "expire");
@@ -242,7 +242,7 @@ db_test!(the_cli_command_expires_due_points_once, |app| {
     set_program(&app, json!({"expiry_months": 12})).await;
     let member = new_member(&app).await;
     let a = earn(&app, &member, 25).await;
-    set_lot_expiry(&app, &id(&a), Utc::now() - Duration::days(1)).await;
+    set_lot_expiry(&app, &id(&a), app.now() - Duration::days(1)).await;
     let run = || {
         std::process::Command::new(env!("CARGO_BIN_EXE_rapport"))
             .args(["loyalty", "expire"])
@@ -275,7 +275,7 @@ db_test!(expired_points_leave_the_balance_but_not_the_tier, |app| {
     set_program(&app, json!({"expiry_months": 12})).await;
     let member = new_member(&app).await;
     let a = earn(&app, &member, 1200).await;
-    set_lot_expiry(&app, &id(&a), Utc::now() - Duration::days(1)).await;
+    set_lot_expiry(&app, &id(&a), app.now() - Duration::days(1)).await;
     expire_run(&app).await;
     let m = get_member(&app, &member).await;
     assert_eq!(

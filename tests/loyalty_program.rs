@@ -3,7 +3,7 @@
 mod common;
 mod loyalty_support;
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use common::*;
 use loyalty_support::*;
 use reqwest::{Method, StatusCode};
@@ -348,7 +348,7 @@ db_test!(
             (m["tier"].as_str(), m["tier_points"].as_i64()),
             (Some("Silver"), Some(1100))
         );
-        backdate_entry(&app, &id(&old), Utc::now() - Duration::days(400)).await;
+        backdate_entry(&app, &id(&old), app.now() - Duration::days(400)).await;
         let m = get_member(&app, &member).await;
         assert_eq!(
             (

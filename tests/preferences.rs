@@ -177,7 +177,7 @@ db_test!(every_invalid_preference_is_reported_at_once, |app| {
     let response = put(&app, &pat).json(&json!({
         "language": "not a language", "quiet_hours": {"start": "08:00", "end": "08:00"},
         "consents": [
-            {"channel_kind": "email", "purpose": "marketing", "granted": true, "source": "form", "recorded_at": days_from_now(2.0)},
+            {"channel_kind": "email", "purpose": "marketing", "granted": true, "source": "form", "recorded_at": app.days_from_now(2.0)},
             {"channel_kind": "email", "purpose": "marketing", "granted": false, "source": "form"}
         ]
     })).send().await.unwrap();

@@ -385,7 +385,7 @@ db_test!(interactions_and_loyalty_events_page_as_one_stream, |app| {
     let ch = channel(&app, "phone", "Hotline").await;
     let mut interactions = Vec::new();
     for hours in [-30.0, -2.0, -1.0, 1.0, 2.0] {
-        let at = days_from_now(hours / 24.0);
+        let at = app.days_from_now(hours / 24.0);
         interactions.push(logged(&app, &ch, json!({"contact_id": pat, "occurred_at": at})).await);
     }
     loyalty_events(&app, &pat, 4).await;

@@ -676,7 +676,7 @@ db_test!(a_revoked_key_gets_401, |app| {
 });
 
 db_test!(an_expired_key_gets_401, |app| {
-    let past = (chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc3339();
+    let past = (app.now() - chrono::Duration::hours(1)).to_rfc3339();
     let created = json_of(
         app.post(
             "/v1/api-keys",

@@ -1,11 +1,10 @@
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-/// The current time, truncated to microseconds: PostgreSQL keeps microseconds,
-/// so truncating here makes ETags, equality and keyset cursors agree on both
-/// engines.
+/// The current time on the server's clock (see [`crate::clock`]), truncated to
+/// microseconds.
 pub fn now() -> DateTime<Utc> {
-    Utc::now().trunc_subsecs(6)
+    crate::clock::now()
 }
 
 /// A new time-ordered id (UUIDv7).

@@ -7,14 +7,25 @@
 
 #![allow(dead_code)]
 
-use rapport::{app, config::Settings};
+use chrono::{DateTime, Utc};
+use rapport::{app, clock::Clock, config::Settings};
 use reqwest::{Client, Method, RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
 
 pub const ADMIN_EMAIL: &str = "admin@rapport.test";
 pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
 
+/// The day every test server starts on: Monday 1 June 2026, 09:00 UTC. Tests
+/// never see the real date, so rules that depend on the day (working days,
+/// expiry, periods) give the same answer whenever the suite runs.
+pub fn test_epoch() -> DateTime<Utc> {
+    "2026-06-01T09:00:00Z".parse().expect("a literal time")
+}
+
 pub struct TestApp {
+    /// The server's clock: starts at [`test_epoch`] and runs at real speed;
+    /// a test may set or advance it.
+    pub clock: Clock,
     pub base: String,
     pub client: Client,
     pub admin_token: String,
@@ -63,9 +74,12 @@ impl TestApp {
         settings.admin_email = Some(ADMIN_EMAIL.into());
         settings.admin_password = Some(ADMIN_PASSWORD.into());
         settings.cors_origins = vec!["https://app.rapport.test".into()];
+        let clock = Clock::starting_at(test_epoch());
+        settings.clock = clock.clone();
         let running = app::start(settings).await.expect("the server starts");
         tokio::spawn(running.server);
         let mut app = TestApp {
+            clock,
             base: format!("http://127.0.0.1:{}", running.port),
             client: Client::new(),
             admin_token: String::new(),
@@ -73,6 +87,23 @@ impl TestApp {
         };
         app.admin_token = app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
         app
+    }
+
+    /// The time on the server's clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// An RFC 3339 time this many hours before the server's now, in whole seconds.
+    pub fn hours_ago(&self, hours: f64) -> String {
+        let t = self.now() - chrono::Duration::seconds((hours * 3600.0) as i64);
+        t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    }
+
+    /// An RFC 3339 time `days` after the server's now (negative for the past), whole seconds.
+    pub fn days_from_now(&self, days: f64) -> String {
+        let t = self.now() + chrono::Duration::seconds((days * 86_400.0) as i64);
+        t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
     }
 
     pub fn url(&self, path: &str) -> String {

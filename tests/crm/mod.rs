@@ -123,9 +123,3 @@ pub async fn all_pages(app: &TestApp, path: &str) -> Vec<Value> {
 pub fn ids(items: &[Value]) -> Vec<String> {
     items.iter().map(id).collect()
 }
-
-/// An RFC 3339 time `days` from now (negative for the past), whole seconds.
-pub fn days_from_now(days: f64) -> String {
-    let t = chrono::Utc::now() + chrono::Duration::seconds((days * 86_400.0) as i64);
-    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}

@@ -77,12 +77,6 @@ pub fn time(v: &Value) -> DateTime<Utc> {
         .expect("an RFC 3339 time")
 }
 
-/// An RFC 3339 time this many hours ago, in whole seconds.
-pub fn hours_ago(hours: f64) -> String {
-    let t = Utc::now() - chrono::Duration::seconds((hours * 3600.0) as i64);
-    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
 /// Replaces the working calendar as the admin.
 pub async fn put_calendar(app: &TestApp, body: Value) -> Value {
     json_of(
