@@ -18,6 +18,7 @@ use crate::{
     accounts, api_keys, audit, auth,
     auth::secret,
     bootstrap, channels,
+    clock::Clock,
     config::Settings,
     contacts,
     db::Db,
@@ -63,7 +64,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         .openapi(ApiDoc::openapi())
         .configure(register)
         .split_for_parts();
-    api
+    crate::openapi::finish(api)
 }
 
 /// What every worker shares.
@@ -139,6 +140,19 @@ pub fn build_app(
         .wrap(from_fn(idempotency))
         .wrap(cors(&shared.state.settings.cors_origins))
         .wrap(from_fn(observe))
+        .wrap(from_fn(with_clock))
+}
+
+/// Runs the request with the server's clock as the one `now()` reads.
+async fn with_clock(
+    req: ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    let clock = req
+        .app_data::<web::Data<AppState>>()
+        .map(|state| state.settings.clock.clone())
+        .unwrap_or_default();
+    clock.scope(next.call(req)).await
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -165,6 +179,11 @@ pub struct Running {
 /// listener and starts serving. Binding happens here, so a caller (or a test)
 /// learns the port before the first request.
 pub async fn start(settings: Settings) -> Result<Running, StartError> {
+    let clock = settings.clock.clone();
+    clock.scope(start_in_clock(settings)).await
+}
+
+async fn start_in_clock(settings: Settings) -> Result<Running, StartError> {
     let db = Db::connect(&settings.database_url, settings.db_max_connections).await?;
     db.migrate().await?;
     bootstrap::ensure_admin(&db, &settings)
@@ -187,6 +206,7 @@ pub async fn start(settings: Settings) -> Result<Running, StartError> {
         jwt: auth::tokens::JwtKeys::new(&jwt_secret),
         settings,
     };
+    let shared_clock = state.settings.clock.clone();
     let shared = Shared::new(state);
     let server = HttpServer::new(move || build_app(shared.clone()))
         .workers(workers)
@@ -197,13 +217,13 @@ pub async fn start(settings: Settings) -> Result<Running, StartError> {
             source,
         })?
         .run();
-    spawn_housekeeping(db.clone());
+    spawn_housekeeping(db.clone(), shared_clock);
     Ok(Running { port, server, db })
 }
 
 /// Periodic clean-up: expired idempotency records; expired loyalty points.
-fn spawn_housekeeping(db: Db) {
-    tokio::spawn(async move {
+fn spawn_housekeeping(db: Db, clock: Clock) {
+    tokio::spawn(clock.scope(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
         loop {
             tick.tick().await;
@@ -217,5 +237,5 @@ fn spawn_housekeeping(db: Db) {
                 Err(err) => tracing::warn!(%err, "could not expire loyalty points"),
             }
         }
-    });
+    }));
 }

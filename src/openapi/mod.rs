@@ -8,6 +8,8 @@ use utoipa::{
 
 use crate::http::responses::*;
 
+pub mod protocol;
+
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -23,9 +25,14 @@ lists are keyset-paginated with `limit` and an opaque `cursor`; responses carry 
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
         version = env!("CARGO_PKG_VERSION"),
     ),
+    servers((url = "/", description = "The server that serves this document")),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    components(responses(
+    // Schemas used only by query parameters: utoipa collects the schemas of
+    // bodies by itself, but not these.
+    components(schemas(
+        crate::contacts::export::ExportFormat, crate::contacts::import::ImportMode,
+    ), responses(
         BadRequest, Unauthorized, Forbidden, NotFound, Conflict, PreconditionFailed, PayloadTooLarge,
         UnsupportedMediaType, Unprocessable, PreconditionRequired, Unavailable
     )),
@@ -64,6 +71,13 @@ impl Modify for BearerAuth {
         );
         components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
     }
+}
+
+/// Adds what the shared HTTP layers do to every operation (see [`protocol`]).
+pub fn finish(api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    let mut doc = serde_json::to_value(&api).expect("the OpenAPI document serializes");
+    protocol::apply(&mut doc);
+    serde_json::from_value(doc).expect("the finished document is still an OpenAPI document")
 }
 
 /// The document as served at `/openapi.json` and committed at `openapi/openapi.json`.

@@ -1,0 +1,287 @@
+//! What the shared HTTP layers do to every operation, written into the
+//! document once instead of into each handler's annotations.
+//!
+//! The middleware and extractors in `crate::http` answer the same way on every
+//! route: a JSON body can be malformed (400), too large (413), of the wrong
+//! type (415) or invalid (422); an `Idempotency-Key` can be malformed (400),
+//! in flight (409) or reused with another body (422); the database can be
+//! unavailable (503). Each rule below looks at what an operation has (a body,
+//! a path parameter, a header) and adds the responses that layer can give,
+//! so the document lists every status a client can receive and stays true
+//! when a handler is added. Create operations also get OpenAPI `links` to
+//! the operations that take the created `id`.
+
+use serde_json::{Map, Value, json};
+
+const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
+
+/// Applies the rules to the whole document (as JSON: these are bulk edits of
+/// its structure, not of one typed operation).
+pub fn apply(doc: &mut Value) {
+    add_shared_parameters(doc);
+    let creates = create_operations(doc);
+    let targets = link_targets(doc);
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for (path, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else { continue };
+        for method in METHODS {
+            let Some(op) = item.get_mut(method).and_then(Value::as_object_mut) else {
+                continue;
+            };
+            add_responses(path, method, op);
+            if let Some((_, field)) = creates.iter().find(|(p, _)| p == path).filter(|_| method == "post") {
+                add_links(path, field, op, &targets);
+            }
+        }
+    }
+}
+
+fn add_shared_parameters(doc: &mut Value) {
+    let components = doc
+        .as_object_mut()
+        .expect("the document is an object")
+        .entry("components")
+        .or_insert_with(|| json!({}));
+    components["parameters"]["IdempotencyKey"] = json!({
+        "name": "Idempotency-Key",
+        "in": "header",
+        "required": false,
+        "description": "Makes a retry safe: a retry with the same key and body gets the first response again \
+(with `Idempotent-Replayed: true`) and writes nothing; the same key with another body gets 422; a retry \
+while the first request is still running gets 409. Keys are kept 24 hours per caller.",
+        "schema": idempotency_key_schema(),
+    });
+}
+
+fn idempotency_key_schema() -> Value {
+    json!({"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$",
+           "examples": ["0b6e1c9e-4d1f-4c38-9a8b-2f1e7c5d9a10"]})
+}
+
+fn is_public(op: &Map<String, Value>) -> bool {
+    op.get("security")
+        .and_then(Value::as_array)
+        .is_some_and(|reqs| reqs.iter().all(|r| r.as_object().is_some_and(Map::is_empty)))
+}
+
+fn params_in<'a>(op: &'a Map<String, Value>, place: &'a str) -> impl Iterator<Item = &'a Value> + 'a {
+    op.get("parameters")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(move |p| p["in"] == place)
+}
+
+fn has_header(op: &Map<String, Value>, name: &str) -> bool {
+    params_in(op, "header").any(|p| p["name"].as_str().is_some_and(|n| n.eq_ignore_ascii_case(name)))
+}
+
+fn add_responses(path: &str, method: &str, op: &mut Map<String, Value>) {
+    let touches_db = path.starts_with("/v1/") || path == "/readyz";
+    let public = is_public(op);
+    let mut wanted: Vec<(&str, &str)> = Vec::new();
+    if op.contains_key("requestBody") {
+        wanted.extend([("400", "BadRequest"), ("413", "PayloadTooLarge"), ("415", "UnsupportedMediaType"), ("422", "Unprocessable")]);
+    }
+    if params_in(op, "query").next().is_some() {
+        wanted.push(("400", "BadRequest"));
+    }
+    if params_in(op, "path").next().is_some() {
+        wanted.push(("404", "NotFound"));
+    }
+    if has_header(op, "If-Match") {
+        wanted.extend([("400", "BadRequest"), ("412", "PreconditionFailed")]);
+    }
+    if method == "post" && !public {
+        if has_header(op, "Idempotency-Key") {
+            normalise_idempotency_key(op);
+        } else {
+            op.entry("parameters")
+                .or_insert_with(|| json!([]))
+                .as_array_mut()
+                .expect("parameters is a list")
+                .push(json!({"$ref": "#/components/parameters/IdempotencyKey"}));
+        }
+        wanted.extend([("400", "BadRequest"), ("409", "Conflict"), ("422", "Unprocessable")]);
+    }
+    if !public && path.starts_with("/v1/") {
+        wanted.push(("401", "Unauthorized"));
+    }
+    if touches_db {
+        wanted.push(("503", "Unavailable"));
+    }
+    let responses = op
+        .entry("responses")
+        .or_insert_with(|| json!({}))
+        .as_object_mut()
+        .expect("responses is an object");
+    for (status, name) in wanted {
+        responses
+            .entry(status)
+            .or_insert_with(|| json!({"$ref": format!("#/components/responses/{name}")}));
+    }
+    sort_by_status(responses);
+}
+
+/// Handlers declare the header as an optional string; the middleware's rule is stricter.
+fn normalise_idempotency_key(op: &mut Map<String, Value>) {
+    for param in op.get_mut("parameters").and_then(Value::as_array_mut).into_iter().flatten() {
+        if param["in"] == "header" && param["name"].as_str().is_some_and(|n| n.eq_ignore_ascii_case("Idempotency-Key")) {
+            param["schema"] = idempotency_key_schema();
+        }
+    }
+}
+
+fn sort_by_status(responses: &mut Map<String, Value>) {
+    let mut entries: Vec<(String, Value)> = std::mem::take(responses).into_iter().collect();
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    responses.extend(entries);
+}
+
+/// `POST <collection>` operations that answer 201, with the body field that
+/// holds the new resource's key (`id`, or `contact_id` for loyalty members).
+fn create_operations(doc: &Value) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+        let created = &item["post"]["responses"]["201"];
+        if created.is_null() {
+            continue;
+        }
+        let schema = &created["content"]["application/json"]["schema"];
+        let properties = resolve(doc, schema)["properties"].clone();
+        let key = ["id", "contact_id"].into_iter().find(|k| properties.get(*k).is_some());
+        if let Some(key) = key {
+            out.push((path.clone(), key.to_string()));
+        }
+    }
+    out
+}
+
+fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
+    match schema["$ref"].as_str().and_then(|r| r.strip_prefix("#/")) {
+        Some(pointer) => doc.pointer(&format!("/{pointer}")).unwrap_or(schema),
+        None => schema,
+    }
+}
+
+/// Operations with exactly one path parameter: (path, method, operationId, parameter).
+fn link_targets(doc: &Value) -> Vec<(String, String, String, String)> {
+    let mut out = Vec::new();
+    for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+        for method in METHODS {
+            let op = &item[method];
+            let Some(operation_id) = op["operationId"].as_str() else { continue };
+            let params: Vec<&str> = op["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|p| p["in"] == "path")
+                .filter_map(|p| p["name"].as_str())
+                .collect();
+            if let [param] = params[..] {
+                out.push((path.clone(), method.to_string(), operation_id.to_string(), param.to_string()));
+            }
+        }
+    }
+    out
+}
+
+/// Links from a create to every operation on `<collection>/{param}…`, and to
+/// operations elsewhere whose single parameter names this kind of resource
+/// (a new contact's `id` is the `{contact_id}` of the loyalty member paths).
+fn add_links(path: &str, field: &str, op: &mut Map<String, Value>, targets: &[(String, String, String, String)]) {
+    let singular_id = path
+        .rsplit('/')
+        .next()
+        .and_then(|last| last.strip_suffix('s'))
+        .map(|s| format!("{}_id", s.replace('-', "_")));
+    let mut links = Map::new();
+    for (target_path, method, operation_id, param) in targets {
+        let under = target_path
+            .strip_prefix(path)
+            .is_some_and(|rest| rest.starts_with(&format!("/{{{param}}}")));
+        let names_the_kind = field == "id" && singular_id.as_deref() == Some(param.as_str());
+        if !(under || names_the_kind) {
+            continue;
+        }
+        let name = link_name(operation_id);
+        links.insert(
+            name,
+            json!({
+                "operationId": operation_id,
+                "parameters": {param: format!("$response.body#/{field}")},
+                "description": format!("`{}` of the created resource as `{{{param}}}` in {} {target_path}.", field, method.to_uppercase()),
+            }),
+        );
+    }
+    if !links.is_empty() {
+        op["responses"]["201"]["links"] = Value::Object(links);
+    }
+}
+
+/// `get_contact` → `GetContact` (link names are components-style identifiers).
+fn link_name(operation_id: &str) -> String {
+    operation_id
+        .split('_')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next().map(|f| f.to_uppercase().chain(c).collect::<String>()).unwrap_or_default()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc() -> Value {
+        json!({
+            "paths": {
+                "/v1/things": {"post": {
+                    "operationId": "create_thing",
+                    "requestBody": {"content": {}},
+                    "responses": {"201": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Thing"}}}}}
+                }},
+                "/v1/things/{id}": {"get": {
+                    "operationId": "get_thing",
+                    "parameters": [{"name": "id", "in": "path"}],
+                    "responses": {"200": {}}
+                }},
+                "/v1/other/{thing_id}/x": {"get": {
+                    "operationId": "get_other",
+                    "parameters": [{"name": "thing_id", "in": "path"}],
+                    "responses": {"200": {}}
+                }},
+                "/healthz": {"get": {"operationId": "healthz", "security": [{}], "responses": {"200": {}}}}
+            },
+            "components": {"schemas": {"Thing": {"properties": {"id": {}}}}}
+        })
+    }
+
+    #[test]
+    fn a_body_a_path_parameter_and_a_post_each_bring_their_responses() {
+        let mut d = doc();
+        apply(&mut d);
+        let create: Vec<&String> = d["paths"]["/v1/things"]["post"]["responses"].as_object().unwrap().keys().collect();
+        assert_eq!(create, ["201", "400", "401", "409", "413", "415", "422", "503"]);
+        let get: Vec<&String> = d["paths"]["/v1/things/{id}"]["get"]["responses"].as_object().unwrap().keys().collect();
+        assert_eq!(get, ["200", "401", "404", "503"]);
+        let health: Vec<&String> = d["paths"]["/healthz"]["get"]["responses"].as_object().unwrap().keys().collect();
+        assert_eq!(health, ["200"]);
+        assert_eq!(
+            d["paths"]["/v1/things"]["post"]["parameters"][0]["$ref"],
+            "#/components/parameters/IdempotencyKey"
+        );
+    }
+
+    #[test]
+    fn a_create_links_to_the_operations_that_take_its_id() {
+        let mut d = doc();
+        apply(&mut d);
+        let links = &d["paths"]["/v1/things"]["post"]["responses"]["201"]["links"];
+        assert_eq!(links["GetThing"]["parameters"]["id"], "$response.body#/id");
+        assert_eq!(links["GetOther"]["parameters"]["thing_id"], "$response.body#/id");
+    }
+}
