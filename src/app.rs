@@ -27,6 +27,7 @@ use crate::{
         fallback::{RouteTable, not_matched},
         idempotency::{idempotency, purge_expired},
         json::{JSON_LIMIT, json_config, path_error, query_error},
+        nul::refuse_nul,
         observe::{Metrics, observe},
     },
     interactions, loyalty,
@@ -138,6 +139,7 @@ pub fn build_app(
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi))
         .default_service(web::to(not_matched))
         .wrap(from_fn(idempotency))
+        .wrap(from_fn(refuse_nul))
         .wrap(cors(&shared.state.settings.cors_origins))
         .wrap(from_fn(observe))
         .wrap(from_fn(with_clock))

@@ -53,3 +53,30 @@ fn every_operation_declares_its_errors_and_a_description() {
         }
     }
 }
+
+#[test]
+fn every_reference_in_the_document_resolves() {
+    let doc: serde_json::Value = serde_json::from_str(COMMITTED).unwrap();
+    let mut refs = Vec::new();
+    collect_refs(&doc, &mut refs);
+    assert!(!refs.is_empty());
+    for r in refs {
+        let pointer = r.strip_prefix('#').unwrap_or_else(|| panic!("{r} is not local"));
+        assert!(doc.pointer(pointer).is_some(), "{r} is referenced but not defined");
+    }
+}
+
+fn collect_refs(value: &serde_json::Value, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (k, v) in map {
+                match (k.as_str(), v.as_str()) {
+                    ("$ref", Some(r)) => out.push(r.to_string()),
+                    _ => collect_refs(v, out),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| collect_refs(v, out)),
+        _ => {}
+    }
+}

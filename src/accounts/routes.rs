@@ -52,6 +52,7 @@ pub struct AccountListParams {
     pub country: Option<String>,
     pub lifecycle_stage: Option<LifecycleStage>,
     /// Only accounts changed at or after this time (RFC 3339).
+    #[serde(default, deserialize_with = "crate::domain::time::optional")]
     pub updated_since: Option<DateTime<Utc>>,
     /// Matches the start of the name or of the domain, case-insensitively.
     pub q: Option<String>,

@@ -73,6 +73,7 @@ pub struct ApiKeyIn {
     #[validate(length(min = 1, max = 32))]
     pub scopes: Vec<String>,
     /// When the key stops working; never when absent.
+    #[serde(default, deserialize_with = "crate::domain::time::optional")]
     pub expires_at: Option<DateTime<Utc>>,
 }
 

@@ -24,8 +24,10 @@ pub const DEFAULT_PERIOD_DAYS: i64 = 30;
 #[serde(deny_unknown_fields)]
 pub struct ChannelMetricsParams {
     /// Start of the period, inclusive (RFC 3339); defaults to 30 days before `to`.
+    #[serde(default, deserialize_with = "crate::domain::time::optional")]
     pub from: Option<DateTime<Utc>>,
     /// End of the period, exclusive (RFC 3339); defaults to now.
+    #[serde(default, deserialize_with = "crate::domain::time::optional")]
     pub to: Option<DateTime<Utc>>,
 }
 

@@ -49,6 +49,7 @@ pub struct ExportParams {
     pub size_segment: Option<SizeSegment>,
     pub key_account: Option<bool>,
     pub country: Option<String>,
+    #[serde(default, deserialize_with = "crate::domain::time::optional")]
     pub updated_since: Option<DateTime<Utc>>,
     pub q: Option<String>,
 }

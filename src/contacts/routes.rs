@@ -66,6 +66,7 @@ pub struct ContactListParams {
     /// ISO 3166-1 alpha-2.
     pub country: Option<String>,
     /// Only contacts changed at or after this time (RFC 3339).
+    #[serde(default, deserialize_with = "crate::domain::time::optional")]
     pub updated_since: Option<DateTime<Utc>>,
     /// Matches the start of the name ("mei", "chen mei", "mei chen") or of the email, case-insensitively.
     pub q: Option<String>,

@@ -196,6 +196,31 @@ pub fn is_unique_violation(err: &sqlx::Error) -> bool {
         .is_some_and(|e| e.is_unique_violation())
 }
 
+/// True when the database could not be reached or could not take the work
+/// right now (down, restarting, out of connections, locked, over the
+/// statement timeout): the request may succeed if retried, so the client is
+/// told 503, not 500.
+pub fn is_unavailable(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => {
+            let code = db.code().unwrap_or_default();
+            match code.as_ref() {
+                // SQLite: SQLITE_BUSY and SQLITE_LOCKED (and their extended codes).
+                c if c.parse::<i64>().is_ok_and(|n| n & 0xff == 5 || n & 0xff == 6) => true,
+                // PostgreSQL: connection exceptions, insufficient resources,
+                // statement timeout or cancel, server shutting down or starting.
+                c => c.starts_with("08") || c.starts_with("53") || matches!(c, "57014" | "57P01" | "57P02" | "57P03"),
+            }
+        }
+        _ => false,
+    }
+}
+
 /// True when the error is a foreign-key violation on either engine.
 pub fn is_foreign_key_violation(err: &sqlx::Error) -> bool {
     err.as_database_error()

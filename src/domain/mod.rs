@@ -14,6 +14,7 @@ pub mod mask;
 pub mod phone;
 pub mod stages;
 pub mod tags;
+pub mod time;
 pub mod timezone;
 
 pub use country::CountryCode;

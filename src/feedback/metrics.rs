@@ -35,8 +35,10 @@ fn round2(v: Option<f64>) -> Option<f64> {
 #[serde(deny_unknown_fields)]
 pub struct SatisfactionParams {
     /// Start of the period by `received_at`, inclusive (RFC 3339); defaults to 30 days before `to`.
+    #[serde(default, deserialize_with = "crate::domain::time::optional")]
     pub from: Option<DateTime<Utc>>,
     /// End of the period, exclusive (RFC 3339); defaults to now.
+    #[serde(default, deserialize_with = "crate::domain::time::optional")]
     pub to: Option<DateTime<Utc>>,
     /// `channel`, `segment` (the account's size segment) or `month` (UTC, `YYYY-MM`); without it only `overall`.
     pub group_by: Option<String>,
@@ -208,12 +210,19 @@ async fn satisfaction_metrics(
 #[serde(deny_unknown_fields)]
 pub struct ServiceLevelParams {
     /// Start of the period by `received_at`, inclusive (RFC 3339); defaults to 30 days before `to`.
+    #[serde(default, deserialize_with = "crate::domain::time::optional")]
     pub from: Option<DateTime<Utc>>,
     /// End of the period, exclusive (RFC 3339); defaults to now.
+    #[serde(default, deserialize_with = "crate::domain::time::optional")]
     pub to: Option<DateTime<Utc>>,
     /// Only `complaint` or only `inquiry`; default both.
-    #[param(value_type = Option<FeedbackKind>)]
+    #[param(value_type = Option<WorkflowKind>)]
     pub kind: Option<String>,
+}
+
+crate::choice! {
+    /// The kinds of feedback that follow the handling workflow and have service levels.
+    pub enum WorkflowKind { Complaint = "complaint", Inquiry = "inquiry" }
 }
 
 /// Service-level figures over one group (or all) of the period's complaints and inquiries.
@@ -354,18 +363,14 @@ async fn service_level_metrics(
     params: web::Query<ServiceLevelParams>,
 ) -> ApiResult<web::Json<ServiceLevelMetrics>> {
     principal.require(Area::Metrics, Level::Read)?;
-    let kind = match params
-        .kind
-        .as_deref()
-        .map(|k| FeedbackKind::from_query("kind", k))
-        .transpose()?
-    {
-        Some(k) if !k.has_workflow() => {
+    let kind = match params.kind.as_deref() {
+        Some(k) if FeedbackKind::parse(k).is_some_and(|k| !k.has_workflow()) => {
             return Err(ApiError::bad_request(format!(
                 "kind={k} has no service levels: use complaint or inquiry, or leave it out for both."
             )));
         }
-        k => k.map(|k| k.as_str()),
+        Some(k) => Some(WorkflowKind::from_query("kind", k)?.as_str()),
+        None => None,
     };
     let now = now();
     let (from, to) = period(params.from, params.to, now)?;

@@ -217,6 +217,7 @@ pub struct FeedbackIn {
     pub assignee_id: Option<Uuid>,
     /// When the customer gave the feedback (RFC 3339); defaults to now, at most 5 minutes ahead of the server.
     /// Service-level clocks start here, so an old complaint entered late may be breached at once.
+    #[serde(default, deserialize_with = "crate::domain::time::optional")]
     pub received_at: Option<DateTime<Utc>>,
 }
 

@@ -68,8 +68,10 @@ pub struct FeedbackListParams {
     pub account_id: Option<Uuid>,
     pub channel_id: Option<Uuid>,
     /// Only items received at or after this time (RFC 3339).
+    #[serde(default, deserialize_with = "crate::domain::time::optional")]
     pub from: Option<DateTime<Utc>>,
     /// Only items received before this time (RFC 3339).
+    #[serde(default, deserialize_with = "crate::domain::time::optional")]
     pub to: Option<DateTime<Utc>>,
 }
 

@@ -298,13 +298,14 @@ impl ApiError {
 
 impl From<sqlx::Error> for ApiError {
     fn from(err: sqlx::Error) -> Self {
-        match err {
-            sqlx::Error::PoolTimedOut => {
-                ApiError::service_unavailable("The database is busy; retry in a moment.")
-                    .with_header(header::RETRY_AFTER, "1")
-            }
-            other => ApiError::Internal(format!("database: {other}")),
+        if crate::db::is_unavailable(&err) {
+            tracing::warn!(%err, "database unavailable");
+            return ApiError::service_unavailable(
+                "The database is not reachable or is busy right now; retry after the Retry-After seconds.",
+            )
+            .with_header(header::RETRY_AFTER, "2");
         }
+        ApiError::Internal(format!("database: {err}"))
     }
 }
 

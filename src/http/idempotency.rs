@@ -19,7 +19,10 @@ use chrono::Duration;
 use sha2::{Digest, Sha256};
 use sqlx::types::Json;
 
-use super::error::ApiError;
+use super::{
+    body::{self as buffered, LARGEST_BODY},
+    error::ApiError,
+};
 use crate::{
     auth::principal::authenticate,
     db::{Db, is_unique_violation, now},
@@ -70,12 +73,11 @@ pub async fn idempotency(
 
     // Read the body here to hash it (up to the largest body any endpoint
     // accepts: bulk imports), then hand it on unchanged.
-    let bytes = match read_body(&mut req).await {
+    let bytes = match buffered::buffer(&mut req, LARGEST_BODY).await {
         Ok(bytes) => bytes,
         Err(api) => return Ok(req.error_response(api)),
     };
     let request_hash = hash_request(req.path(), req.query_string(), &bytes);
-    req.set_payload(bytes_payload(bytes));
     let scope = principal.scope_key();
 
     match claim(&state.db, &scope, &key, &request_hash).await {
@@ -108,30 +110,6 @@ pub async fn idempotency(
     }
     let response = head.set_body(body_bytes).map_into_boxed_body();
     Ok(ServiceResponse::new(request, response))
-}
-
-/// The largest body any endpoint accepts (bulk import); each endpoint applies its own lower limit.
-const MAX_HASHED_BODY: usize = 16 * 1024 * 1024;
-
-async fn read_body(req: &mut ServiceRequest) -> Result<web::Bytes, ApiError> {
-    use futures_util::StreamExt;
-    let mut payload = req.take_payload();
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk
-            .map_err(|e| ApiError::bad_request(format!("The body could not be read: {e}.")))?;
-        if body.len() + chunk.len() > MAX_HASHED_BODY {
-            return Err(ApiError::payload_too_large(format!(
-                "The body is over the limit of {MAX_HASHED_BODY} bytes."
-            )));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body.freeze())
-}
-
-fn bytes_payload(bytes: web::Bytes) -> actix_web::dev::Payload {
-    actix_web::dev::Payload::from(bytes)
 }
 
 fn hash_request(path: &str, query: &str, body: &[u8]) -> String {

@@ -1,5 +1,6 @@
 //! HTTP conventions shared by every resource module.
 
+pub mod body;
 pub mod check;
 pub mod error;
 pub mod etag;
@@ -7,6 +8,7 @@ pub mod fallback;
 pub mod idempotency;
 pub mod json;
 pub mod merge_patch;
+pub mod nul;
 pub mod observe;
 pub mod pagination;
 pub mod patch;

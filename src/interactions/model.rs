@@ -164,6 +164,7 @@ pub struct InteractionIn {
     #[validate(length(max = 500))]
     pub outcome: Option<String>,
     /// When it happened (RFC 3339); defaults to now. At most one day in the future.
+    #[serde(default, deserialize_with = "crate::domain::time::optional")]
     pub occurred_at: Option<DateTime<Utc>>,
     /// 0 or more.
     #[validate(range(min = 0))]
@@ -208,6 +209,7 @@ pub struct InteractionPatch {
     #[schema(value_type = Option<String>, nullable)]
     #[validate(length(max = 500))]
     pub outcome: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::domain::time::optional")]
     pub occurred_at: Option<DateTime<Utc>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<i64>, nullable)]
@@ -234,8 +236,10 @@ pub struct InteractionFilter {
     #[param(value_type = Option<Purpose>)]
     pub purpose: Option<String>,
     /// Only interactions that occurred at or after this time (RFC 3339).
+    #[serde(default, deserialize_with = "crate::domain::time::optional")]
     pub from: Option<DateTime<Utc>>,
     /// Only interactions that occurred before this time (RFC 3339).
+    #[serde(default, deserialize_with = "crate::domain::time::optional")]
     pub to: Option<DateTime<Utc>>,
     /// Only interactions handled by this user.
     pub handled_by: Option<Uuid>,

@@ -221,6 +221,7 @@ pub struct ReverseIn {
 #[into_params(parameter_in = Query)]
 pub struct LedgerParams {
     /// Only entries written at or before this moment, and `balance` as it was then.
+    #[serde(default, deserialize_with = "crate::domain::time::optional")]
     pub as_of: Option<DateTime<Utc>>,
     /// Only entries of this kind.
     pub kind: Option<EntryKind>,

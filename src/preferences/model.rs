@@ -179,6 +179,7 @@ pub struct ConsentIn {
     #[validate(custom(function = "LegalBasis::validate"))]
     pub legal_basis: Option<String>,
     /// When the contact made the statement (RFC 3339); defaults to now; not in the future.
+    #[serde(default, deserialize_with = "crate::domain::time::optional")]
     pub recorded_at: Option<DateTime<Utc>>,
 }
 

@@ -69,7 +69,7 @@ impl TestApp {
         Some(Self::start(&url).await)
     }
 
-    async fn start(database_url: &str) -> TestApp {
+    pub async fn start(database_url: &str) -> TestApp {
         let mut settings = Settings::for_tests(database_url);
         settings.admin_email = Some(ADMIN_EMAIL.into());
         settings.admin_password = Some(ADMIN_PASSWORD.into());
