@@ -16,6 +16,7 @@ const USAGE: &str = "usage:
   rapport [serve]                         run the API server
   rapport migrate                         migrate the database and exit
   rapport openapi                         print the OpenAPI document
+  rapport openapi routes                  print the README's route table
   rapport loyalty expire                  expire loyalty points past their expiry
                                           date (the server also does it hourly)
   rapport users create --email E --role R [--name N]
@@ -30,6 +31,10 @@ fn main() -> ExitCode {
         ["migrate"] => run(migrate()),
         ["openapi"] => {
             print!("{}", openapi::document_json());
+            Ok(())
+        }
+        ["openapi", "routes"] => {
+            print!("{}", openapi::routes_markdown());
             Ok(())
         }
         ["users", "create", rest @ ..] => run(create_user(rest)),

@@ -307,3 +307,63 @@ async fn postgres_out_of_reach_gets_503_on_reads_and_writes_and_the_server_recov
     recovers(&app, StatusCode::OK).await;
     json_of(app.post("/v1/accounts", &json!({"name": "Acme"})).await, StatusCode::CREATED).await;
 }
+
+/// The scope one step below `scope` (`x:write` → `x:read`), or another area's
+/// read scope for `x:read`: a key holding it must be refused.
+fn scope_below(scope: &str) -> String {
+    let (area, level) = scope.split_once(':').unwrap();
+    match level {
+        "manage" => format!("{area}:write"),
+        "write" => format!("{area}:read"),
+        _ if area == "metrics" => "accounts:read".into(),
+        _ => "metrics:read".into(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_access_each_operation_declares_is_the_access_it_checks() {
+    let app = TestApp::sqlite().await;
+    let doc = json_of(app.client.get(app.url("/openapi.json")).send().await.unwrap(), StatusCode::OK).await;
+    let mut keys = std::collections::HashMap::new();
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let Some(scope) = op["security"][0]["bearer"][0].as_str() else { continue };
+            let method: Method = method.to_uppercase().parse().unwrap();
+            let (content_type, body) = op["requestBody"]["content"]
+                .as_object()
+                .and_then(|c| c.iter().next())
+                .map(|(t, b)| (t.clone(), b.clone()))
+                .unwrap_or_default();
+            let example = if body["example"].is_object() { body["example"].clone() } else { resolve(&doc, &body["schema"])["example"].clone() };
+            let granted: Vec<String> = if scope == "admin" { vec![] } else { vec![scope.to_string()] };
+            let refused = if scope == "admin" { "contacts:manage".to_string() } else { scope_below(scope) };
+            for (held, may) in [(granted, true), (vec![refused], false)] {
+                if held.is_empty() {
+                    continue; // no key reaches admin operations
+                }
+                let key = match keys.get(&held) {
+                    Some(k) => k,
+                    None => {
+                        let names: Vec<&str> = held.iter().map(String::as_str).collect();
+                        let k = app.api_key(&names).await;
+                        keys.entry(held.clone()).or_insert(k)
+                    }
+                };
+                let mut request = app.request_as(key, method.clone(), &concrete(path));
+                if example.is_object() {
+                    request = request.header("content-type", &content_type).body(example.to_string());
+                }
+                let status = request.send().await.unwrap().status();
+                assert!(status.as_u16() < 500, "{method} {path}: {status}");
+                assert_eq!(
+                    status == StatusCode::FORBIDDEN,
+                    !may,
+                    "{method} {path} declares {scope}; a key with {held:?} got {status}"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 100, "only {checked} checks");
+}

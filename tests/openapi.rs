@@ -80,3 +80,16 @@ fn collect_refs(value: &serde_json::Value, out: &mut Vec<String>) {
         _ => {}
     }
 }
+
+#[test]
+fn the_readme_route_table_is_the_one_the_document_gives() {
+    let readme = include_str!("../README.md");
+    let expected = rapport::openapi::routes_markdown();
+    assert!(
+        readme.contains(expected.trim_end()),
+        "README.md's route table is out of date: replace the lines from `{}` to `{}` with the output of \
+         `cargo run -q -- openapi routes`",
+        rapport::openapi::routes_table::START,
+        rapport::openapi::routes_table::END
+    );
+}

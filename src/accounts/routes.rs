@@ -64,6 +64,7 @@ pub struct AccountListParams {
 ///
 /// Keyset-paginated: follow `next_cursor` until it is null; every page costs the same.
 #[utoipa::path(
+    security(("bearer" = ["accounts:read"])),
     tag = "accounts",
     params(AccountListParams),
     responses(
@@ -116,6 +117,7 @@ async fn list_accounts(
 
 /// Create an account
 #[utoipa::path(
+    security(("bearer" = ["accounts:write"])),
     tag = "accounts",
     request_body = AccountIn,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key and body return the first response.")),
@@ -148,6 +150,7 @@ async fn create_account(
 
 /// Get an account
 #[utoipa::path(
+    security(("bearer" = ["accounts:read"])),
     tag = "accounts",
     params(("id" = Uuid, Path, description = "The account's id.")),
     responses(
@@ -173,6 +176,7 @@ async fn get_account(
 /// A JSON merge patch: send only the fields to change; `null` clears a field.
 /// With `If-Match`, the change applies only if the account is still at that version (else 412).
 #[utoipa::path(
+    security(("bearer" = ["accounts:write"])),
     tag = "accounts",
     request_body(content = Object, content_type = "application/merge-patch+json",
         description = "Any fields of AccountIn; null clears.", example = json!({"value_tier": "medium", "tags": ["pharma"]})),
@@ -218,6 +222,7 @@ async fn update_account(
 ///
 /// Refused with 409 while the account has contacts.
 #[utoipa::path(
+    security(("bearer" = ["accounts:manage"])),
     tag = "accounts",
     params(
         ("id" = Uuid, Path, description = "The account's id."),

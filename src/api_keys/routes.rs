@@ -68,8 +68,11 @@ pub struct CreatedApiKey {
 pub struct ApiKeyIn {
     #[validate(length(min = 1, max = 200))]
     pub name: String,
-    /// `<area>:read` or `<area>:write` (write implies read) for areas accounts,
-    /// contacts, channels, interactions, feedback, metrics, loyalty, audit.
+    /// `<area>:read`, `<area>:write` (an agent's reach: create and edit) or
+    /// `<area>:manage` (a manager's: delete, merge, import, erase, person
+    /// export, loyalty adjust/reverse/cancel); each implies the ones before it.
+    /// Areas: accounts, contacts, channels, interactions, feedback, metrics,
+    /// loyalty, audit.
     #[validate(length(min = 1, max = 32))]
     pub scopes: Vec<String>,
     /// When the key stops working; never when absent.
@@ -83,6 +86,7 @@ const COLUMNS: &str = "id, name, 'rpk_' || prefix AS prefix, scopes, created_at,
 
 /// List API keys
 #[utoipa::path(
+    security(("bearer" = ["admin"])),
     tag = "api-keys",
     params(PageParams),
     responses(
@@ -111,6 +115,7 @@ async fn list_api_keys(
 ///
 /// The response holds the key's secret, once; only its hash is stored.
 #[utoipa::path(
+    security(("bearer" = ["admin"])),
     tag = "api-keys",
     request_body = ApiKeyIn,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key and body return the first response.")),
@@ -170,6 +175,7 @@ async fn create_api_key(
 
 /// Get an API key
 #[utoipa::path(
+    security(("bearer" = ["admin"])),
     tag = "api-keys",
     params(("id" = Uuid, Path, description = "The key's id.")),
     responses(
@@ -198,6 +204,7 @@ async fn get_api_key(
 ///
 /// The key stops working at once; it stays listed, with `revoked_at` set.
 #[utoipa::path(
+    security(("bearer" = ["admin"])),
     tag = "api-keys",
     params(("id" = Uuid, Path, description = "The key's id.")),
     responses(

@@ -58,6 +58,7 @@ pub struct AuditFilter {
 ///
 /// Admins and managers. Oldest first, keyset-paginated; filter by entity.
 #[utoipa::path(
+    security(("bearer" = ["audit:read"])),
     tag = "audit",
     params(AuditFilter),
     responses(

@@ -78,6 +78,18 @@ pub enum Area {
     Settings,
 }
 
+impl Level {
+    /// The scope word that reaches this level (`admin` is no scope: API keys never reach it).
+    pub fn scope_word(self) -> &'static str {
+        match self {
+            Level::Read => "read",
+            Level::Write => "write",
+            Level::Manage => "manage",
+            Level::Admin => "admin",
+        }
+    }
+}
+
 impl Area {
     pub const ALL: [Area; 11] = [
         Area::Accounts,
@@ -128,8 +140,11 @@ pub enum Level {
     Admin,
 }
 
-/// The scopes an API key may hold: `<area>:read` and `<area>:write` for every
-/// CRM area. `write` implies `read`.
+/// The scopes an API key may hold: `<area>:read`, `<area>:write` and
+/// `<area>:manage` for every CRM area, each implying the ones before it, so a
+/// key reaches what the matching role reaches: `write` is an agent's (create
+/// and edit), `manage` a manager's (delete, merge, import, erase, person
+/// export, loyalty adjust/reverse/cancel).
 pub fn valid_scopes() -> Vec<String> {
     Area::ALL
         .iter()
@@ -138,6 +153,7 @@ pub fn valid_scopes() -> Vec<String> {
             [
                 format!("{}:read", a.as_str()),
                 format!("{}:write", a.as_str()),
+                format!("{}:manage", a.as_str()),
             ]
         })
         .collect()
@@ -160,11 +176,18 @@ pub fn scopes_allow(scopes: &[String], area: Area, level: Level) -> bool {
     if area.admin_only() || level == Level::Admin {
         return false;
     }
-    let write = format!("{}:write", area.as_str());
-    let read = format!("{}:read", area.as_str());
-    scopes
-        .iter()
-        .any(|s| *s == write || (level == Level::Read && *s == read))
+    scopes.iter().any(|scope| {
+        let Some((scope_area, scope_level)) = scope.split_once(':') else {
+            return false;
+        };
+        let granted = match scope_level {
+            "read" => Level::Read,
+            "write" => Level::Write,
+            "manage" => Level::Manage,
+            _ => return false,
+        };
+        scope_area == area.as_str() && level <= granted
+    })
 }
 
 /// `bytes` random bytes, hex-encoded.

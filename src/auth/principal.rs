@@ -36,11 +36,7 @@ impl Principal {
             Principal::ApiKey { .. } => ApiError::forbidden(format!(
                 "This API key lacks the scope {}:{}.",
                 area.as_str(),
-                if level == Level::Read {
-                    "read"
-                } else {
-                    "write"
-                }
+                level.scope_word()
             )),
         })
     }

@@ -146,6 +146,7 @@ pub async fn channel_figures(
 /// time to first response of feedback received on the channel. Defaults to
 /// the last 30 days.
 #[utoipa::path(
+    security(("bearer" = ["metrics:read"])),
     tag = "metrics",
     params(ChannelMetricsParams),
     responses(

@@ -44,6 +44,7 @@ fn parse_kind(text: Option<&str>) -> Result<Option<ChannelKind>, ApiError> {
 ///
 /// In creation order, keyset-paginated; filter by `kind` and `active`.
 #[utoipa::path(
+    security(("bearer" = ["channels:read"])),
     tag = "channels",
     params(ChannelFilter),
     responses(
@@ -91,6 +92,7 @@ async fn list_channels(
 /// `kind` is one of the fixed list; `name` is unique (case-insensitive). The
 /// service-level targets are used by feedback received on the channel.
 #[utoipa::path(
+    security(("bearer" = ["channels:write"])),
     tag = "channels",
     request_body = ChannelIn,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key and body return the first response.")),
@@ -124,6 +126,7 @@ async fn create_channel(
 
 /// Get a channel
 #[utoipa::path(
+    security(("bearer" = ["channels:read"])),
     tag = "channels",
     params(("id" = Uuid, Path, description = "The channel's id.")),
     responses(
@@ -150,6 +153,7 @@ async fn get_channel(
 /// interactions on it while keeping its history; `null` clears a service-level
 /// target.
 #[utoipa::path(
+    security(("bearer" = ["channels:write"])),
     tag = "channels",
     request_body(content = ChannelPatch, content_type = "application/merge-patch+json"),
     params(
@@ -194,6 +198,7 @@ async fn update_channel(
 /// Only a channel nothing was recorded on can be deleted; one with
 /// interactions or feedback answers 409: deactivate it instead.
 #[utoipa::path(
+    security(("bearer" = ["channels:manage"])),
     tag = "channels",
     params(
         ("id" = Uuid, Path, description = "The channel's id."),

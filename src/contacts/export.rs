@@ -66,6 +66,7 @@ pub enum ExportFormat {
 /// Every contact matching the filters (the same as the list's), streamed as CSV or NDJSON.
 /// Viewers get masked emails and phones. The CSV can be imported back unchanged.
 #[utoipa::path(
+    security(("bearer" = ["contacts:read"])),
     tag = "contacts",
     params(ExportParams),
     responses(

@@ -91,6 +91,7 @@ pub struct ImportReport {
 /// `updated_at` are ignored). Up to 10,000 rows. Rows are upserted by email: a row whose email
 /// matches a live contact updates the fields it gives; any other row creates a contact.
 #[utoipa::path(
+    security(("bearer" = ["contacts:manage"])),
     tag = "contacts",
     params(ImportParams, ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe.")),
     request_body(

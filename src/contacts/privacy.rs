@@ -64,6 +64,7 @@ pub struct PersonExport {
 /// Admins and managers. Everything held about the contact, unmasked, as one JSON document
 /// (for a data-subject access request).
 #[utoipa::path(
+    security(("bearer" = ["contacts:manage"])),
     tag = "contacts",
     params(("id" = Uuid, Path, description = "The contact's id.")),
     responses(
@@ -121,6 +122,7 @@ async fn audit_trail(db: &Db, id: Uuid) -> Result<Vec<AuditEvent>, ApiError> {
 /// account, lifecycle stage and history that counts (scores, points totals) stay, so reports
 /// still add up. Erasing twice is harmless.
 #[utoipa::path(
+    security(("bearer" = ["contacts:manage"])),
     tag = "contacts",
     params(("id" = Uuid, Path, description = "The contact's id.")),
     responses(
@@ -195,6 +197,7 @@ pub struct MergeRequest {
 /// survivor's winning. The duplicate's history moves to the survivor, the duplicate is
 /// deleted, and both are recorded in the audit log.
 #[utoipa::path(
+    security(("bearer" = ["contacts:manage"])),
     tag = "contacts",
     request_body = MergeRequest,
     params(

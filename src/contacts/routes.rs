@@ -167,6 +167,7 @@ async fn contact_page(
 /// Keyset-paginated: follow `next_cursor` until it is null; page 1,000 costs what page 1 costs.
 /// Viewers see emails and phones masked.
 #[utoipa::path(
+    security(("bearer" = ["contacts:read"])),
     tag = "contacts",
     params(ContactListParams),
     responses(
@@ -192,6 +193,7 @@ async fn list_contacts(
 
 /// List an account's contacts
 #[utoipa::path(
+    security(("bearer" = ["contacts:read"])),
     tag = "accounts",
     params(("id" = Uuid, Path, description = "The account's id."), ContactListParams),
     responses(
@@ -225,6 +227,7 @@ async fn list_account_contacts(
 ///
 /// A second live contact with the same email is refused with 409; the problem's `existing_id` names the first.
 #[utoipa::path(
+    security(("bearer" = ["contacts:write"])),
     tag = "contacts",
     request_body = ContactIn,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key and body return the first response.")),
@@ -258,6 +261,7 @@ async fn create_contact(
 
 /// Get a contact
 #[utoipa::path(
+    security(("bearer" = ["contacts:read"])),
     tag = "contacts",
     params(("id" = Uuid, Path, description = "The contact's id.")),
     responses(
@@ -286,6 +290,7 @@ async fn get_contact(
 /// A JSON merge patch: send only the fields to change; `null` clears a field.
 /// With `If-Match`, the change applies only if the contact is still at that version (else 412).
 #[utoipa::path(
+    security(("bearer" = ["contacts:write"])),
     tag = "contacts",
     request_body(content = Object, content_type = "application/merge-patch+json",
         description = "Any fields of ContactIn; null clears.", example = json!({"title": "Chief Insights Officer", "lifecycle_stage": "customer"})),
@@ -337,6 +342,7 @@ async fn update_contact(
 ///
 /// Admins and managers. The contact disappears from lists; its history (interactions, feedback, points) keeps its id.
 #[utoipa::path(
+    security(("bearer" = ["contacts:manage"])),
     tag = "contacts",
     params(
         ("id" = Uuid, Path, description = "The contact's id."),

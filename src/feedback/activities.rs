@@ -226,6 +226,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 ///
 /// Oldest first (the order of a conversation), keyset-paginated: every transition, assignment and comment.
 #[utoipa::path(
+    security(("bearer" = ["feedback:read"])),
     tag = "feedback",
     params(("id" = Uuid, Path, description = "The feedback item's id."), ActivityParams),
     responses(
@@ -270,6 +271,7 @@ async fn list_feedback_activities(
 /// Comments do not change the status; a first reply does not count as the first response (move the item out
 /// of `new` for that).
 #[utoipa::path(
+    security(("bearer" = ["feedback:write"])),
     tag = "feedback",
     request_body = CommentIn,
     params(

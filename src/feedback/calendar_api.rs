@@ -271,6 +271,7 @@ async fn load_in_calendar(tx: &mut Tx, version: i64) -> Result<Calendar, ApiErro
 /// local midnight after the N-th working day that follows the day of receipt. A date is a working day when it is
 /// an extra working day, else when it is not a holiday and falls on a working weekday.
 #[utoipa::path(
+    security(("bearer" = ["feedback:read"])),
     tag = "feedback",
     responses(
         (status = 200, description = "The calendar in force.", body = Calendar, headers(("ETag" = String))),
@@ -293,6 +294,7 @@ pub async fn get_calendar(
 /// Admins only. Applies to due times computed from now on (new items, and items whose priority or channel
 /// changes); due times already set stay as they are.
 #[utoipa::path(
+    security(("bearer" = ["admin"])),
     tag = "feedback",
     request_body = CalendarIn,
     params(("If-Match" = Option<String>, Header, description = "The ETag of your last read (\"0\" before the first save); 412 if the calendar changed since.")),

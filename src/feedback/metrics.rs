@@ -148,6 +148,7 @@ impl SatisfactionRow {
 ///
 /// Figures come `overall` and, with `group_by`, per channel, per account size segment or per month (UTC).
 #[utoipa::path(
+    security(("bearer" = ["metrics:read"])),
     tag = "metrics",
     params(SatisfactionParams),
     responses(
@@ -347,6 +348,7 @@ fn figures(row: &ServiceLevelRow, medians: &[MedianRow]) -> ServiceLevelFigures 
 ///   the database.
 /// - **open_breached** = items not resolved or closed whose `sla_state` is `breached` now.
 #[utoipa::path(
+    security(("bearer" = ["metrics:read"])),
     tag = "metrics",
     params(ServiceLevelParams),
     responses(

@@ -114,6 +114,7 @@ impl FeedbackListParams {
 /// Newest first by `received_at`, keyset-paginated: follow `next_cursor` until it is null. Every filter combines
 /// with the others. `sla_state` is evaluated by the database against the current time.
 #[utoipa::path(
+    security(("bearer" = ["feedback:read"])),
     tag = "feedback",
     params(FeedbackListParams),
     responses(
@@ -154,6 +155,7 @@ async fn list_feedback(
 ///
 /// Partner systems (e.g. a survey platform) post answers with an API key scoped `feedback:write`.
 #[utoipa::path(
+    security(("bearer" = ["feedback:write"])),
     tag = "feedback",
     request_body = FeedbackIn,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key and body return the first response.")),
@@ -184,6 +186,7 @@ async fn create_feedback(
 
 /// Get feedback
 #[utoipa::path(
+    security(("bearer" = ["feedback:read"])),
     tag = "feedback",
     params(("id" = Uuid, Path, description = "The feedback item's id.")),
     responses(
@@ -211,6 +214,7 @@ async fn get_feedback(
 /// activity. A new `priority` or `channel_id` recomputes the due times from `received_at` with the calendar in
 /// force (time already spent waiting on the customer still counts). Change `status` with transitions.
 #[utoipa::path(
+    security(("bearer" = ["feedback:write"])),
     tag = "feedback",
     request_body(content = FeedbackPatch, content_type = "application/merge-patch+json"),
     params(
@@ -256,6 +260,7 @@ async fn update_feedback(
 /// Admins and managers. Removes the item and its activity log (the audit log keeps the record); its scores no
 /// longer count in metrics.
 #[utoipa::path(
+    security(("bearer" = ["feedback:manage"])),
     tag = "feedback",
     params(
         ("id" = Uuid, Path, description = "The feedback item's id."),

@@ -251,6 +251,7 @@ pub async fn transition(
 /// Of concurrent moves from the same state (the same `to`, or any `to` with the same `from` or `If-Match`) exactly
 /// one wins; the others get 409 naming the state that won (412 with `If-Match`).
 #[utoipa::path(
+    security(("bearer" = ["feedback:write"])),
     tag = "feedback",
     request_body = TransitionIn,
     params(

@@ -38,6 +38,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// for oldest first. Filters combine with AND; `from` is inclusive, `to`
 /// exclusive.
 #[utoipa::path(
+    security(("bearer" = ["interactions:read"])),
     tag = "interactions",
     params(InteractionFilter),
     responses(
@@ -104,6 +105,7 @@ async fn list_interactions(
 /// weekly cap is not reached. Other purposes, and inbound touches, are always
 /// allowed.
 #[utoipa::path(
+    security(("bearer" = ["interactions:write"])),
     tag = "interactions",
     request_body = InteractionIn,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key and body return the first response.")),
@@ -136,6 +138,7 @@ async fn create_interaction(
 
 /// Get an interaction
 #[utoipa::path(
+    security(("bearer" = ["interactions:read"])),
     tag = "interactions",
     params(("id" = Uuid, Path, description = "The interaction's id.")),
     responses(
@@ -163,6 +166,7 @@ async fn get_interaction(
 /// `account_id` fills in that contact's account, and turning it into (or
 /// moving) an outbound marketing touch checks consent and the weekly cap (409).
 #[utoipa::path(
+    security(("bearer" = ["interactions:write"])),
     tag = "interactions",
     request_body(content = InteractionPatch, content_type = "application/merge-patch+json"),
     params(
@@ -205,6 +209,7 @@ async fn update_interaction(
 /// Managers and admins. Removes the record for good (the audit log keeps that
 /// it existed); to hide a contact's personal text, erase the contact instead.
 #[utoipa::path(
+    security(("bearer" = ["interactions:manage"])),
     tag = "interactions",
     params(
         ("id" = Uuid, Path, description = "The interaction's id."),

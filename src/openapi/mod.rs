@@ -9,6 +9,7 @@ use utoipa::{
 use crate::http::responses::*;
 
 pub mod protocol;
+pub mod routes_table;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -67,7 +68,12 @@ impl Modify for BearerAuth {
         scheme.bearer_format = Some("JWT or API key".into());
         scheme.description = Some(
             "An access token from POST /v1/auth/token (a JWT, 15 minutes), or an API key (`rpk_…`) \
-             limited to its scopes."
+             limited to its scopes.\n\n\
+             Each operation's security requirement names the access it needs: `<area>:read` (viewers and \
+             up, keys with any scope of the area), `<area>:write` (agents and up: create and edit), \
+             `<area>:manage` (managers and admins: delete, merge, import, erase, person export, loyalty \
+             adjust/reverse/cancel), or `admin` (admins only; no API key). A key's scope implies the \
+             ones below it (`manage` ⊃ `write` ⊃ `read`)."
                 .into(),
         );
         components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
@@ -91,4 +97,10 @@ pub fn document_json() -> String {
         .to_pretty_json()
         .expect("the OpenAPI document serializes")
         + "\n"
+}
+
+/// The README's route table for the current document.
+pub fn routes_markdown() -> String {
+    let doc = serde_json::to_value(document()).expect("the OpenAPI document serializes");
+    routes_table::section(&doc) + "\n"
 }

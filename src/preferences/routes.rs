@@ -30,6 +30,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// the consent in force for every channel kind and purpose ever recorded.
 /// Version `0` means none were saved yet.
 #[utoipa::path(
+    security(("bearer" = ["contacts:read"])),
     tag = "contacts",
     params(("id" = Uuid, Path, description = "The contact's id.")),
     responses(
@@ -58,6 +59,7 @@ async fn get_preferences(
 /// `update_preferences` on the contact. An erased contact's preferences
 /// cannot be set (409).
 #[utoipa::path(
+    security(("bearer" = ["contacts:write"])),
     tag = "contacts",
     request_body = PreferencesIn,
     params(
@@ -102,6 +104,7 @@ async fn put_preferences(
 /// `recorded_at`, keyset-paginated. Kept after the contact is erased, as
 /// evidence.
 #[utoipa::path(
+    security(("bearer" = ["contacts:read"])),
     tag = "contacts",
     params(("id" = Uuid, Path, description = "The contact's id."), PageParams),
     responses(

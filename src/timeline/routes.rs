@@ -66,6 +66,7 @@ async fn timeline(
 /// then id, keyset-paginated across all kinds. Each item links to its full
 /// record. API keys see only the kinds their scopes can read.
 #[utoipa::path(
+    security(("bearer" = ["contacts:read"])),
     tag = "contacts",
     params(("id" = Uuid, Path, description = "The contact's id."), TimelineParams),
     responses(
@@ -95,6 +96,7 @@ async fn contact_timeline(
 /// keyset-paginated across all kinds. Items logged against another account
 /// stay in that account's timeline. Each item links to its full record.
 #[utoipa::path(
+    security(("bearer" = ["accounts:read"])),
     tag = "accounts",
     params(("id" = Uuid, Path, description = "The account's id."), TimelineParams),
     responses(

@@ -28,6 +28,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 ///
 /// Admins only. Users in creation order, keyset-paginated.
 #[utoipa::path(
+    security(("bearer" = ["admin"])),
     tag = "users",
     params(PageParams),
     responses(
@@ -58,6 +59,7 @@ async fn list_users(
 ///
 /// Admins only. The password is stored as an Argon2id hash.
 #[utoipa::path(
+    security(("bearer" = ["admin"])),
     tag = "users",
     request_body = UserIn,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key and body return the first response.")),
@@ -111,6 +113,7 @@ async fn create_user(
 
 /// Get a user
 #[utoipa::path(
+    security(("bearer" = ["admin"])),
     tag = "users",
     params(("id" = Uuid, Path, description = "The user's id.")),
     responses(
@@ -137,6 +140,7 @@ async fn get_user(
 /// admin is refused with 409. Changing the password or deactivating a user
 /// revokes their refresh tokens.
 #[utoipa::path(
+    security(("bearer" = ["admin"])),
     tag = "users",
     request_body(content = UserPatch, content_type = "application/merge-patch+json"),
     params(
@@ -186,6 +190,7 @@ async fn update_user(
 /// revoked; records they own keep their id. The last active admin cannot be
 /// deleted (409).
 #[utoipa::path(
+    security(("bearer" = ["admin"])),
     tag = "users",
     params(
         ("id" = Uuid, Path, description = "The user's id."),

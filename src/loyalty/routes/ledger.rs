@@ -54,6 +54,7 @@ fn entry_created(posted: Posted) -> HttpResponse {
 /// `Idempotency-Key`: a retry with the same key and body returns the first
 /// response and credits nothing; the same key with another body gets 422.
 #[utoipa::path(
+    security(("bearer" = ["loyalty:write"])),
     tag = "loyalty",
     request_body = EarnIn,
     params(
@@ -104,6 +105,7 @@ async fn earn_loyalty_points(
 /// `balance` says what is available); the balance never goes below zero, even
 /// under concurrent requests on several servers. Requires an `Idempotency-Key`.
 #[utoipa::path(
+    security(("bearer" = ["loyalty:write"])),
     tag = "loyalty",
     request_body = RedeemIn,
     params(
@@ -151,6 +153,7 @@ async fn redeem_loyalty_points(
 /// (409 when above the balance). Both count towards lifetime points.
 /// Requires an `Idempotency-Key`.
 #[utoipa::path(
+    security(("bearer" = ["loyalty:manage"])),
     tag = "loyalty",
     request_body = AdjustIn,
     params(
@@ -201,6 +204,7 @@ async fn adjust_loyalty_points(
 /// entries up to `as_of` (or now), computed from the ledger itself. With
 /// `as_of`, only entries written at or before it are listed.
 #[utoipa::path(
+    security(("bearer" = ["loyalty:read"])),
     tag = "loyalty",
     params(("contact_id" = Uuid, Path, description = "The member's contact id."), LedgerParams),
     responses(
@@ -255,6 +259,7 @@ async fn list_loyalty_ledger(
 ///
 /// One entry with the lots it credited or took its points from.
 #[utoipa::path(
+    security(("bearer" = ["loyalty:read"])),
     tag = "loyalty",
     params(
         ("contact_id" = Uuid, Path, description = "The member's contact id."),
@@ -289,6 +294,7 @@ async fn get_loyalty_ledger_entry(
 /// reversed, and reward redemptions are undone by cancelling them.
 /// Requires an `Idempotency-Key`.
 #[utoipa::path(
+    security(("bearer" = ["loyalty:manage"])),
     tag = "loyalty",
     request_body = ReverseIn,
     params(

@@ -27,6 +27,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 ///
 /// Members in enrolment order, optionally in one tier; keyset-paginated.
 #[utoipa::path(
+    security(("bearer" = ["loyalty:read"])),
     tag = "loyalty",
     params(MemberParams),
     responses(
@@ -63,6 +64,7 @@ async fn list_loyalty_members(
 /// The contact joins the programme in the lowest tier with no points.
 /// A contact that is already a member gets 409; an unknown contact 422.
 #[utoipa::path(
+    security(("bearer" = ["loyalty:write"])),
     tag = "loyalty",
     request_body = MemberIn,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key and body return the first response.")),
@@ -98,6 +100,7 @@ async fn enrol_loyalty_member(
 /// points expiring in the next 30 days. Points past their expiry date are
 /// expired before the answer is given.
 #[utoipa::path(
+    security(("bearer" = ["loyalty:read"])),
     tag = "loyalty",
     params(("contact_id" = Uuid, Path, description = "The member's contact id.")),
     responses(
@@ -122,6 +125,7 @@ async fn get_loyalty_member(
 /// Every tier the member entered, newest first, starting with the tier it
 /// joined in; includes the history of memberships merged into this one.
 #[utoipa::path(
+    security(("bearer" = ["loyalty:read"])),
     tag = "loyalty",
     params(("contact_id" = Uuid, Path, description = "The member's contact id."), PageParams),
     responses(

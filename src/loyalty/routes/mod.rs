@@ -5,7 +5,8 @@
 //! tills, billing systems) enrol, earn, redeem and redeem rewards; managers
 //! also adjust, reverse, cancel redemptions, edit the rewards catalogue and
 //! run expiry; admins edit the programme. API keys follow the scope rules of
-//! every area: `loyalty:write` reaches everything but the programme settings.
+//! every area: `loyalty:write` reaches what agents do, `loyalty:manage` what
+//! managers do; no key edits the programme.
 
 mod ledger;
 mod members;

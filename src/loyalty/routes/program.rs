@@ -27,6 +27,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// has a default programme ("Rewards": 1 point per EUR 1.00; tiers Member 0,
 /// Silver 1000, Gold 5000 over lifetime points; points never expire).
 #[utoipa::path(
+    security(("bearer" = ["loyalty:read"])),
     tag = "loyalty",
     responses(
         (status = 200, description = "The programme.", body = Program, headers(("ETag" = String))),
@@ -50,6 +51,7 @@ async fn get_loyalty_program(
 /// at its next read or write (and are recorded in its tier history); a new
 /// expiry policy applies to points earned from then on.
 #[utoipa::path(
+    security(("bearer" = ["admin"])),
     tag = "loyalty",
     request_body = ProgramIn,
     params(("If-Match" = Option<String>, Header, description = "The ETag of your last read; refused with 412 if the programme changed since.")),
@@ -89,6 +91,7 @@ async fn replace_loyalty_program(
 /// a member and on member reads, and `rapport loyalty expire` does it from
 /// the command line; running it again expires nothing twice.
 #[utoipa::path(
+    security(("bearer" = ["loyalty:manage"])),
     tag = "loyalty",
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key and body return the first response.")),
     responses(

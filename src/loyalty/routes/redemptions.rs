@@ -28,6 +28,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 ///
 /// Newest first; filter by member, reward or status.
 #[utoipa::path(
+    security(("bearer" = ["loyalty:read"])),
     tag = "loyalty",
     params(RedemptionParams),
     responses(
@@ -70,6 +71,7 @@ async fn list_loyalty_redemptions(
 /// stock is a 409 and changes nothing, and the last unit is sold once however
 /// many requests race for it. Requires an `Idempotency-Key`.
 #[utoipa::path(
+    security(("bearer" = ["loyalty:write"])),
     tag = "loyalty",
     request_body = RedemptionIn,
     params(("Idempotency-Key" = String, Header, description = "Required: a unique string per operation; a retry never redeems twice.")),
@@ -111,6 +113,7 @@ async fn create_loyalty_redemption(
 
 /// Get a redemption
 #[utoipa::path(
+    security(("bearer" = ["loyalty:read"])),
     tag = "loyalty",
     params(("id" = Uuid, Path, description = "The redemption's id.")),
     responses(
@@ -138,6 +141,7 @@ async fn get_loyalty_redemption(
 /// with their original expiry dates) and returns the unit to stock. A
 /// redemption is cancelled once; again is 409. Requires an `Idempotency-Key`.
 #[utoipa::path(
+    security(("bearer" = ["loyalty:manage"])),
     tag = "loyalty",
     request_body = CancelIn,
     params(

@@ -28,6 +28,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 ///
 /// The catalogue in creation order, optionally only active or inactive rewards.
 #[utoipa::path(
+    security(("bearer" = ["loyalty:read"])),
     tag = "loyalty",
     params(RewardParams),
     responses(
@@ -57,6 +58,7 @@ async fn list_loyalty_rewards(
 ///
 /// Managers and admins.
 #[utoipa::path(
+    security(("bearer" = ["loyalty:manage"])),
     tag = "loyalty",
     request_body = RewardIn,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key and body return the first response.")),
@@ -86,6 +88,7 @@ async fn create_loyalty_reward(
 
 /// Get a reward
 #[utoipa::path(
+    security(("bearer" = ["loyalty:read"])),
     tag = "loyalty",
     params(("id" = Uuid, Path, description = "The reward's id.")),
     responses(
@@ -112,6 +115,7 @@ async fn get_loyalty_reward(
 /// changes the version, so an `If-Match` on a stale read (412) never
 /// overwrites stock sold in between.
 #[utoipa::path(
+    security(("bearer" = ["loyalty:manage"])),
     tag = "loyalty",
     request_body(content = RewardPatch, content_type = "application/merge-patch+json"),
     params(
@@ -157,6 +161,7 @@ async fn update_loyalty_reward(
 /// Managers and admins. The reward leaves the catalogue and can no longer be
 /// redeemed; past redemptions keep referring to it.
 #[utoipa::path(
+    security(("bearer" = ["loyalty:manage"])),
     tag = "loyalty",
     params(
         ("id" = Uuid, Path, description = "The reward's id."),
