@@ -5,6 +5,9 @@ use std::{env, net::SocketAddr, time::Duration};
 
 use crate::clock::Clock;
 
+/// The shortest `RAPPORT_JWT_SECRET` accepted: 256 bits, the size of HS256's hash.
+pub const MIN_JWT_SECRET_BYTES: usize = 32;
+
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct ConfigError(pub String);
@@ -38,13 +41,24 @@ impl Settings {
             ))
         })?;
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let jwt_secret = var("RAPPORT_JWT_SECRET");
+        if jwt_secret.as_ref().is_some_and(|s| s.len() < MIN_JWT_SECRET_BYTES) {
+            return Err(ConfigError(format!(
+                "RAPPORT_JWT_SECRET must be at least {MIN_JWT_SECRET_BYTES} bytes (HS256 is only as strong as its key); \
+                 leave it unset to have one generated and kept in the database"
+            )));
+        }
+        let admin_password = var("RAPPORT_ADMIN_PASSWORD");
+        if let Some(problem) = admin_password.as_deref().and_then(crate::auth::password::password_problem) {
+            return Err(ConfigError(format!("RAPPORT_ADMIN_PASSWORD {problem}")));
+        }
         Ok(Self {
             database_url: var("RAPPORT_DATABASE_URL")
                 .unwrap_or_else(|| "sqlite://rapport.db".into()),
             listen,
-            jwt_secret: var("RAPPORT_JWT_SECRET"),
+            jwt_secret,
             admin_email: var("RAPPORT_ADMIN_EMAIL"),
-            admin_password: var("RAPPORT_ADMIN_PASSWORD"),
+            admin_password,
             cors_origins: var("RAPPORT_CORS_ORIGINS")
                 .map(|v| {
                     v.split(',')

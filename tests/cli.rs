@@ -452,3 +452,19 @@ async fn a_configured_admin_password_is_never_printed() {
         StatusCode::OK
     );
 }
+
+#[test]
+fn a_short_jwt_secret_or_a_weak_admin_password_stops_the_start() {
+    let dir = TempDir::new();
+    for (name, value, words) in [
+        ("RAPPORT_JWT_SECRET", "too-short-a-secret", "32 bytes"),
+        ("RAPPORT_ADMIN_PASSWORD", "short", "RAPPORT_ADMIN_PASSWORD"),
+    ] {
+        let output = run(rapport(dir.path())
+            .env("RAPPORT_DATABASE_URL", dir.database_url())
+            .env(name, value)
+            .arg("migrate"));
+        let err = assert_clean_failure(&output);
+        assert!(err.contains(words), "{name}: {err}");
+    }
+}

@@ -1,12 +1,53 @@
 //! Argon2id password hashing (PHC strings, parameters from the argon2 crate's
 //! defaults: 19 MiB, 2 passes, 1 lane — OWASP's minimum recommendation).
 
+use crate::http::ApiError;
+
 use argon2::{
     Argon2,
     password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng},
 };
 
 pub const MIN_PASSWORD_LEN: usize = 12;
+
+/// How long a sign-in waits for a free hashing slot before it is told to retry.
+const HASH_QUEUE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Each Argon2 hash holds 19 MiB and a core for tens of milliseconds, so at
+/// most one runs per core: a flood of sign-ins queues here (costing a few
+/// bytes each) instead of growing the blocking pool to hundreds of threads
+/// and gigabytes of memory.
+fn hash_slots() -> &'static tokio::sync::Semaphore {
+    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    SLOTS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        tokio::sync::Semaphore::new(cores)
+    })
+}
+
+/// Runs one Argon2 computation on the blocking pool, in a bounded slot.
+async fn in_hash_slot<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
+    let busy = || {
+        ApiError::service_unavailable("Too many sign-ins are being checked right now; retry in a moment.")
+            .with_header(actix_web::http::header::RETRY_AFTER, "1")
+    };
+    let _slot = tokio::time::timeout(HASH_QUEUE_TIMEOUT, hash_slots().acquire())
+        .await
+        .map_err(|_| busy())?
+        .map_err(|_| busy())?;
+    actix_web::web::block(work).await.map_err(ApiError::internal)
+}
+
+/// Hashes a new password (bounded; see [`hash_slots`]).
+pub async fn hash(password: &str) -> Result<String, ApiError> {
+    let password = password.to_string();
+    in_hash_slot(move || hash_password(&password)).await
+}
+
+/// Checks a password against a PHC string (bounded; see [`hash_slots`]).
+pub async fn verify(password: String, phc: String) -> Result<bool, ApiError> {
+    in_hash_slot(move || verify_password(&password, &phc)).await
+}
 
 pub fn hash_password(password: &str) -> String {
     let salt = SaltString::generate(&mut OsRng);

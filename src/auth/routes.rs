@@ -7,7 +7,7 @@ use validator::Validate;
 
 use super::{
     Principal,
-    password::{decoy_hash, verify_password},
+    password::{self, decoy_hash},
     refresh::{self, Rotation},
 };
 use crate::{
@@ -105,13 +105,10 @@ async fn issue_token(
 ) -> ApiResult<web::Json<TokenResponse>> {
     let TokenRequest { email, password } = body.0;
     let row = users::find_by_email(&state.db, &email).await?;
-    // Hash checks run on a blocking thread: Argon2 takes tens of milliseconds.
     let phc = row
         .as_ref()
         .map_or_else(|| decoy_hash().to_string(), |r| r.password_hash.clone());
-    let verified = web::block(move || verify_password(&password, &phc))
-        .await
-        .map_err(ApiError::internal)?;
+    let verified = password::verify(password, phc).await?;
     let user = match row {
         Some(row) if verified && row.active => row.into_user(),
         _ => {

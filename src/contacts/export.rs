@@ -16,6 +16,7 @@ use super::{
     routes::contact_query,
 };
 use crate::{
+    domain::csv_cell,
     auth::{Area, Level, Principal},
     db::Db,
     domain::stages::{LifecycleStage, SizeSegment, ValueTier},
@@ -65,6 +66,8 @@ pub enum ExportFormat {
 ///
 /// Every contact matching the filters (the same as the list's), streamed as CSV or NDJSON.
 /// Viewers get masked emails and phones. The CSV can be imported back unchanged.
+/// Cells that a spreadsheet would read as a formula (starting with `=`, `+`, `-`, `@`, a tab or a
+/// carriage return) are written with a leading `'`, which the import removes again.
 #[utoipa::path(
     security(("bearer" = ["contacts:read"])),
     tag = "contacts",
@@ -220,8 +223,7 @@ impl Export {
                 let text = |v: &Option<String>| v.clone().unwrap_or_default();
                 let id = |v: &Option<Uuid>| v.map(|v| v.to_string()).unwrap_or_default();
                 for c in contacts {
-                    writer
-                        .write_record([
+                    let record = [
                             c.id.to_string(),
                             text(&c.first_name),
                             text(&c.last_name),
@@ -242,7 +244,9 @@ impl Export {
                             },
                             c.created_at.to_rfc3339(),
                             c.updated_at.to_rfc3339(),
-                        ])
+                    ];
+                    writer
+                        .write_record(record.map(csv_cell::neutralise))
                         .expect("writing to memory");
                 }
                 writer.into_inner().expect("flushing memory")

@@ -14,6 +14,7 @@ use super::{
     repo,
 };
 use crate::{
+    domain::csv_cell,
     audit::{self, Actor, Change},
     auth::{Area, Level, Principal},
     db::{Db, Tx, now},
@@ -224,6 +225,7 @@ fn parse_csv(body: &[u8]) -> Result<Vec<ParsedRow>, ApiError> {
             Ok(record) => {
                 let mut object = Map::new();
                 for (name, value) in headers.iter().zip(record.iter()) {
+                    let value = csv_cell::restore(value);
                     if value.is_empty() || CSV_IGNORED.contains(&name) {
                         continue;
                     }

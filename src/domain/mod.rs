@@ -6,6 +6,7 @@
 pub mod choice;
 pub mod country;
 pub mod currency;
+pub mod csv_cell;
 pub mod custom_fields;
 pub mod email;
 pub mod error;

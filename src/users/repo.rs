@@ -2,7 +2,7 @@ use uuid::Uuid;
 
 use super::model::{UserPatch, UserRow};
 use crate::{
-    auth::{Role, password::hash_password},
+    auth::{Role, password},
     db::{Db, Tx, is_unique_violation, new_id, now},
     http::{ApiError, etag},
     on_db, on_tx,
@@ -24,8 +24,8 @@ fn duplicate_email(email: &str) -> ApiError {
 }
 
 pub async fn create(db: &Db, user: NewUser<'_>) -> Result<UserRow, ApiError> {
+    let hash = password::hash(user.password).await?;
     let now = now();
-    let hash = hash_password(user.password);
     let mut tx = db.begin().await?;
     let row = on_tx!(&mut tx, c => sqlx::query_as::<_, UserRow>(
         "INSERT INTO users (id, email, display_name, role, active, password_hash, version, created_at, updated_at)
@@ -96,6 +96,11 @@ pub async fn update(
     expected: Option<i64>,
     patch: &UserPatch,
 ) -> Result<UserRow, ApiError> {
+    // Hashed before the transaction: Argon2 takes tens of milliseconds.
+    let new_hash = match patch.password.as_deref() {
+        Some(p) => Some(password::hash(p).await?),
+        None => None,
+    };
     let mut tx = db.begin().await?;
     lock_admins(&mut tx).await?;
     let current: UserRow = on_tx!(&mut tx, c => sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -124,11 +129,7 @@ pub async fn update(
         .to_string();
     let role = patch.role.unwrap_or(current.role());
     let active = patch.active.unwrap_or(current.active);
-    let password_hash = patch
-        .password
-        .as_deref()
-        .map(hash_password)
-        .unwrap_or(current.password_hash.clone());
+    let password_hash = new_hash.unwrap_or(current.password_hash.clone());
     let row = on_tx!(&mut tx, c => sqlx::query_as::<_, UserRow>(
         "UPDATE users SET email = $1, display_name = $2, role = $3, active = $4, password_hash = $5,
                 version = version + 1, updated_at = $6

@@ -1,0 +1,106 @@
+//! The boundary against a hostile client: scopes, spreadsheet-safe exports,
+//! headers. (Issue 11; more of its attacks land here as they are closed.)
+
+mod common;
+
+use common::*;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+async fn contact_id(app: &TestApp, body: serde_json::Value) -> String {
+    json_of(app.post("/v1/contacts", &body).await, StatusCode::CREATED).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+db_test!(a_write_key_cannot_reach_what_only_managers_do, |app| {
+    let target = contact_id(&app, json!({"first_name": "Jane", "email": "jane@acme.example"})).await;
+    let write = app.api_key(&["contacts:write", "loyalty:write"]).await;
+    let manage = app.api_key(&["contacts:manage"]).await;
+    for (method, path) in [
+        (Method::GET, format!("/v1/contacts/{target}/export")),
+        (Method::POST, format!("/v1/contacts/{target}/erase")),
+        (Method::DELETE, format!("/v1/contacts/{target}")),
+    ] {
+        let refused = app.request_as(&write, method.clone(), &path).send().await.unwrap();
+        let p = problem(refused, StatusCode::FORBIDDEN).await;
+        assert!(p["detail"].as_str().unwrap().contains("contacts:manage"), "{p}");
+    }
+    json_of(
+        app.post("/v1/loyalty/members", &json!({"contact_id": target})).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let adjust = app
+        .request_as(&write, Method::POST, &format!("/v1/loyalty/members/{target}/adjust"))
+        .header("Idempotency-Key", "adjust-1")
+        .json(&json!({"points": 1_000_000_000, "reason": "mint"}))
+        .send()
+        .await
+        .unwrap();
+    problem(adjust, StatusCode::FORBIDDEN).await;
+    // manage implies write and read.
+    let exported = app
+        .request_as(&manage, Method::GET, &format!("/v1/contacts/{target}/export"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(exported.status(), StatusCode::OK);
+    let read = app.request_as(&manage, Method::GET, "/v1/contacts").send().await.unwrap();
+    assert_eq!(read.status(), StatusCode::OK);
+});
+
+db_test!(a_csv_export_cannot_carry_a_formula_and_still_imports_back, |app| {
+    contact_id(
+        &app,
+        json!({"first_name": "=HYPERLINK(\"http://evil.example\")", "last_name": "@SUM(A1)", "email": "f@acme.example", "phone": "+4930123456"}),
+    )
+    .await;
+    let csv = app.get("/v1/contacts/export?format=csv").await.text().await.unwrap();
+    assert!(csv.contains("'=HYPERLINK"), "{csv}");
+    assert!(csv.contains("'@SUM(A1)"), "{csv}");
+    assert!(!csv.lines().skip(1).any(|l| l.split(',').any(|cell| cell.starts_with(['=', '+', '-', '@']))), "{csv}");
+    let reimported = app
+        .request(Method::POST, "/v1/contacts/import")
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .unwrap();
+    json_of(reimported, StatusCode::OK).await;
+    let listed = json_of(app.get("/v1/contacts").await, StatusCode::OK).await;
+    assert_eq!(listed["data"][0]["first_name"], "=HYPERLINK(\"http://evil.example\")");
+    assert_eq!(listed["data"][0]["phone"], "+4930123456");
+});
+
+db_test!(responses_are_not_sniffed_and_api_answers_are_never_cached, |app| {
+    for path in ["/v1/me", "/v1/contacts", "/healthz", "/no/such/path"] {
+        let response = app.get(path).await;
+        assert_eq!(header(&response, "x-content-type-options").as_deref(), Some("nosniff"), "{path}");
+        if path.starts_with("/v1/") {
+            assert_eq!(header(&response, "cache-control").as_deref(), Some("no-store"), "{path}");
+        }
+    }
+    let token = app
+        .client
+        .post(app.url("/v1/auth/token"))
+        .json(&json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(header(&token, "cache-control").as_deref(), Some("no-store"));
+});
+
+db_test!(metrics_labels_do_not_grow_with_invented_methods, |app| {
+    for verb in ["BREW", "WHEN", "LOOK"] {
+        app.client
+            .request(Method::from_bytes(verb.as_bytes()).unwrap(), app.url("/v1/me"))
+            .send()
+            .await
+            .unwrap();
+    }
+    let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(!metrics.contains("BREW"), "an invented method became a label");
+    assert!(metrics.contains("method=\"other\""));
+});
