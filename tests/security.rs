@@ -104,3 +104,42 @@ db_test!(metrics_labels_do_not_grow_with_invented_methods, |app| {
     assert!(!metrics.contains("BREW"), "an invented method became a label");
     assert!(metrics.contains("method=\"other\""));
 });
+
+db_test!(viewers_search_names_but_not_the_emails_they_see_masked, |app| {
+    contact_id(&app, json!({"first_name": "Jane", "last_name": "Roe", "email": "jane.roe@acme.example"})).await;
+    let viewer = app.token_for("viewer").await;
+    let search = |q: &'static str| {
+        let request = app.request_as(&viewer, Method::GET, &format!("/v1/contacts?q={q}&include_total=true"));
+        async move { json_of(request.send().await.unwrap(), StatusCode::OK).await }
+    };
+    assert_eq!(search("jane.r").await["total"], 0, "an email prefix finds nothing for a viewer");
+    assert_eq!(search("roe").await["total"], 1, "names are still found");
+    let admin = json_of(app.get("/v1/contacts?q=jane.r&include_total=true").await, StatusCode::OK).await;
+    assert_eq!(admin["total"], 1);
+    let export = app
+        .request_as(&viewer, Method::GET, "/v1/contacts/export?format=ndjson&q=jane.r")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(export.trim(), "", "{export}");
+});
+
+db_test!(an_erased_contact_takes_no_part_in_a_merge, |app| {
+    let erased = contact_id(&app, json!({"first_name": "Gone", "email": "gone@acme.example"})).await;
+    let other = contact_id(&app, json!({"first_name": "Dup", "email": "dup@acme.example"})).await;
+    json_of(app.post(&format!("/v1/contacts/{erased}/erase"), &json!({})).await, StatusCode::OK).await;
+    for (survivor, duplicate) in [(&erased, &other), (&other, &erased)] {
+        let p = problem(
+            app.post(&format!("/v1/contacts/{survivor}/merge"), &json!({"duplicate_id": duplicate})).await,
+            StatusCode::CONFLICT,
+        )
+        .await;
+        assert_eq!(p["erased_id"], erased.as_str());
+    }
+    let kept = json_of(app.get(&format!("/v1/contacts/{erased}")).await, StatusCode::OK).await;
+    assert_eq!(kept["email"], serde_json::Value::Null);
+    json_of(app.get(&format!("/v1/contacts/{other}")).await, StatusCode::OK).await;
+});

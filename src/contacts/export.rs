@@ -52,6 +52,7 @@ pub struct ExportParams {
     pub country: Option<String>,
     #[serde(default, deserialize_with = "crate::domain::time::optional")]
     pub updated_since: Option<DateTime<Utc>>,
+    /// As for the list: names or emails, names only for viewers.
     pub q: Option<String>,
 }
 
@@ -91,7 +92,7 @@ async fn export_contacts(
     principal.require(Area::Contacts, Level::Read)?;
     let p = params.into_inner();
     let sort = Sort::parse(p.sort.as_deref(), &SORTS, "created_at")?;
-    let query = contact_query(
+    let mut query = contact_query(
         p.account_id,
         p.owner_id,
         p.tag,
@@ -103,6 +104,7 @@ async fn export_contacts(
         p.updated_since,
         p.q,
     );
+    query.search_names_only = principal.masks_personal_data();
     let format = p.format.unwrap_or(ExportFormat::Csv);
     let export = Export {
         db: state.db.clone(),

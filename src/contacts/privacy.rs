@@ -244,6 +244,14 @@ async fn merge_contacts(
             format!("no live contact has the id {duplicate_id}"),
         )
     })?;
+    // An erased record must stay empty: merging would refill it with personal data.
+    if let Some(erased) = [&survivor, &duplicate].into_iter().find(|c| c.erased_at.is_some()) {
+        return Err(ApiError::conflict(format!(
+            "The contact {} was erased; an erased contact cannot take part in a merge.",
+            erased.id
+        ))
+        .with("erased_id", erased.id));
+    }
     let merged = merged_fields(&survivor, &duplicate).into_fields()?;
     // The duplicate goes first, so the survivor may take over its email.
     repo::soft_delete(&mut tx, duplicate.id, duplicate.version).await?;

@@ -234,6 +234,9 @@ pub struct ContactQuery {
     pub country: Option<String>,
     pub updated_since: Option<DateTime<Utc>>,
     pub q: Option<String>,
+    /// `q` matches names only: for callers who see emails masked, so a
+    /// search cannot recover a masked address one prefix at a time.
+    pub search_names_only: bool,
 }
 
 fn filters(q: &ContactQuery) -> Filters {
@@ -271,7 +274,12 @@ fn filters(q: &ContactQuery) -> Filters {
     }
     if let Some(v) = q.q.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
         // "chen", "mei", "chen mei" and "mei chen" all find Mei Chen.
-        f.starts_with_any(&["c.name_key", "c.given_name_key", "c.email"], v);
+        let columns: &[&str] = if q.search_names_only {
+            &["c.name_key", "c.given_name_key"]
+        } else {
+            &["c.name_key", "c.given_name_key", "c.email"]
+        };
+        f.starts_with_any(columns, v);
     }
     f
 }

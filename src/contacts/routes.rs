@@ -69,6 +69,7 @@ pub struct ContactListParams {
     #[serde(default, deserialize_with = "crate::domain::time::optional")]
     pub updated_since: Option<DateTime<Utc>>,
     /// Matches the start of the name ("mei", "chen mei", "mei chen") or of the email, case-insensitively.
+    /// For viewers, who see emails masked, it matches names only.
     pub q: Option<String>,
 }
 
@@ -97,6 +98,7 @@ pub fn contact_query(
         country,
         updated_since,
         q: q.filter(|q| !q.trim().is_empty()),
+        search_names_only: false,
     }
 }
 
@@ -121,8 +123,9 @@ async fn contact_page(
     state: &AppState,
     principal: &Principal,
     params: ContactListParams,
-    query: ContactQuery,
+    mut query: ContactQuery,
 ) -> ApiResult<Page<Contact>> {
+    query.search_names_only = principal.masks_personal_data();
     let page = PageParams {
         limit: params.limit,
         cursor: params.cursor,
