@@ -2,7 +2,6 @@
 //! answered with a result per row.
 
 use actix_web::{HttpRequest, HttpResponse, http::header, post, web};
-use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
@@ -23,7 +22,7 @@ use crate::{
 };
 
 pub const MAX_ROWS: usize = 10_000;
-const MAX_BODY: usize = 16 * 1024 * 1024;
+const MAX_BODY: usize = crate::http::body::LARGEST_BODY;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(import_contacts);
@@ -96,8 +95,11 @@ pub struct ImportReport {
     tag = "contacts",
     params(ImportParams, ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe.")),
     request_body(
+        description = "The rows: a JSON array of objects with the fields of ContactIn, or CSV with those fields as \
+columns. Each row is checked on its own and reported in `rows` (with `mode=per_row` the valid ones are written), \
+so a row is any object here, not a ContactIn the whole request stands or falls by.",
         content(
-            (Vec<ContactIn> = "application/json", example = json!([{"first_name": "Mei", "last_name": "Chen", "email": "mei.chen@acme.example"}])),
+            (Vec<Object> = "application/json", example = json!([{"first_name": "Mei", "last_name": "Chen", "email": "mei.chen@acme.example"}])),
             (String = "text/csv", example = json!("first_name,last_name,email,tags\nMei,Chen,mei.chen@acme.example,vip;apac\n"))
         )
     ),
@@ -117,20 +119,10 @@ async fn import_contacts(
     principal: Principal,
     req: HttpRequest,
     params: web::Query<ImportParams>,
-    mut payload: web::Payload,
+    payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
     principal.require(Area::Contacts, Level::Manage)?;
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk
-            .map_err(|e| ApiError::bad_request(format!("The body could not be read: {e}.")))?;
-        if body.len() + chunk.len() > MAX_BODY {
-            return Err(ApiError::payload_too_large(format!(
-                "An import is limited to {MAX_BODY} bytes."
-            )));
-        }
-        body.extend_from_slice(&chunk);
-    }
+    let body = crate::http::body::read_limited(payload, MAX_BODY).await?;
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)

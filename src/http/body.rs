@@ -12,7 +12,16 @@ pub const LARGEST_BODY: usize = 16 * 1024 * 1024;
 /// Reads the whole body (refusing more than `limit` bytes with 413) and puts
 /// it back, so the handler's extractor reads it as if untouched.
 pub async fn buffer(req: &mut ServiceRequest, limit: usize) -> Result<web::Bytes, ApiError> {
-    let mut payload = req.take_payload();
+    let bytes = read_limited(req.take_payload(), limit).await?;
+    req.set_payload(actix_web::dev::Payload::from(bytes.clone()));
+    Ok(bytes)
+}
+
+/// Reads a body stream, refusing more than `limit` bytes with 413.
+pub async fn read_limited<E: std::fmt::Display>(
+    mut payload: impl futures_util::Stream<Item = Result<web::Bytes, E>> + Unpin,
+    limit: usize,
+) -> Result<web::Bytes, ApiError> {
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk
@@ -24,7 +33,5 @@ pub async fn buffer(req: &mut ServiceRequest, limit: usize) -> Result<web::Bytes
         }
         body.extend_from_slice(&chunk);
     }
-    let bytes = body.freeze();
-    req.set_payload(actix_web::dev::Payload::from(bytes.clone()));
-    Ok(bytes)
+    Ok(body.freeze())
 }

@@ -33,10 +33,22 @@ impl RouteTable {
         Self(routes)
     }
 
-    fn allowed(&self, path: &str) -> Option<&[String]> {
+    /// The methods of the path: a literal path (`/v1/contacts/import`) wins
+    /// over a pattern that also matches it (`/v1/contacts/{id}`).
+    pub fn allowed(&self, path: &str) -> Option<&[String]> {
+        self.literal(path).or_else(|| {
+            self.0
+                .iter()
+                .find(|(def, _)| def.is_match(path))
+                .map(|(_, m)| m.as_slice())
+        })
+    }
+
+    /// The methods of a literal path equal to `path`, if there is one.
+    pub fn literal(&self, path: &str) -> Option<&[String]> {
         self.0
             .iter()
-            .find(|(def, _)| def.is_match(path))
+            .find(|(def, _)| !def.pattern().is_some_and(|p| p.contains('{')) && def.is_match(path))
             .map(|(_, m)| m.as_slice())
     }
 }

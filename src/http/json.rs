@@ -121,7 +121,13 @@ pub fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Err
     ApiError::bad_request(format!("The query string is not valid: {detail}.")).into()
 }
 
-pub fn path_error(err: PathError, _req: &HttpRequest) -> actix_web::Error {
+pub fn path_error(err: PathError, req: &HttpRequest) -> actix_web::Error {
+    // `PATCH /v1/contacts/import` reaches `/v1/contacts/{id}` with id "import":
+    // the path exists, only not with this method.
+    let table = req.app_data::<web::Data<super::fallback::RouteTable>>();
+    if let Some(methods) = table.and_then(|t| t.literal(req.path())) {
+        return ApiError::method_not_allowed(req.method().as_str(), req.path(), methods).into();
+    }
     let detail = match &err {
         PathError::Deserialize(e) => e.to_string(),
         other => other.to_string(),

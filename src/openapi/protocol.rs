@@ -19,6 +19,7 @@ const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 /// its structure, not of one typed operation).
 pub fn apply(doc: &mut Value) {
     add_shared_parameters(doc);
+    reference_page_items(doc);
     let creates = create_operations(doc);
     let targets = link_targets(doc);
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
@@ -34,6 +35,27 @@ pub fn apply(doc: &mut Value) {
             if let Some((_, field)) = creates.iter().find(|(p, _)| p == path).filter(|_| method == "post") {
                 add_links(path, field, op, &targets);
             }
+        }
+    }
+}
+
+/// utoipa writes the item schema of a generic `Page<T>` inline; where that
+/// inline schema is exactly a named component, refer to it instead, so a
+/// generated client types `page.data[0]` as `Contact`, not as an anonymous
+/// copy of it.
+fn reference_page_items(doc: &mut Value) {
+    let Some(schemas) = doc.pointer_mut("/components/schemas").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let named: Vec<(String, Value)> = schemas.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    for (name, schema) in schemas.iter_mut() {
+        if !name.starts_with("Page_") {
+            continue;
+        }
+        let Some(items) = schema.pointer_mut("/properties/data/items") else { continue };
+        let target = name.trim_start_matches("Page_");
+        if let Some((found, _)) = named.iter().find(|(k, v)| k == target && v == items) {
+            *items = json!({"$ref": format!("#/components/schemas/{found}")});
         }
     }
 }
