@@ -207,6 +207,7 @@ async fn start_in_clock(settings: Settings) -> Result<Running, StartError> {
         db: db.clone(),
         jwt: auth::tokens::JwtKeys::new(&jwt_secret),
         settings,
+        standings: Default::default(),
     };
     let shared_clock = state.settings.clock.clone();
     let shared = Shared::new(state);

@@ -5,4 +5,6 @@ pub struct AppState {
     pub db: Db,
     pub jwt: JwtKeys,
     pub settings: Settings,
+    /// Users' current standing, read briefly cached (see `auth::standing`).
+    pub standings: crate::auth::standing::StandingCache,
 }

@@ -143,3 +143,81 @@ db_test!(an_erased_contact_takes_no_part_in_a_merge, |app| {
     assert_eq!(kept["email"], serde_json::Value::Null);
     json_of(app.get(&format!("/v1/contacts/{other}")).await, StatusCode::OK).await;
 });
+
+/// A user with `role` and a token for them: (id, token).
+async fn user_with_token(app: &TestApp, role: &str) -> (String, String) {
+    let token = app.token_for(role).await;
+    let me = json_of(app.request_as(&token, Method::GET, "/v1/me").send().await.unwrap(), StatusCode::OK).await;
+    (me["id"].as_str().unwrap().to_string(), token)
+}
+
+async fn create_key_as(app: &TestApp, token: &str) -> reqwest::Response {
+    app.request_as(token, Method::POST, "/v1/api-keys")
+        .json(&json!({"name": "after revocation", "scopes": ["contacts:read"]}))
+        .send()
+        .await
+        .unwrap()
+}
+
+db_test!(a_deleted_admin_cannot_use_the_token_in_hand, |app| {
+    let (id, token) = user_with_token(&app, "admin").await;
+    json_of(create_key_as(&app, &token).await, StatusCode::CREATED).await;
+    let deleted = app.delete(&format!("/v1/users/{id}")).await;
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    let p = problem(create_key_as(&app, &token).await, StatusCode::UNAUTHORIZED).await;
+    assert!(p["detail"].as_str().unwrap().contains("deleted"), "{p}");
+});
+
+db_test!(deactivation_demotion_and_a_new_password_end_the_tokens_issued_before, |app| {
+    for change in [json!({"active": false}), json!({"role": "viewer"}), json!({"password": "a-brand-new-password"})] {
+        let (id, token) = user_with_token(&app, "manager").await;
+        json_of(app.request_as(&token, Method::GET, "/v1/contacts").send().await.unwrap(), StatusCode::OK).await;
+        json_of(app.patch(&format!("/v1/users/{id}"), &change).await, StatusCode::OK).await;
+        let after = app.request_as(&token, Method::GET, "/v1/contacts").send().await.unwrap();
+        problem(after, StatusCode::UNAUTHORIZED).await;
+    }
+    // A demoted user signs in again and gets the new role's powers only.
+    let email = format!("demoted-{}@rapport.test", uuid::Uuid::now_v7().simple());
+    let created = json_of(
+        app.post("/v1/users", &json!({"email": email, "display_name": "D", "role": "admin", "password": "a-password-for-tests"})).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    json_of(app.patch(&format!("/v1/users/{}", created["id"].as_str().unwrap()), &json!({"role": "agent"})).await, StatusCode::OK).await;
+    let token = app.sign_in(&email, "a-password-for-tests").await;
+    problem(create_key_as(&app, &token).await, StatusCode::FORBIDDEN).await;
+});
+
+db_test!(a_key_stops_working_when_its_creator_is_deleted, |app| {
+    let (id, token) = user_with_token(&app, "admin").await;
+    let created = json_of(create_key_as(&app, &token).await, StatusCode::CREATED).await;
+    let key = created["key"].as_str().unwrap().to_string();
+    let read = app.request_as(&key, Method::GET, "/v1/contacts").send().await.unwrap();
+    assert_eq!(read.status(), StatusCode::OK);
+    assert_eq!(app.delete(&format!("/v1/users/{id}")).await.status(), StatusCode::NO_CONTENT);
+    let p = problem(app.request_as(&key, Method::GET, "/v1/contacts").send().await.unwrap(), StatusCode::UNAUTHORIZED).await;
+    assert!(p["detail"].as_str().unwrap().contains("creator"), "{p}");
+});
+
+db_test!(another_node_honours_a_revocation_once_its_cached_standing_is_stale, |app| {
+    let mut settings = rapport::config::Settings::for_tests(&app.database_url);
+    settings.clock = app.clock.clone();
+    let node = rapport::app::start(settings).await.expect("second node");
+    let handle = node.server.handle();
+    tokio::spawn(node.server);
+    let second = format!("http://127.0.0.1:{}", node.port);
+    let (id, token) = user_with_token(&app, "manager").await;
+    let on_second = |token: String| {
+        let request = app.client.get(format!("{second}/v1/contacts")).bearer_auth(token);
+        async move { request.send().await.unwrap().status() }
+    };
+    assert_eq!(on_second(token.clone()).await, StatusCode::OK, "the second node knows the user now");
+    json_of(app.patch(&format!("/v1/users/{id}"), &json!({"active": false})).await, StatusCode::OK).await;
+    // The first node forgot at once; the second may act on what it read for
+    // at most the documented staleness, measured on the servers' clock.
+    let first = app.request_as(&token, Method::GET, "/v1/contacts").send().await.unwrap();
+    assert_eq!(first.status(), StatusCode::UNAUTHORIZED);
+    app.clock.advance(rapport::auth::standing::STALENESS + chrono::TimeDelta::milliseconds(1));
+    assert_eq!(on_second(token).await, StatusCode::UNAUTHORIZED);
+    handle.stop(false).await;
+});

@@ -742,35 +742,55 @@ db_test!(
     |app| {
         let admin = app.admin().await;
         let other = app.create_user("admin").await;
+        let credentials = [
+            (ADMIN_EMAIL.to_string(), ADMIN_PASSWORD),
+            (other["email"].as_str().unwrap().to_string(), USER_PASSWORD),
+        ];
+        let mut token = app.admin_token.clone();
         for round in 0..3 {
             let mut tasks = tokio::task::JoinSet::new();
             for user in [&admin, &other] {
                 let request = app
-                    .request(Method::PATCH, &format!("/v1/users/{}", id_of(user)))
+                    .request_as(&token, Method::PATCH, &format!("/v1/users/{}", id_of(user)))
                     .json(&json!({"role": "manager"}));
                 tasks.spawn(async move { request.send().await.unwrap().status() });
             }
             let statuses: Vec<StatusCode> = tasks.join_all().await;
-            assert!(
-                statuses.contains(&StatusCode::OK),
+            // Exactly one demotion goes through. The other is refused as the
+            // last admin's (409) or, when the caller demoted themselves first,
+            // because their token no longer holds (401).
+            assert_eq!(
+                statuses.iter().filter(|s| **s == StatusCode::OK).count(),
+                1,
                 "round {round}: {statuses:?}"
             );
             assert!(
-                statuses.contains(&StatusCode::CONFLICT),
+                statuses
+                    .iter()
+                    .any(|s| *s == StatusCode::CONFLICT || *s == StatusCode::UNAUTHORIZED),
                 "round {round}: both admins were demoted: {statuses:?}"
             );
-            // Restore two admins for the next round (the remaining admin's token still says admin).
-            for user in [&admin, &other] {
-                json_of(
-                    app.patch(
-                        &format!("/v1/users/{}", id_of(user)),
-                        &json!({"role": "admin"}),
-                    )
-                    .await,
-                    StatusCode::OK,
-                )
-                .await;
+            // The demoted admin's tokens stopped working; the one still admin
+            // signs in again and restores two admins for the next round.
+            let mut still_admin = None;
+            for (email, password) in &credentials {
+                let t = app.sign_in(email, password).await;
+                let me = json_of(app.request_as(&t, Method::GET, "/v1/me").send().await.unwrap(), StatusCode::OK).await;
+                if me["role"] == "admin" {
+                    still_admin = Some(t);
+                }
             }
+            let restorer = still_admin.unwrap_or_else(|| panic!("round {round}: no admin left"));
+            for user in [&admin, &other] {
+                let restored = app
+                    .request_as(&restorer, Method::PATCH, &format!("/v1/users/{}", id_of(user)))
+                    .json(&json!({"role": "admin"}))
+                    .send()
+                    .await
+                    .unwrap();
+                json_of(restored, StatusCode::OK).await;
+            }
+            token = app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
         }
     }
 );

@@ -17,6 +17,8 @@ struct KeyRow {
     expires_at: Option<chrono::DateTime<chrono::Utc>>,
     last_used_at: Option<chrono::DateTime<chrono::Utc>>,
     revoked_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Keys belong to the admin who created them: they stop with that admin.
+    creator_active: bool,
 }
 
 /// The prefix part of `rpk_<prefix>_<secret>`, the key's public handle.
@@ -30,7 +32,9 @@ pub async fn check(db: &Db, key: &str) -> Result<Principal, ApiError> {
     let invalid = || ApiError::invalid_token("the API key is not valid");
     let prefix = key_prefix(key).ok_or_else(invalid)?;
     let row: Option<KeyRow> = on_db!(db, pool => sqlx::query_as(
-        "SELECT id, secret_hash, scopes, expires_at, last_used_at, revoked_at FROM api_keys WHERE prefix = $1"
+        "SELECT k.id, k.secret_hash, k.scopes, k.expires_at, k.last_used_at, k.revoked_at,
+                u.active AND u.deleted_at IS NULL AS creator_active
+         FROM api_keys k JOIN users u ON u.id = k.created_by WHERE k.prefix = $1"
     ).bind(prefix).fetch_optional(pool).await)?;
     let row = row
         .filter(|r| r.secret_hash == hash_secret(key))
@@ -38,6 +42,11 @@ pub async fn check(db: &Db, key: &str) -> Result<Principal, ApiError> {
     let now = now();
     if row.revoked_at.is_some() {
         return Err(ApiError::invalid_token("the API key has been revoked"));
+    }
+    if !row.creator_active {
+        return Err(ApiError::invalid_token(
+            "the API key's creator was deactivated or deleted; an admin must create a new key",
+        ));
     }
     if row.expires_at.is_some_and(|t| t <= now) {
         return Err(ApiError::invalid_token("the API key has expired"));

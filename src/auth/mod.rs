@@ -11,6 +11,7 @@ pub mod principal;
 pub mod refresh;
 pub mod routes;
 pub mod secret;
+pub mod standing;
 pub mod tokens;
 
 pub use principal::Principal;

@@ -107,9 +107,10 @@ pub async fn authenticate(state: &AppState, req: &HttpRequest) -> Result<Princip
         .jwt
         .verify(credential)
         .map_err(ApiError::invalid_token)?;
+    let standing = state.standings.get(&state.db, claims.sub).await?;
     Ok(Principal::User {
         id: claims.sub,
-        role: claims.role,
+        role: super::standing::role_for(standing, claims.ver)?,
     })
 }
 

@@ -69,14 +69,24 @@ pub struct TokenResponse {
     pub refresh_token: String,
 }
 
-async fn tokens_for(state: &AppState, user: &User, refresh_token: String) -> TokenResponse {
+async fn tokens_for(
+    state: &AppState,
+    user: &User,
+    refresh_token: String,
+) -> Result<TokenResponse, ApiError> {
     let ttl = state.settings.access_token_ttl.as_secs() as i64;
-    TokenResponse {
-        access_token: state.jwt.issue(user.id, user.role, now(), ttl),
+    state.standings.forget(user.id);
+    let version = state
+        .standings
+        .get(&state.db, user.id)
+        .await?
+        .map_or(0, |s| s.token_version);
+    Ok(TokenResponse {
+        access_token: state.jwt.issue(user.id, user.role, version, now(), ttl),
         token_type: "Bearer".into(),
         expires_in: ttl,
         refresh_token,
-    }
+    })
 }
 
 fn refresh_ttl(state: &AppState) -> Duration {
@@ -120,7 +130,7 @@ async fn issue_token(
     let mut tx = state.db.begin().await?;
     let refresh_token = refresh::issue(&mut tx, user.id, new_id(), refresh_ttl(&state)).await?;
     tx.commit().await?;
-    Ok(web::Json(tokens_for(&state, &user, refresh_token).await))
+    Ok(web::Json(tokens_for(&state, &user, refresh_token).await?))
 }
 
 /// Refresh the access token
@@ -156,7 +166,7 @@ async fn refresh_access_token(
         return Err(ApiError::invalid_token("the user is inactive"));
     }
     Ok(web::Json(
-        tokens_for(&state, &user.into_user(), token).await,
+        tokens_for(&state, &user.into_user(), token).await?,
     ))
 }
 

@@ -16,6 +16,9 @@ pub struct Claims {
     pub iat: i64,
     pub exp: i64,
     pub iss: String,
+    /// The user's token version when the token was issued (see `auth::standing`).
+    #[serde(default)]
+    pub ver: i64,
 }
 
 const ISSUER: &str = "rapport";
@@ -46,13 +49,21 @@ impl JwtKeys {
         }
     }
 
-    pub fn issue(&self, user_id: Uuid, role: Role, now: DateTime<Utc>, ttl_secs: i64) -> String {
+    pub fn issue(
+        &self,
+        user_id: Uuid,
+        role: Role,
+        token_version: i64,
+        now: DateTime<Utc>,
+        ttl_secs: i64,
+    ) -> String {
         let claims = Claims {
             sub: user_id,
             role,
             iat: now.timestamp(),
             exp: now.timestamp() + ttl_secs,
             iss: ISSUER.into(),
+            ver: token_version,
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .expect("HS256 encoding cannot fail")
@@ -95,7 +106,7 @@ mod tests {
     #[test]
     fn an_issued_token_verifies() {
         let id = Uuid::now_v7();
-        let token = keys().issue(id, Role::Agent, Utc::now(), 900);
+        let token = keys().issue(id, Role::Agent, 0, Utc::now(), 900);
         let claims = keys().verify(&token).unwrap();
         assert_eq!(claims.sub, id);
         assert_eq!(claims.role, Role::Agent);
@@ -106,6 +117,7 @@ mod tests {
         let token = keys().issue(
             Uuid::now_v7(),
             Role::Admin,
+            0,
             Utc::now() - chrono::Duration::hours(1),
             900,
         );
@@ -115,7 +127,7 @@ mod tests {
     #[test]
     fn a_token_signed_with_another_secret_is_refused() {
         let token =
-            JwtKeys::new(b"another-secret").issue(Uuid::now_v7(), Role::Admin, Utc::now(), 900);
+            JwtKeys::new(b"another-secret").issue(Uuid::now_v7(), Role::Admin, 0, Utc::now(), 900);
         assert!(keys().verify(&token).unwrap_err().contains("signature"));
     }
 

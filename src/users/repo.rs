@@ -129,14 +129,16 @@ pub async fn update(
         .to_string();
     let role = patch.role.unwrap_or(current.role());
     let active = patch.active.unwrap_or(current.active);
+    // A new password, role or deactivation ends every access token issued before.
+    let revokes_tokens = new_hash.is_some() || role != current.role() || (current.active && !active);
     let password_hash = new_hash.unwrap_or(current.password_hash.clone());
     let row = on_tx!(&mut tx, c => sqlx::query_as::<_, UserRow>(
         "UPDATE users SET email = $1, display_name = $2, role = $3, active = $4, password_hash = $5,
-                version = version + 1, updated_at = $6
+                version = version + 1, updated_at = $6, token_version = token_version + $9
          WHERE id = $7 AND version = $8
          RETURNING id, email, display_name, role, active, password_hash, version, created_at, updated_at"
     ).bind(&email).bind(display_name).bind(role.as_str()).bind(active).bind(password_hash).bind(now())
-     .bind(id).bind(current.version).fetch_optional(&mut **c).await)
+     .bind(id).bind(current.version).bind(i64::from(revokes_tokens)).fetch_optional(&mut **c).await)
         .map_err(|e| if is_unique_violation(&e) { duplicate_email(&email) } else { e.into() })?
         .ok_or_else(|| etag::stale(current.version + 1))?;
     if patch.password.is_some() || !active {
@@ -161,7 +163,8 @@ pub async fn delete(db: &Db, id: Uuid, expected: Option<i64>) -> Result<(), ApiE
     }
     let now = now();
     on_tx!(&mut tx, c => sqlx::query(
-        "UPDATE users SET deleted_at = $1, active = FALSE, updated_at = $1, version = version + 1 WHERE id = $2"
+        "UPDATE users SET deleted_at = $1, active = FALSE, updated_at = $1, version = version + 1,
+                token_version = token_version + 1 WHERE id = $2"
     ).bind(now).bind(id).execute(&mut **c).await.map(|r| r.rows_affected()))?;
     revoke_refresh_tokens(&mut tx, id).await?;
     tx.commit().await?;

@@ -171,6 +171,7 @@ async fn update_user(
     let user = repo::update(&state.db, *id, expected_version(&req)?, &body.0)
         .await?
         .into_user();
+    state.standings.forget(*id);
     audit::record_now(
         &state.db,
         &principal,
@@ -214,6 +215,7 @@ async fn delete_user(
 ) -> ApiResult<HttpResponse> {
     principal.require(Area::Users, Level::Admin)?;
     repo::delete(&state.db, *id, expected_version(&req)?).await?;
+    state.standings.forget(*id);
     audit::record_now(
         &state.db,
         &principal,
