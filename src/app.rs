@@ -186,8 +186,17 @@ pub async fn start(settings: Settings) -> Result<Running, StartError> {
 }
 
 async fn start_in_clock(settings: Settings) -> Result<Running, StartError> {
-    let db = Db::connect(&settings.database_url, settings.db_max_connections).await?;
-    db.migrate().await?;
+    // Migrations run on a connection of their own, free of the API's
+    // statement timeout: building an index on a large table takes longer.
+    let migrator = Db::connect(&settings.database_url, 1).await?;
+    migrator.migrate().await?;
+    migrator.close().await;
+    let db = Db::connect_with(
+        &settings.database_url,
+        settings.db_max_connections,
+        settings.statement_timeout,
+    )
+    .await?;
     bootstrap::ensure_admin(&db, &settings)
         .await
         .map_err(|e| StartError::Setup(e.to_string()))?;

@@ -27,6 +27,10 @@ pub struct Settings {
     /// Connections per pool (PostgreSQL) or readers (SQLite, which has one writer).
     pub db_max_connections: u32,
     pub workers: usize,
+    /// How long one SQL statement of an API request may run before it is
+    /// cancelled (503); `None` for no limit. PostgreSQL only: SQLite has no
+    /// statement timeout (its lock waits are bounded by the busy timeout).
+    pub statement_timeout: Option<Duration>,
     /// The clock every request and job reads (the system clock outside tests).
     pub clock: Clock,
 }
@@ -78,6 +82,11 @@ impl Settings {
             )?,
             workers: parse_number("RAPPORT_WORKERS", var("RAPPORT_WORKERS"), cores as u32)?
                 as usize,
+            statement_timeout: parse_millis(
+                "RAPPORT_STATEMENT_TIMEOUT_MS",
+                var("RAPPORT_STATEMENT_TIMEOUT_MS"),
+                DEFAULT_STATEMENT_TIMEOUT_MS,
+            )?,
             clock: Clock::system(),
         })
     }
@@ -97,9 +106,24 @@ impl Settings {
             refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
             db_max_connections: 8,
             workers: 2,
+            statement_timeout: Some(Duration::from_millis(DEFAULT_STATEMENT_TIMEOUT_MS)),
             clock: Clock::system(),
         }
     }
+}
+
+/// The default `RAPPORT_STATEMENT_TIMEOUT_MS`.
+pub const DEFAULT_STATEMENT_TIMEOUT_MS: u64 = 5_000;
+
+/// Milliseconds, where 0 means no limit.
+fn parse_millis(name: &str, value: Option<String>, default: u64) -> Result<Option<Duration>, ConfigError> {
+    let millis = match value {
+        None => default,
+        Some(v) => v.parse::<u64>().map_err(|_| {
+            ConfigError(format!("{name}={v:?} is not a whole number of milliseconds (0 for no limit)"))
+        })?,
+    };
+    Ok((millis > 0).then(|| Duration::from_millis(millis)))
 }
 
 fn parse_number(name: &str, value: Option<String>, default: u32) -> Result<u32, ConfigError> {

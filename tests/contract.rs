@@ -203,11 +203,19 @@ db_test!(instants_outside_the_years_1900_to_9999_are_a_400_not_a_crash, |app| {
     .await;
     assert!(p["detail"].as_str().unwrap().contains("9999"), "{p}");
     // The edges of the range are accepted.
-    json_of(
-        app.get("/v1/metrics/satisfaction?from=1900-01-01T00:00:00Z&to=9999-12-31T23:59:59Z").await,
-        StatusCode::OK,
+    for query in [
+        "/v1/metrics/satisfaction?from=1900-01-01T00:00:00Z&to=1900-02-01T00:00:00Z",
+        "/v1/metrics/satisfaction?from=9999-11-01T00:00:00Z&to=9999-12-31T23:59:59Z",
+    ] {
+        json_of(app.get(query).await, StatusCode::OK).await;
+    }
+    // A period over five years is refused, so one call's work stays bounded.
+    let p = problem(
+        app.get("/v1/metrics/channels?from=2000-01-01T00:00:00Z&to=2026-01-01T00:00:00Z").await,
+        StatusCode::BAD_REQUEST,
     )
     .await;
+    assert!(p["detail"].as_str().unwrap().contains("five years"), "{p}");
 });
 
 /// Asserts a 503 problem that tells the client when to retry.
@@ -366,4 +374,28 @@ async fn the_access_each_operation_declares_is_the_access_it_checks() {
         }
     }
     assert!(checked > 100, "only {checked} checks");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_statement_that_runs_past_the_timeout_is_cancelled_with_503() {
+    use sqlx::{Connection, Executor};
+    let Some(url) = fresh_postgres_url().await else {
+        return;
+    };
+    let app = TestApp::start(&url).await;
+    let mut settings = rapport::config::Settings::for_tests(&url);
+    settings.statement_timeout = Some(std::time::Duration::from_millis(300));
+    settings.clock = app.clock.clone();
+    let node = rapport::app::start(settings).await.expect("a node with a short timeout");
+    let handle = node.server.handle();
+    tokio::spawn(node.server);
+    let metrics = format!("http://127.0.0.1:{}/v1/metrics/satisfaction", node.port);
+    // Another session holds the feedback table, so the metrics query waits on it.
+    let mut other = sqlx::PgConnection::connect(&url).await.unwrap();
+    other.execute("BEGIN; LOCK TABLE feedback IN ACCESS EXCLUSIVE MODE").await.unwrap();
+    unavailable(app.client.get(&metrics).bearer_auth(&app.admin_token).send().await.unwrap()).await;
+    other.execute("ROLLBACK").await.unwrap();
+    let answered = app.client.get(&metrics).bearer_auth(&app.admin_token).send().await.unwrap();
+    assert_eq!(answered.status(), StatusCode::OK);
+    handle.stop(false).await;
 }

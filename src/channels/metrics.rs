@@ -99,7 +99,12 @@ impl ChannelMetricRow {
     }
 }
 
-/// The period `[from, to)`, with defaults filled in; `from` must precede `to`.
+/// The longest period a metrics call covers, so that one request's work
+/// stays bounded (five years: a multi-year review fits; split longer ones).
+pub const MAX_PERIOD_DAYS: i64 = 5 * 366;
+
+/// The period `[from, to)`, with defaults filled in; `from` must precede `to`
+/// by at most [`MAX_PERIOD_DAYS`].
 pub fn period(
     from: Option<DateTime<Utc>>,
     to: Option<DateTime<Utc>>,
@@ -110,6 +115,13 @@ pub fn period(
     if from >= to {
         return Err(ApiError::bad_request(format!(
             "The period is empty: `from` ({}) must be before `to` ({}).",
+            from.to_rfc3339(),
+            to.to_rfc3339()
+        )));
+    }
+    if to - from > Duration::days(MAX_PERIOD_DAYS) {
+        return Err(ApiError::bad_request(format!(
+            "The period from {} to {} is longer than {MAX_PERIOD_DAYS} days (five years): ask for several shorter periods.",
             from.to_rfc3339(),
             to.to_rfc3339()
         )));
@@ -199,5 +211,7 @@ mod tests {
         let t = at("2026-06-01T00:00:00Z");
         assert!(period(Some(t), Some(t), t).is_err());
         assert!(period(Some(t), Some(t - Duration::days(1)), t).is_err());
+        assert!(period(Some(t - Duration::days(MAX_PERIOD_DAYS)), Some(t), t).is_ok());
+        assert!(period(Some(t - Duration::days(MAX_PERIOD_DAYS + 1)), Some(t), t).is_err());
     }
 }

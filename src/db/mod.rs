@@ -68,8 +68,19 @@ pub enum ConnectError {
 }
 
 impl Db {
-    /// Opens the pools. Nothing is migrated here: see [`Db::migrate`].
+    /// Opens the pools with no statement timeout (migrations, command-line jobs).
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, ConnectError> {
+        Self::connect_with(url, max_connections, None).await
+    }
+
+    /// Opens the pools. Nothing is migrated here: see [`Db::migrate`]. On
+    /// PostgreSQL every statement is cancelled after `statement_timeout`
+    /// (the error maps to 503), so no request can hold a connection for long.
+    pub async fn connect_with(
+        url: &str,
+        max_connections: u32,
+        statement_timeout: Option<Duration>,
+    ) -> Result<Self, ConnectError> {
         if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)
                 .map_err(ConnectError::BadUrl)?
@@ -95,7 +106,10 @@ impl Db {
                 .map_err(ConnectError::Open)?;
             Ok(Db::Sqlite { reader, writer })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            let options = PgConnectOptions::from_str(url).map_err(ConnectError::BadUrl)?;
+            let mut options = PgConnectOptions::from_str(url).map_err(ConnectError::BadUrl)?;
+            if let Some(timeout) = statement_timeout {
+                options = options.options([("statement_timeout", timeout.as_millis().to_string())]);
+            }
             let pool = PgPoolOptions::new()
                 .max_connections(max_connections)
                 .test_before_acquire(false)

@@ -51,7 +51,7 @@ Complaints and inquiries follow a handling workflow with an activity log and ser
 resolution within 10 business days by default; urgent 4 h / 2 days, high 8 h / 5 days, low 48 h / 15 days. A channel's own targets \
 replace these for normal and low items; high and urgent items take the stricter of the channel's and the priority's. Business days \
 come from the working calendar and count whole days; time waiting on the customer pauses the resolution clock."),
-        (name = "metrics", description = "Figures computed by the database over a period."),
+        (name = "metrics", description = "Figures computed by the database over a period `[from, to)` of at most five years (1,830 days; a longer one is a 400)."),
         (name = "audit", description = "Who changed what, and when."),
         (name = "loyalty", description = "The loyalty points programme: settings, members, an append-only ledger that can never be overdrawn or double-counted (ledger writes require an `Idempotency-Key`), tiers, rewards and redemptions."),
         (name = "operations", description = "Health, readiness and metrics."),

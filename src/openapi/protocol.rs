@@ -20,6 +20,7 @@ const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 pub fn apply(doc: &mut Value) {
     add_shared_parameters(doc);
     reference_page_items(doc);
+    open_free_form_objects(doc);
     let creates = create_operations(doc);
     let targets = link_targets(doc);
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
@@ -57,6 +58,29 @@ fn reference_page_items(doc: &mut Value) {
         if let Some((found, _)) = named.iter().find(|(k, v)| k == target && v == items) {
             *items = json!({"$ref": format!("#/components/schemas/{found}")});
         }
+    }
+}
+
+/// A bare `{"type": "object"}` (custom fields, a merge patch, an audit diff,
+/// a problem's extra members) holds any members; JSON Schema says so already,
+/// but generators read a bare object as one with no members at all
+/// (openapi-typescript: `Record<string, never>`), so such a client could not
+/// send custom fields. Say it explicitly.
+fn open_free_form_objects(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            let free_form = map.get("type").is_some_and(|t| t == "object" || t.as_array().is_some_and(|a| a.contains(&json!("object"))))
+                && !map.contains_key("properties")
+                && !map.contains_key("additionalProperties");
+            if free_form {
+                map.insert("additionalProperties".into(), json!(true));
+            }
+            for child in map.values_mut() {
+                open_free_form_objects(child);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(open_free_form_objects),
+        _ => {}
     }
 }
 
