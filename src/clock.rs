@@ -72,7 +72,11 @@ impl Clock {
 
     /// Moves the clock forward (or back, for a negative `by`).
     pub fn advance(&self, by: TimeDelta) {
-        self.set(self.now().checked_add_signed(by).unwrap_or(DateTime::<Utc>::MAX_UTC));
+        self.set(
+            self.now()
+                .checked_add_signed(by)
+                .unwrap_or(DateTime::<Utc>::MAX_UTC),
+        );
     }
 
     /// Runs `work` with this clock as the one [`now`] reads.

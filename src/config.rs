@@ -46,14 +46,20 @@ impl Settings {
         })?;
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let jwt_secret = var("RAPPORT_JWT_SECRET");
-        if jwt_secret.as_ref().is_some_and(|s| s.len() < MIN_JWT_SECRET_BYTES) {
+        if jwt_secret
+            .as_ref()
+            .is_some_and(|s| s.len() < MIN_JWT_SECRET_BYTES)
+        {
             return Err(ConfigError(format!(
                 "RAPPORT_JWT_SECRET must be at least {MIN_JWT_SECRET_BYTES} bytes (HS256 is only as strong as its key); \
                  leave it unset to have one generated and kept in the database"
             )));
         }
         let admin_password = var("RAPPORT_ADMIN_PASSWORD");
-        if let Some(problem) = admin_password.as_deref().and_then(crate::auth::password::password_problem) {
+        if let Some(problem) = admin_password
+            .as_deref()
+            .and_then(crate::auth::password::password_problem)
+        {
             return Err(ConfigError(format!("RAPPORT_ADMIN_PASSWORD {problem}")));
         }
         Ok(Self {
@@ -116,11 +122,17 @@ impl Settings {
 pub const DEFAULT_STATEMENT_TIMEOUT_MS: u64 = 5_000;
 
 /// Milliseconds, where 0 means no limit.
-fn parse_millis(name: &str, value: Option<String>, default: u64) -> Result<Option<Duration>, ConfigError> {
+fn parse_millis(
+    name: &str,
+    value: Option<String>,
+    default: u64,
+) -> Result<Option<Duration>, ConfigError> {
     let millis = match value {
         None => default,
         Some(v) => v.parse::<u64>().map_err(|_| {
-            ConfigError(format!("{name}={v:?} is not a whole number of milliseconds (0 for no limit)"))
+            ConfigError(format!(
+                "{name}={v:?} is not a whole number of milliseconds (0 for no limit)"
+            ))
         })?,
     };
     Ok((millis > 0).then(|| Duration::from_millis(millis)))

@@ -34,7 +34,12 @@ fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
 fn enum_values(doc: &Value, schema: &Value) -> Option<Vec<String>> {
     let schema = resolve(doc, schema);
     if let Some(values) = schema["enum"].as_array() {
-        return Some(values.iter().filter_map(|v| v.as_str().map(String::from)).collect());
+        return Some(
+            values
+                .iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect(),
+        );
     }
     ["oneOf", "anyOf"]
         .iter()
@@ -80,7 +85,13 @@ fn enum_inputs(doc: &Value) -> Vec<EnumInput> {
             let body = &op["requestBody"]["content"]["application/json"];
             let schema = resolve(doc, &body["schema"]);
             let base = body["example"].clone();
-            let base = if base.is_object() { base } else if schema["example"].is_object() { schema["example"].clone() } else { json!({}) };
+            let base = if base.is_object() {
+                base
+            } else if schema["example"].is_object() {
+                schema["example"].clone()
+            } else {
+                json!({})
+            };
             for (field, property) in schema["properties"].as_object().into_iter().flatten() {
                 if let Some(values) = enum_values(doc, property) {
                     out.push(EnumInput {
@@ -108,7 +119,10 @@ async fn refuses(app: &TestApp, input: &EnumInput, value: &str) -> bool {
             .header("Idempotency-Key", uuid::Uuid::now_v7().to_string())
             .json(&body)
     } else {
-        app.request(input.method.clone(), &format!("{concrete_path}?{}={value}", input.field))
+        app.request(
+            input.method.clone(),
+            &format!("{concrete_path}?{}={value}", input.field),
+        )
     };
     let response = request.send().await.expect("request sent");
     let status = response.status();
@@ -128,7 +142,11 @@ async fn refuses(app: &TestApp, input: &EnumInput, value: &str) -> bool {
     let detail = body["detail"].as_str().unwrap_or_default();
     match status {
         StatusCode::UNPROCESSABLE_ENTITY => named_in_errors,
-        StatusCode::BAD_REQUEST => detail.contains(&format!("`{value}`")) || detail.contains(&format!("{}={value:?}", input.field)) || detail.contains(&format!("{}=", input.field)),
+        StatusCode::BAD_REQUEST => {
+            detail.contains(&format!("`{value}`"))
+                || detail.contains(&format!("{}={value:?}", input.field))
+                || detail.contains(&format!("{}=", input.field))
+        }
         _ => false,
     }
 }
@@ -136,7 +154,15 @@ async fn refuses(app: &TestApp, input: &EnumInput, value: &str) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_enum_of_the_document_is_what_the_server_accepts() {
     let app = TestApp::sqlite().await;
-    let doc = json_of(app.client.get(app.url("/openapi.json")).send().await.unwrap(), StatusCode::OK).await;
+    let doc = json_of(
+        app.client
+            .get(app.url("/openapi.json"))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
     let inputs = enum_inputs(&doc);
     assert!(inputs.len() > 20, "only {} enum inputs found", inputs.len());
     for input in &inputs {
@@ -159,64 +185,102 @@ async fn every_enum_of_the_document_is_what_the_server_accepts() {
     }
 }
 
-db_test!(a_nul_character_anywhere_is_refused_naming_where_it_is, |app| {
-    let cases = [
-        ("/v1/contacts", json!({"first_name": "a\u{0}b"}), "first_name"),
-        ("/v1/contacts", json!({"first_name": "Ana", "custom_fields": {"note": "x\u{0}"}}), "custom_fields.note"),
-        ("/v1/contacts", json!({"first_name": "Ana", "tags": ["ok", "b\u{0}d"]}), "tags[1]"),
-        ("/v1/accounts", json!({"name": "\u{0}"}), "name"),
-        ("/v1/feedback", json!({"kind": "complaint", "text": "bad\u{0}"}), "text"),
-    ];
-    for (path, body, field) in cases {
-        let p = problem(app.post(path, &body).await, StatusCode::UNPROCESSABLE_ENTITY).await;
-        assert_eq!(p["errors"][0]["field"], field, "{path}: {p}");
+db_test!(
+    a_nul_character_anywhere_is_refused_naming_where_it_is,
+    |app| {
+        let cases = [
+            (
+                "/v1/contacts",
+                json!({"first_name": "a\u{0}b"}),
+                "first_name",
+            ),
+            (
+                "/v1/contacts",
+                json!({"first_name": "Ana", "custom_fields": {"note": "x\u{0}"}}),
+                "custom_fields.note",
+            ),
+            (
+                "/v1/contacts",
+                json!({"first_name": "Ana", "tags": ["ok", "b\u{0}d"]}),
+                "tags[1]",
+            ),
+            ("/v1/accounts", json!({"name": "\u{0}"}), "name"),
+            (
+                "/v1/feedback",
+                json!({"kind": "complaint", "text": "bad\u{0}"}),
+                "text",
+            ),
+        ];
+        for (path, body, field) in cases {
+            let p = problem(
+                app.post(path, &body).await,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+            assert_eq!(p["errors"][0]["field"], field, "{path}: {p}");
+        }
+        let p = problem(
+            app.get("/v1/contacts?q=ana%00").await,
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+        assert!(p["detail"].as_str().unwrap().contains("`q`"), "{p}");
+        let csv = app
+            .request(Method::POST, "/v1/contacts/import")
+            .header("content-type", "text/csv")
+            .body("email,first_name\nana@acme.example,An\0a\n")
+            .send()
+            .await
+            .unwrap();
+        let p = problem(csv, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert_eq!(p["errors"][0]["field"], "line 2");
+        let listed = json_of(app.get("/v1/contacts").await, StatusCode::OK).await;
+        assert_eq!(listed["data"], json!([]), "nothing was written");
     }
-    let p = problem(app.get("/v1/contacts?q=ana%00").await, StatusCode::BAD_REQUEST).await;
-    assert!(p["detail"].as_str().unwrap().contains("`q`"), "{p}");
-    let csv = app
-        .request(Method::POST, "/v1/contacts/import")
-        .header("content-type", "text/csv")
-        .body("email,first_name\nana@acme.example,An\0a\n")
-        .send()
-        .await
-        .unwrap();
-    let p = problem(csv, StatusCode::UNPROCESSABLE_ENTITY).await;
-    assert_eq!(p["errors"][0]["field"], "line 2");
-    let listed = json_of(app.get("/v1/contacts").await, StatusCode::OK).await;
-    assert_eq!(listed["data"], json!([]), "nothing was written");
-});
+);
 
-db_test!(instants_outside_the_years_1900_to_9999_are_a_400_not_a_crash, |app| {
-    for query in [
-        "/v1/metrics/satisfaction?from=-262143-01-01T00:00:00Z&to=-262143-01-01T00:00:00Z",
-        "/v1/metrics/service-levels?from=1899-12-31T00:00:00Z",
-        "/v1/metrics/channels?to=%2B262142-12-31T23:59:59Z",
-        "/v1/contacts?updated_since=-0001-01-01T00:00:00Z",
-    ] {
-        let p = problem(app.get(query).await, StatusCode::BAD_REQUEST).await;
-        assert!(p["detail"].as_str().unwrap().contains("1900"), "{query}: {p}");
+db_test!(
+    instants_outside_the_years_1900_to_9999_are_a_400_not_a_crash,
+    |app| {
+        for query in [
+            "/v1/metrics/satisfaction?from=-262143-01-01T00:00:00Z&to=-262143-01-01T00:00:00Z",
+            "/v1/metrics/service-levels?from=1899-12-31T00:00:00Z",
+            "/v1/metrics/channels?to=%2B262142-12-31T23:59:59Z",
+            "/v1/contacts?updated_since=-0001-01-01T00:00:00Z",
+        ] {
+            let p = problem(app.get(query).await, StatusCode::BAD_REQUEST).await;
+            assert!(
+                p["detail"].as_str().unwrap().contains("1900"),
+                "{query}: {p}"
+            );
+        }
+        let p = problem(
+            app.post(
+                "/v1/feedback",
+                &json!({"kind": "complaint", "received_at": "+10000-01-01T00:00:00Z"}),
+            )
+            .await,
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+        assert!(p["detail"].as_str().unwrap().contains("9999"), "{p}");
+        // The edges of the range are accepted.
+        for query in [
+            "/v1/metrics/satisfaction?from=1900-01-01T00:00:00Z&to=1900-02-01T00:00:00Z",
+            "/v1/metrics/satisfaction?from=9999-11-01T00:00:00Z&to=9999-12-31T23:59:59Z",
+        ] {
+            json_of(app.get(query).await, StatusCode::OK).await;
+        }
+        // A period over five years is refused, so one call's work stays bounded.
+        let p = problem(
+            app.get("/v1/metrics/channels?from=2000-01-01T00:00:00Z&to=2026-01-01T00:00:00Z")
+                .await,
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+        assert!(p["detail"].as_str().unwrap().contains("five years"), "{p}");
     }
-    let p = problem(
-        app.post("/v1/feedback", &json!({"kind": "complaint", "received_at": "+10000-01-01T00:00:00Z"})).await,
-        StatusCode::BAD_REQUEST,
-    )
-    .await;
-    assert!(p["detail"].as_str().unwrap().contains("9999"), "{p}");
-    // The edges of the range are accepted.
-    for query in [
-        "/v1/metrics/satisfaction?from=1900-01-01T00:00:00Z&to=1900-02-01T00:00:00Z",
-        "/v1/metrics/satisfaction?from=9999-11-01T00:00:00Z&to=9999-12-31T23:59:59Z",
-    ] {
-        json_of(app.get(query).await, StatusCode::OK).await;
-    }
-    // A period over five years is refused, so one call's work stays bounded.
-    let p = problem(
-        app.get("/v1/metrics/channels?from=2000-01-01T00:00:00Z&to=2026-01-01T00:00:00Z").await,
-        StatusCode::BAD_REQUEST,
-    )
-    .await;
-    assert!(p["detail"].as_str().unwrap().contains("five years"), "{p}");
-});
+);
 
 /// Asserts a 503 problem that tells the client when to retry.
 async fn unavailable(response: reqwest::Response) {
@@ -243,11 +307,17 @@ async fn recovers(app: &TestApp, expected: StatusCode) {
 async fn a_write_while_another_process_locks_the_sqlite_file_gets_503_and_then_succeeds() {
     use sqlx::{Connection, Executor};
     let app = TestApp::sqlite().await;
-    let mut other = sqlx::SqliteConnection::connect(&app.database_url).await.unwrap();
+    let mut other = sqlx::SqliteConnection::connect(&app.database_url)
+        .await
+        .unwrap();
     other.execute("BEGIN EXCLUSIVE").await.unwrap();
     unavailable(app.post("/v1/accounts", &json!({"name": "Acme"})).await).await;
     other.execute("ROLLBACK").await.unwrap();
-    json_of(app.post("/v1/accounts", &json!({"name": "Acme"})).await, StatusCode::CREATED).await;
+    json_of(
+        app.post("/v1/accounts", &json!({"name": "Acme"})).await,
+        StatusCode::CREATED,
+    )
+    .await;
 }
 
 /// A TCP relay to PostgreSQL that the test can cut, as a network failure or a
@@ -260,7 +330,10 @@ struct Relay {
 
 impl Relay {
     async fn to(upstream: String) -> Relay {
-        use std::sync::{Arc, Mutex, atomic::{AtomicBool, Ordering}};
+        use std::sync::{
+            Arc, Mutex,
+            atomic::{AtomicBool, Ordering},
+        };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let cut = Arc::new(AtomicBool::new(false));
@@ -313,7 +386,11 @@ async fn postgres_out_of_reach_gets_503_on_reads_and_writes_and_the_server_recov
     assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
     relay.restore();
     recovers(&app, StatusCode::OK).await;
-    json_of(app.post("/v1/accounts", &json!({"name": "Acme"})).await, StatusCode::CREATED).await;
+    json_of(
+        app.post("/v1/accounts", &json!({"name": "Acme"})).await,
+        StatusCode::CREATED,
+    )
+    .await;
 }
 
 /// The scope one step below `scope` (`x:write` → `x:read`), or another area's
@@ -331,21 +408,43 @@ fn scope_below(scope: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_access_each_operation_declares_is_the_access_it_checks() {
     let app = TestApp::sqlite().await;
-    let doc = json_of(app.client.get(app.url("/openapi.json")).send().await.unwrap(), StatusCode::OK).await;
+    let doc = json_of(
+        app.client
+            .get(app.url("/openapi.json"))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
     let mut keys = std::collections::HashMap::new();
     let mut checked = 0;
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
-            let Some(scope) = op["security"][0]["bearer"][0].as_str() else { continue };
+            let Some(scope) = op["security"][0]["bearer"][0].as_str() else {
+                continue;
+            };
             let method: Method = method.to_uppercase().parse().unwrap();
             let (content_type, body) = op["requestBody"]["content"]
                 .as_object()
                 .and_then(|c| c.iter().next())
                 .map(|(t, b)| (t.clone(), b.clone()))
                 .unwrap_or_default();
-            let example = if body["example"].is_object() { body["example"].clone() } else { resolve(&doc, &body["schema"])["example"].clone() };
-            let granted: Vec<String> = if scope == "admin" { vec![] } else { vec![scope.to_string()] };
-            let refused = if scope == "admin" { "contacts:manage".to_string() } else { scope_below(scope) };
+            let example = if body["example"].is_object() {
+                body["example"].clone()
+            } else {
+                resolve(&doc, &body["schema"])["example"].clone()
+            };
+            let granted: Vec<String> = if scope == "admin" {
+                vec![]
+            } else {
+                vec![scope.to_string()]
+            };
+            let refused = if scope == "admin" {
+                "contacts:manage".to_string()
+            } else {
+                scope_below(scope)
+            };
             for (held, may) in [(granted, true), (vec![refused], false)] {
                 if held.is_empty() {
                     continue; // no key reaches admin operations
@@ -360,7 +459,9 @@ async fn the_access_each_operation_declares_is_the_access_it_checks() {
                 };
                 let mut request = app.request_as(key, method.clone(), &concrete(path));
                 if example.is_object() {
-                    request = request.header("content-type", &content_type).body(example.to_string());
+                    request = request
+                        .header("content-type", &content_type)
+                        .body(example.to_string());
                 }
                 let status = request.send().await.unwrap().status();
                 assert!(status.as_u16() < 500, "{method} {path}: {status}");
@@ -386,16 +487,35 @@ async fn a_statement_that_runs_past_the_timeout_is_cancelled_with_503() {
     let mut settings = rapport::config::Settings::for_tests(&url);
     settings.statement_timeout = Some(std::time::Duration::from_millis(300));
     settings.clock = app.clock.clone();
-    let node = rapport::app::start(settings).await.expect("a node with a short timeout");
+    let node = rapport::app::start(settings)
+        .await
+        .expect("a node with a short timeout");
     let handle = node.server.handle();
     tokio::spawn(node.server);
     let metrics = format!("http://127.0.0.1:{}/v1/metrics/satisfaction", node.port);
     // Another session holds the feedback table, so the metrics query waits on it.
     let mut other = sqlx::PgConnection::connect(&url).await.unwrap();
-    other.execute("BEGIN; LOCK TABLE feedback IN ACCESS EXCLUSIVE MODE").await.unwrap();
-    unavailable(app.client.get(&metrics).bearer_auth(&app.admin_token).send().await.unwrap()).await;
+    other
+        .execute("BEGIN; LOCK TABLE feedback IN ACCESS EXCLUSIVE MODE")
+        .await
+        .unwrap();
+    unavailable(
+        app.client
+            .get(&metrics)
+            .bearer_auth(&app.admin_token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     other.execute("ROLLBACK").await.unwrap();
-    let answered = app.client.get(&metrics).bearer_auth(&app.admin_token).send().await.unwrap();
+    let answered = app
+        .client
+        .get(&metrics)
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(answered.status(), StatusCode::OK);
     handle.stop(false).await;
 }

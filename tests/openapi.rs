@@ -61,8 +61,13 @@ fn every_reference_in_the_document_resolves() {
     collect_refs(&doc, &mut refs);
     assert!(!refs.is_empty());
     for r in refs {
-        let pointer = r.strip_prefix('#').unwrap_or_else(|| panic!("{r} is not local"));
-        assert!(doc.pointer(pointer).is_some(), "{r} is referenced but not defined");
+        let pointer = r
+            .strip_prefix('#')
+            .unwrap_or_else(|| panic!("{r} is not local"));
+        assert!(
+            doc.pointer(pointer).is_some(),
+            "{r} is referenced but not defined"
+        );
     }
 }
 

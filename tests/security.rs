@@ -15,7 +15,11 @@ async fn contact_id(app: &TestApp, body: serde_json::Value) -> String {
 }
 
 db_test!(a_write_key_cannot_reach_what_only_managers_do, |app| {
-    let target = contact_id(&app, json!({"first_name": "Jane", "email": "jane@acme.example"})).await;
+    let target = contact_id(
+        &app,
+        json!({"first_name": "Jane", "email": "jane@acme.example"}),
+    )
+    .await;
     let write = app.api_key(&["contacts:write", "loyalty:write"]).await;
     let manage = app.api_key(&["contacts:manage"]).await;
     for (method, path) in [
@@ -23,17 +27,29 @@ db_test!(a_write_key_cannot_reach_what_only_managers_do, |app| {
         (Method::POST, format!("/v1/contacts/{target}/erase")),
         (Method::DELETE, format!("/v1/contacts/{target}")),
     ] {
-        let refused = app.request_as(&write, method.clone(), &path).send().await.unwrap();
+        let refused = app
+            .request_as(&write, method.clone(), &path)
+            .send()
+            .await
+            .unwrap();
         let p = problem(refused, StatusCode::FORBIDDEN).await;
-        assert!(p["detail"].as_str().unwrap().contains("contacts:manage"), "{p}");
+        assert!(
+            p["detail"].as_str().unwrap().contains("contacts:manage"),
+            "{p}"
+        );
     }
     json_of(
-        app.post("/v1/loyalty/members", &json!({"contact_id": target})).await,
+        app.post("/v1/loyalty/members", &json!({"contact_id": target}))
+            .await,
         StatusCode::CREATED,
     )
     .await;
     let adjust = app
-        .request_as(&write, Method::POST, &format!("/v1/loyalty/members/{target}/adjust"))
+        .request_as(
+            &write,
+            Method::POST,
+            &format!("/v1/loyalty/members/{target}/adjust"),
+        )
         .header("Idempotency-Key", "adjust-1")
         .json(&json!({"points": 1_000_000_000, "reason": "mint"}))
         .send()
@@ -42,112 +58,216 @@ db_test!(a_write_key_cannot_reach_what_only_managers_do, |app| {
     problem(adjust, StatusCode::FORBIDDEN).await;
     // manage implies write and read.
     let exported = app
-        .request_as(&manage, Method::GET, &format!("/v1/contacts/{target}/export"))
+        .request_as(
+            &manage,
+            Method::GET,
+            &format!("/v1/contacts/{target}/export"),
+        )
         .send()
         .await
         .unwrap();
     assert_eq!(exported.status(), StatusCode::OK);
-    let read = app.request_as(&manage, Method::GET, "/v1/contacts").send().await.unwrap();
+    let read = app
+        .request_as(&manage, Method::GET, "/v1/contacts")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(read.status(), StatusCode::OK);
 });
 
-db_test!(a_csv_export_cannot_carry_a_formula_and_still_imports_back, |app| {
-    contact_id(
+db_test!(
+    a_csv_export_cannot_carry_a_formula_and_still_imports_back,
+    |app| {
+        contact_id(
         &app,
         json!({"first_name": "=HYPERLINK(\"http://evil.example\")", "last_name": "@SUM(A1)", "email": "f@acme.example", "phone": "+4930123456"}),
     )
     .await;
-    let csv = app.get("/v1/contacts/export?format=csv").await.text().await.unwrap();
-    assert!(csv.contains("'=HYPERLINK"), "{csv}");
-    assert!(csv.contains("'@SUM(A1)"), "{csv}");
-    assert!(!csv.lines().skip(1).any(|l| l.split(',').any(|cell| cell.starts_with(['=', '+', '-', '@']))), "{csv}");
-    let reimported = app
-        .request(Method::POST, "/v1/contacts/import")
-        .header("content-type", "text/csv")
-        .body(csv)
-        .send()
-        .await
-        .unwrap();
-    json_of(reimported, StatusCode::OK).await;
-    let listed = json_of(app.get("/v1/contacts").await, StatusCode::OK).await;
-    assert_eq!(listed["data"][0]["first_name"], "=HYPERLINK(\"http://evil.example\")");
-    assert_eq!(listed["data"][0]["phone"], "+4930123456");
-});
-
-db_test!(responses_are_not_sniffed_and_api_answers_are_never_cached, |app| {
-    for path in ["/v1/me", "/v1/contacts", "/healthz", "/no/such/path"] {
-        let response = app.get(path).await;
-        assert_eq!(header(&response, "x-content-type-options").as_deref(), Some("nosniff"), "{path}");
-        if path.starts_with("/v1/") {
-            assert_eq!(header(&response, "cache-control").as_deref(), Some("no-store"), "{path}");
-        }
+        let csv = app
+            .get("/v1/contacts/export?format=csv")
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(csv.contains("'=HYPERLINK"), "{csv}");
+        assert!(csv.contains("'@SUM(A1)"), "{csv}");
+        assert!(
+            !csv.lines().skip(1).any(|l| l
+                .split(',')
+                .any(|cell| cell.starts_with(['=', '+', '-', '@']))),
+            "{csv}"
+        );
+        let reimported = app
+            .request(Method::POST, "/v1/contacts/import")
+            .header("content-type", "text/csv")
+            .body(csv)
+            .send()
+            .await
+            .unwrap();
+        json_of(reimported, StatusCode::OK).await;
+        let listed = json_of(app.get("/v1/contacts").await, StatusCode::OK).await;
+        assert_eq!(
+            listed["data"][0]["first_name"],
+            "=HYPERLINK(\"http://evil.example\")"
+        );
+        assert_eq!(listed["data"][0]["phone"], "+4930123456");
     }
-    let token = app
-        .client
-        .post(app.url("/v1/auth/token"))
-        .json(&json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(header(&token, "cache-control").as_deref(), Some("no-store"));
-});
+);
+
+db_test!(
+    responses_are_not_sniffed_and_api_answers_are_never_cached,
+    |app| {
+        for path in ["/v1/me", "/v1/contacts", "/healthz", "/no/such/path"] {
+            let response = app.get(path).await;
+            assert_eq!(
+                header(&response, "x-content-type-options").as_deref(),
+                Some("nosniff"),
+                "{path}"
+            );
+            if path.starts_with("/v1/") {
+                assert_eq!(
+                    header(&response, "cache-control").as_deref(),
+                    Some("no-store"),
+                    "{path}"
+                );
+            }
+        }
+        let token = app
+            .client
+            .post(app.url("/v1/auth/token"))
+            .json(&json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(header(&token, "cache-control").as_deref(), Some("no-store"));
+    }
+);
 
 db_test!(metrics_labels_do_not_grow_with_invented_methods, |app| {
     for verb in ["BREW", "WHEN", "LOOK"] {
         app.client
-            .request(Method::from_bytes(verb.as_bytes()).unwrap(), app.url("/v1/me"))
+            .request(
+                Method::from_bytes(verb.as_bytes()).unwrap(),
+                app.url("/v1/me"),
+            )
             .send()
             .await
             .unwrap();
     }
-    let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
-    assert!(!metrics.contains("BREW"), "an invented method became a label");
-    assert!(metrics.contains("method=\"other\""));
-});
-
-db_test!(viewers_search_names_but_not_the_emails_they_see_masked, |app| {
-    contact_id(&app, json!({"first_name": "Jane", "last_name": "Roe", "email": "jane.roe@acme.example"})).await;
-    let viewer = app.token_for("viewer").await;
-    let search = |q: &'static str| {
-        let request = app.request_as(&viewer, Method::GET, &format!("/v1/contacts?q={q}&include_total=true"));
-        async move { json_of(request.send().await.unwrap(), StatusCode::OK).await }
-    };
-    assert_eq!(search("jane.r").await["total"], 0, "an email prefix finds nothing for a viewer");
-    assert_eq!(search("roe").await["total"], 1, "names are still found");
-    let admin = json_of(app.get("/v1/contacts?q=jane.r&include_total=true").await, StatusCode::OK).await;
-    assert_eq!(admin["total"], 1);
-    let export = app
-        .request_as(&viewer, Method::GET, "/v1/contacts/export?format=ndjson&q=jane.r")
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
         .send()
         .await
         .unwrap()
         .text()
         .await
         .unwrap();
-    assert_eq!(export.trim(), "", "{export}");
+    assert!(
+        !metrics.contains("BREW"),
+        "an invented method became a label"
+    );
+    assert!(metrics.contains("method=\"other\""));
 });
 
+db_test!(
+    viewers_search_names_but_not_the_emails_they_see_masked,
+    |app| {
+        contact_id(
+            &app,
+            json!({"first_name": "Jane", "last_name": "Roe", "email": "jane.roe@acme.example"}),
+        )
+        .await;
+        let viewer = app.token_for("viewer").await;
+        let search = |q: &'static str| {
+            let request = app.request_as(
+                &viewer,
+                Method::GET,
+                &format!("/v1/contacts?q={q}&include_total=true"),
+            );
+            async move { json_of(request.send().await.unwrap(), StatusCode::OK).await }
+        };
+        assert_eq!(
+            search("jane.r").await["total"],
+            0,
+            "an email prefix finds nothing for a viewer"
+        );
+        assert_eq!(search("roe").await["total"], 1, "names are still found");
+        let admin = json_of(
+            app.get("/v1/contacts?q=jane.r&include_total=true").await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(admin["total"], 1);
+        let export = app
+            .request_as(
+                &viewer,
+                Method::GET,
+                "/v1/contacts/export?format=ndjson&q=jane.r",
+            )
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(export.trim(), "", "{export}");
+    }
+);
+
 db_test!(an_erased_contact_takes_no_part_in_a_merge, |app| {
-    let erased = contact_id(&app, json!({"first_name": "Gone", "email": "gone@acme.example"})).await;
-    let other = contact_id(&app, json!({"first_name": "Dup", "email": "dup@acme.example"})).await;
-    json_of(app.post(&format!("/v1/contacts/{erased}/erase"), &json!({})).await, StatusCode::OK).await;
+    let erased = contact_id(
+        &app,
+        json!({"first_name": "Gone", "email": "gone@acme.example"}),
+    )
+    .await;
+    let other = contact_id(
+        &app,
+        json!({"first_name": "Dup", "email": "dup@acme.example"}),
+    )
+    .await;
+    json_of(
+        app.post(&format!("/v1/contacts/{erased}/erase"), &json!({}))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
     for (survivor, duplicate) in [(&erased, &other), (&other, &erased)] {
         let p = problem(
-            app.post(&format!("/v1/contacts/{survivor}/merge"), &json!({"duplicate_id": duplicate})).await,
+            app.post(
+                &format!("/v1/contacts/{survivor}/merge"),
+                &json!({"duplicate_id": duplicate}),
+            )
+            .await,
             StatusCode::CONFLICT,
         )
         .await;
         assert_eq!(p["erased_id"], erased.as_str());
     }
-    let kept = json_of(app.get(&format!("/v1/contacts/{erased}")).await, StatusCode::OK).await;
+    let kept = json_of(
+        app.get(&format!("/v1/contacts/{erased}")).await,
+        StatusCode::OK,
+    )
+    .await;
     assert_eq!(kept["email"], serde_json::Value::Null);
-    json_of(app.get(&format!("/v1/contacts/{other}")).await, StatusCode::OK).await;
+    json_of(
+        app.get(&format!("/v1/contacts/{other}")).await,
+        StatusCode::OK,
+    )
+    .await;
 });
 
 /// A user with `role` and a token for them: (id, token).
 async fn user_with_token(app: &TestApp, role: &str) -> (String, String) {
     let token = app.token_for(role).await;
-    let me = json_of(app.request_as(&token, Method::GET, "/v1/me").send().await.unwrap(), StatusCode::OK).await;
+    let me = json_of(
+        app.request_as(&token, Method::GET, "/v1/me")
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
     (me["id"].as_str().unwrap().to_string(), token)
 }
 
@@ -168,56 +288,120 @@ db_test!(a_deleted_admin_cannot_use_the_token_in_hand, |app| {
     assert!(p["detail"].as_str().unwrap().contains("deleted"), "{p}");
 });
 
-db_test!(deactivation_demotion_and_a_new_password_end_the_tokens_issued_before, |app| {
-    for change in [json!({"active": false}), json!({"role": "viewer"}), json!({"password": "a-brand-new-password"})] {
-        let (id, token) = user_with_token(&app, "manager").await;
-        json_of(app.request_as(&token, Method::GET, "/v1/contacts").send().await.unwrap(), StatusCode::OK).await;
-        json_of(app.patch(&format!("/v1/users/{id}"), &change).await, StatusCode::OK).await;
-        let after = app.request_as(&token, Method::GET, "/v1/contacts").send().await.unwrap();
-        problem(after, StatusCode::UNAUTHORIZED).await;
-    }
-    // A demoted user signs in again and gets the new role's powers only.
-    let email = format!("demoted-{}@rapport.test", uuid::Uuid::now_v7().simple());
-    let created = json_of(
+db_test!(
+    deactivation_demotion_and_a_new_password_end_the_tokens_issued_before,
+    |app| {
+        for change in [
+            json!({"active": false}),
+            json!({"role": "viewer"}),
+            json!({"password": "a-brand-new-password"}),
+        ] {
+            let (id, token) = user_with_token(&app, "manager").await;
+            json_of(
+                app.request_as(&token, Method::GET, "/v1/contacts")
+                    .send()
+                    .await
+                    .unwrap(),
+                StatusCode::OK,
+            )
+            .await;
+            json_of(
+                app.patch(&format!("/v1/users/{id}"), &change).await,
+                StatusCode::OK,
+            )
+            .await;
+            let after = app
+                .request_as(&token, Method::GET, "/v1/contacts")
+                .send()
+                .await
+                .unwrap();
+            problem(after, StatusCode::UNAUTHORIZED).await;
+        }
+        // A demoted user signs in again and gets the new role's powers only.
+        let email = format!("demoted-{}@rapport.test", uuid::Uuid::now_v7().simple());
+        let created = json_of(
         app.post("/v1/users", &json!({"email": email, "display_name": "D", "role": "admin", "password": "a-password-for-tests"})).await,
         StatusCode::CREATED,
     )
     .await;
-    json_of(app.patch(&format!("/v1/users/{}", created["id"].as_str().unwrap()), &json!({"role": "agent"})).await, StatusCode::OK).await;
-    let token = app.sign_in(&email, "a-password-for-tests").await;
-    problem(create_key_as(&app, &token).await, StatusCode::FORBIDDEN).await;
-});
+        json_of(
+            app.patch(
+                &format!("/v1/users/{}", created["id"].as_str().unwrap()),
+                &json!({"role": "agent"}),
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        let token = app.sign_in(&email, "a-password-for-tests").await;
+        problem(create_key_as(&app, &token).await, StatusCode::FORBIDDEN).await;
+    }
+);
 
 db_test!(a_key_stops_working_when_its_creator_is_deleted, |app| {
     let (id, token) = user_with_token(&app, "admin").await;
     let created = json_of(create_key_as(&app, &token).await, StatusCode::CREATED).await;
     let key = created["key"].as_str().unwrap().to_string();
-    let read = app.request_as(&key, Method::GET, "/v1/contacts").send().await.unwrap();
+    let read = app
+        .request_as(&key, Method::GET, "/v1/contacts")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(read.status(), StatusCode::OK);
-    assert_eq!(app.delete(&format!("/v1/users/{id}")).await.status(), StatusCode::NO_CONTENT);
-    let p = problem(app.request_as(&key, Method::GET, "/v1/contacts").send().await.unwrap(), StatusCode::UNAUTHORIZED).await;
+    assert_eq!(
+        app.delete(&format!("/v1/users/{id}")).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    let p = problem(
+        app.request_as(&key, Method::GET, "/v1/contacts")
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
     assert!(p["detail"].as_str().unwrap().contains("creator"), "{p}");
 });
 
-db_test!(another_node_honours_a_revocation_once_its_cached_standing_is_stale, |app| {
-    let mut settings = rapport::config::Settings::for_tests(&app.database_url);
-    settings.clock = app.clock.clone();
-    let node = rapport::app::start(settings).await.expect("second node");
-    let handle = node.server.handle();
-    tokio::spawn(node.server);
-    let second = format!("http://127.0.0.1:{}", node.port);
-    let (id, token) = user_with_token(&app, "manager").await;
-    let on_second = |token: String| {
-        let request = app.client.get(format!("{second}/v1/contacts")).bearer_auth(token);
-        async move { request.send().await.unwrap().status() }
-    };
-    assert_eq!(on_second(token.clone()).await, StatusCode::OK, "the second node knows the user now");
-    json_of(app.patch(&format!("/v1/users/{id}"), &json!({"active": false})).await, StatusCode::OK).await;
-    // The first node forgot at once; the second may act on what it read for
-    // at most the documented staleness, measured on the servers' clock.
-    let first = app.request_as(&token, Method::GET, "/v1/contacts").send().await.unwrap();
-    assert_eq!(first.status(), StatusCode::UNAUTHORIZED);
-    app.clock.advance(rapport::auth::standing::STALENESS + chrono::TimeDelta::milliseconds(1));
-    assert_eq!(on_second(token).await, StatusCode::UNAUTHORIZED);
-    handle.stop(false).await;
-});
+db_test!(
+    another_node_honours_a_revocation_once_its_cached_standing_is_stale,
+    |app| {
+        let mut settings = rapport::config::Settings::for_tests(&app.database_url);
+        settings.clock = app.clock.clone();
+        let node = rapport::app::start(settings).await.expect("second node");
+        let handle = node.server.handle();
+        tokio::spawn(node.server);
+        let second = format!("http://127.0.0.1:{}", node.port);
+        let (id, token) = user_with_token(&app, "manager").await;
+        let on_second = |token: String| {
+            let request = app
+                .client
+                .get(format!("{second}/v1/contacts"))
+                .bearer_auth(token);
+            async move { request.send().await.unwrap().status() }
+        };
+        assert_eq!(
+            on_second(token.clone()).await,
+            StatusCode::OK,
+            "the second node knows the user now"
+        );
+        json_of(
+            app.patch(&format!("/v1/users/{id}"), &json!({"active": false}))
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        // The first node forgot at once; the second may act on what it read for
+        // at most the documented staleness, measured on the servers' clock.
+        let first = app
+            .request_as(&token, Method::GET, "/v1/contacts")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(first.status(), StatusCode::UNAUTHORIZED);
+        app.clock
+            .advance(rapport::auth::standing::STALENESS + chrono::TimeDelta::milliseconds(1));
+        assert_eq!(on_second(token).await, StatusCode::UNAUTHORIZED);
+        handle.stop(false).await;
+    }
+);

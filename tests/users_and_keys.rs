@@ -775,7 +775,14 @@ db_test!(
             let mut still_admin = None;
             for (email, password) in &credentials {
                 let t = app.sign_in(email, password).await;
-                let me = json_of(app.request_as(&t, Method::GET, "/v1/me").send().await.unwrap(), StatusCode::OK).await;
+                let me = json_of(
+                    app.request_as(&t, Method::GET, "/v1/me")
+                        .send()
+                        .await
+                        .unwrap(),
+                    StatusCode::OK,
+                )
+                .await;
                 if me["role"] == "admin" {
                     still_admin = Some(t);
                 }
@@ -783,7 +790,11 @@ db_test!(
             let restorer = still_admin.unwrap_or_else(|| panic!("round {round}: no admin left"));
             for user in [&admin, &other] {
                 let restored = app
-                    .request_as(&restorer, Method::PATCH, &format!("/v1/users/{}", id_of(user)))
+                    .request_as(
+                        &restorer,
+                        Method::PATCH,
+                        &format!("/v1/users/{}", id_of(user)),
+                    )
                     .json(&json!({"role": "admin"}))
                     .send()
                     .await

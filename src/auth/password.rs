@@ -26,16 +26,22 @@ fn hash_slots() -> &'static tokio::sync::Semaphore {
 }
 
 /// Runs one Argon2 computation on the blocking pool, in a bounded slot.
-async fn in_hash_slot<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
+async fn in_hash_slot<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
     let busy = || {
-        ApiError::service_unavailable("Too many sign-ins are being checked right now; retry in a moment.")
-            .with_header(actix_web::http::header::RETRY_AFTER, "1")
+        ApiError::service_unavailable(
+            "Too many sign-ins are being checked right now; retry in a moment.",
+        )
+        .with_header(actix_web::http::header::RETRY_AFTER, "1")
     };
     let _slot = tokio::time::timeout(HASH_QUEUE_TIMEOUT, hash_slots().acquire())
         .await
         .map_err(|_| busy())?
         .map_err(|_| busy())?;
-    actix_web::web::block(work).await.map_err(ApiError::internal)
+    actix_web::web::block(work)
+        .await
+        .map_err(ApiError::internal)
 }
 
 /// Hashes a new password (bounded; see [`hash_slots`]).

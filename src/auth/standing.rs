@@ -9,10 +9,7 @@
 //! keeps standings for [`STALENESS`] on its clock, so a busy user costs one
 //! indexed read per node every few seconds, not one per request.
 
-use std::{
-    collections::HashMap,
-    sync::Mutex,
-};
+use std::{collections::HashMap, sync::Mutex};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use uuid::Uuid;
@@ -82,9 +79,14 @@ async fn read(db: &Db, user_id: Uuid) -> Result<Option<Standing>, ApiError> {
         "SELECT role, active, deleted_at IS NOT NULL AS deleted, token_version FROM users WHERE id = $1"
     ).bind(user_id).fetch_optional(pool).await)?;
     row.map(|r| {
-        let role = Role::parse(&r.role)
-            .ok_or_else(|| ApiError::internal(format!("user {user_id} has the unknown role {:?}", r.role)))?;
-        Ok(Standing { role, may_act: r.active && !r.deleted, token_version: r.token_version })
+        let role = Role::parse(&r.role).ok_or_else(|| {
+            ApiError::internal(format!("user {user_id} has the unknown role {:?}", r.role))
+        })?;
+        Ok(Standing {
+            role,
+            may_act: r.active && !r.deleted,
+            token_version: r.token_version,
+        })
     })
     .transpose()
 }
@@ -96,7 +98,9 @@ pub fn role_for(standing: Option<Standing>, token_version: i64) -> Result<Role, 
         Some(s) if s.may_act => Err(ApiError::invalid_token(
             "the access token was revoked (the user's password or role changed); sign in again",
         )),
-        _ => Err(ApiError::invalid_token("the user of this access token was deactivated or deleted")),
+        _ => Err(ApiError::invalid_token(
+            "the user of this access token was deactivated or deleted",
+        )),
     }
 }
 
@@ -105,7 +109,11 @@ mod tests {
     use super::*;
 
     fn standing(may_act: bool, token_version: i64) -> Option<Standing> {
-        Some(Standing { role: Role::Manager, may_act, token_version })
+        Some(Standing {
+            role: Role::Manager,
+            may_act,
+            token_version,
+        })
     }
 
     #[test]

@@ -16,9 +16,9 @@ use super::{
     routes::contact_query,
 };
 use crate::{
-    domain::csv_cell,
     auth::{Area, Level, Principal},
     db::Db,
+    domain::csv_cell,
     domain::stages::{LifecycleStage, SizeSegment, ValueTier},
     http::{
         ApiResult,
@@ -226,26 +226,26 @@ impl Export {
                 let id = |v: &Option<Uuid>| v.map(|v| v.to_string()).unwrap_or_default();
                 for c in contacts {
                     let record = [
-                            c.id.to_string(),
-                            text(&c.first_name),
-                            text(&c.last_name),
-                            text(&c.email),
-                            text(&c.phone),
-                            text(&c.title),
-                            id(&c.account_id),
-                            text(&c.language),
-                            text(&c.time_zone),
-                            text(&c.country),
-                            c.lifecycle_stage.as_str().to_string(),
-                            id(&c.owner_id),
-                            c.tags.join(";"),
-                            if c.custom_fields.is_empty() {
-                                String::new()
-                            } else {
-                                Value::Object(c.custom_fields.clone()).to_string()
-                            },
-                            c.created_at.to_rfc3339(),
-                            c.updated_at.to_rfc3339(),
+                        c.id.to_string(),
+                        text(&c.first_name),
+                        text(&c.last_name),
+                        text(&c.email),
+                        text(&c.phone),
+                        text(&c.title),
+                        id(&c.account_id),
+                        text(&c.language),
+                        text(&c.time_zone),
+                        text(&c.country),
+                        c.lifecycle_stage.as_str().to_string(),
+                        id(&c.owner_id),
+                        c.tags.join(";"),
+                        if c.custom_fields.is_empty() {
+                            String::new()
+                        } else {
+                            Value::Object(c.custom_fields.clone()).to_string()
+                        },
+                        c.created_at.to_rfc3339(),
+                        c.updated_at.to_rfc3339(),
                     ];
                     writer
                         .write_record(record.map(csv_cell::neutralise))

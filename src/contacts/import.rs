@@ -13,10 +13,10 @@ use super::{
     repo,
 };
 use crate::{
-    domain::csv_cell,
     audit::{self, Actor, Change},
     auth::{Area, Level, Principal},
     db::{Db, Tx, now},
+    domain::csv_cell,
     http::{ApiError, ApiResult, FieldError, Problem, responses::*},
     state::AppState,
 };

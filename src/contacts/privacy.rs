@@ -245,7 +245,10 @@ async fn merge_contacts(
         )
     })?;
     // An erased record must stay empty: merging would refill it with personal data.
-    if let Some(erased) = [&survivor, &duplicate].into_iter().find(|c| c.erased_at.is_some()) {
+    if let Some(erased) = [&survivor, &duplicate]
+        .into_iter()
+        .find(|c| c.erased_at.is_some())
+    {
         return Err(ApiError::conflict(format!(
             "The contact {} was erased; an erased contact cannot take part in a merge.",
             erased.id

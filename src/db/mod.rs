@@ -225,10 +225,19 @@ pub fn is_unavailable(err: &sqlx::Error) -> bool {
             let code = db.code().unwrap_or_default();
             match code.as_ref() {
                 // SQLite: SQLITE_BUSY and SQLITE_LOCKED (and their extended codes).
-                c if c.parse::<i64>().is_ok_and(|n| n & 0xff == 5 || n & 0xff == 6) => true,
+                c if c
+                    .parse::<i64>()
+                    .is_ok_and(|n| n & 0xff == 5 || n & 0xff == 6) =>
+                {
+                    true
+                }
                 // PostgreSQL: connection exceptions, insufficient resources,
                 // statement timeout or cancel, server shutting down or starting.
-                c => c.starts_with("08") || c.starts_with("53") || matches!(c, "57014" | "57P01" | "57P02" | "57P03"),
+                c => {
+                    c.starts_with("08")
+                        || c.starts_with("53")
+                        || matches!(c, "57014" | "57P01" | "57P02" | "57P03")
+                }
             }
         }
         _ => false,

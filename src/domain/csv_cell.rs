@@ -29,12 +29,23 @@ mod tests {
 
     #[test]
     fn formula_cells_are_neutralised_and_restored() {
-        for cell in ["=HYPERLINK(\"http://x\")", "+4930123456", "-1", "@SUM(A1)", "\tx", "\rx"] {
+        for cell in [
+            "=HYPERLINK(\"http://x\")",
+            "+4930123456",
+            "-1",
+            "@SUM(A1)",
+            "\tx",
+            "\rx",
+        ] {
             let safe = neutralise(cell.to_string());
             assert_eq!(safe, format!("'{cell}"));
             assert_eq!(restore(&safe), cell);
         }
         assert_eq!(neutralise("Ana".into()), "Ana");
-        assert_eq!(restore("'quoted"), "'quoted", "a leading quote of ordinary text stays");
+        assert_eq!(
+            restore("'quoted"),
+            "'quoted",
+            "a leading quote of ordinary text stays"
+        );
     }
 }

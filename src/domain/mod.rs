@@ -5,8 +5,8 @@
 
 pub mod choice;
 pub mod country;
-pub mod currency;
 pub mod csv_cell;
+pub mod currency;
 pub mod custom_fields;
 pub mod email;
 pub mod error;

@@ -40,14 +40,35 @@ mod tests {
 
     #[test]
     fn instants_outside_1900_to_9999_are_refused_and_null_or_absent_are_none() {
-        for ok in ["1900-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "2026-06-01T09:00:00+08:00"] {
+        for ok in [
+            "1900-01-01T00:00:00Z",
+            "9999-12-31T23:59:59Z",
+            "2026-06-01T09:00:00+08:00",
+        ] {
             let input: Input = serde_json::from_value(json!({"at": ok})).unwrap();
             assert!(input.at.is_some(), "{ok}");
         }
-        for bad in ["1899-12-31T23:59:59Z", "-262143-01-01T00:00:00Z", "+10000-01-01T00:00:00Z"] {
-            assert!(serde_json::from_value::<Input>(json!({"at": bad})).is_err(), "{bad}");
+        for bad in [
+            "1899-12-31T23:59:59Z",
+            "-262143-01-01T00:00:00Z",
+            "+10000-01-01T00:00:00Z",
+        ] {
+            assert!(
+                serde_json::from_value::<Input>(json!({"at": bad})).is_err(),
+                "{bad}"
+            );
         }
-        assert!(serde_json::from_value::<Input>(json!({})).unwrap().at.is_none());
-        assert!(serde_json::from_value::<Input>(json!({"at": null})).unwrap().at.is_none());
+        assert!(
+            serde_json::from_value::<Input>(json!({}))
+                .unwrap()
+                .at
+                .is_none()
+        );
+        assert!(
+            serde_json::from_value::<Input>(json!({"at": null}))
+                .unwrap()
+                .at
+                .is_none()
+        );
     }
 }

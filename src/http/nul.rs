@@ -41,7 +41,9 @@ pub async fn refuse_nul(
             return Ok(req.error_response(err).map_into_right_body());
         }
     }
-    next.call(req).await.map(ServiceResponse::map_into_left_body)
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_left_body)
 }
 
 fn carries_body(req: &ServiceRequest) -> bool {
@@ -79,7 +81,11 @@ fn nul_in_body(bytes: &[u8]) -> Option<ApiError> {
     let value: Value = serde_json::from_slice(bytes).ok()?;
     let field = nul_path(&value, String::new())?;
     Some(ApiError::validation(vec![FieldError::new(
-        if field.is_empty() { "body".into() } else { field },
+        if field.is_empty() {
+            "body".into()
+        } else {
+            field
+        },
         "nul_character",
         NUL_MESSAGE,
     )]))
@@ -103,8 +109,16 @@ fn nul_path(value: &Value, path: String) -> Option<String> {
             .enumerate()
             .find_map(|(i, item)| nul_path(item, format!("{path}[{i}]"))),
         Value::Object(map) => map.iter().find_map(|(key, item)| {
-            let child = if path.is_empty() { key.replace('\0', "") } else { format!("{path}.{}", key.replace('\0', "")) };
-            if key.contains('\0') { Some(child) } else { nul_path(item, child) }
+            let child = if path.is_empty() {
+                key.replace('\0', "")
+            } else {
+                format!("{path}.{}", key.replace('\0', ""))
+            };
+            if key.contains('\0') {
+                Some(child)
+            } else {
+                nul_path(item, child)
+            }
         }),
         _ => None,
     }
@@ -116,17 +130,24 @@ mod tests {
 
     #[test]
     fn a_query_parameter_with_nul_is_named() {
-        assert_eq!(query_parameter_with_nul("limit=5&q=ab%00c"), Some("q".into()));
+        assert_eq!(
+            query_parameter_with_nul("limit=5&q=ab%00c"),
+            Some("q".into())
+        );
         assert_eq!(query_parameter_with_nul("limit=5&q=abc"), None);
     }
 
     #[test]
     fn the_json_field_holding_nul_is_named_and_an_escaped_backslash_is_not_nul() {
         let body = br#"{"first_name": "Ana", "custom_fields": {"note": "a\u0000b"}}"#;
-        let Some(ApiError::Problem { errors, .. }) = nul_in_body(body) else { panic!("refused") };
+        let Some(ApiError::Problem { errors, .. }) = nul_in_body(body) else {
+            panic!("refused")
+        };
         assert_eq!(errors[0].field, "custom_fields.note");
         let tags = br#"{"tags": ["ok", "x\u0000"]}"#;
-        let Some(ApiError::Problem { errors, .. }) = nul_in_body(tags) else { panic!("refused") };
+        let Some(ApiError::Problem { errors, .. }) = nul_in_body(tags) else {
+            panic!("refused")
+        };
         assert_eq!(errors[0].field, "tags[1]");
         assert!(nul_in_body(br#"{"summary": "C:\\u0000"}"#).is_none());
         assert!(nul_in_body(br#"{"summary": "plain"}"#).is_none());
@@ -134,7 +155,9 @@ mod tests {
 
     #[test]
     fn a_raw_nul_names_its_line() {
-        let Some(ApiError::Problem { errors, .. }) = nul_in_body(b"email\nana@x.example\nb\0b@x.example\n") else {
+        let Some(ApiError::Problem { errors, .. }) =
+            nul_in_body(b"email\nana@x.example\nb\0b@x.example\n")
+        else {
             panic!("refused")
         };
         assert_eq!(errors[0].field, "line 3");

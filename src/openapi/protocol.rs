@@ -27,13 +27,19 @@ pub fn apply(doc: &mut Value) {
         return;
     };
     for (path, item) in paths.iter_mut() {
-        let Some(item) = item.as_object_mut() else { continue };
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
         for method in METHODS {
             let Some(op) = item.get_mut(method).and_then(Value::as_object_mut) else {
                 continue;
             };
             add_responses(path, method, op);
-            if let Some((_, field)) = creates.iter().find(|(p, _)| p == path).filter(|_| method == "post") {
+            if let Some((_, field)) = creates
+                .iter()
+                .find(|(p, _)| p == path)
+                .filter(|_| method == "post")
+            {
                 add_links(path, field, op, &targets);
             }
         }
@@ -45,15 +51,23 @@ pub fn apply(doc: &mut Value) {
 /// generated client types `page.data[0]` as `Contact`, not as an anonymous
 /// copy of it.
 fn reference_page_items(doc: &mut Value) {
-    let Some(schemas) = doc.pointer_mut("/components/schemas").and_then(Value::as_object_mut) else {
+    let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    else {
         return;
     };
-    let named: Vec<(String, Value)> = schemas.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let named: Vec<(String, Value)> = schemas
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     for (name, schema) in schemas.iter_mut() {
         if !name.starts_with("Page_") {
             continue;
         }
-        let Some(items) = schema.pointer_mut("/properties/data/items") else { continue };
+        let Some(items) = schema.pointer_mut("/properties/data/items") else {
+            continue;
+        };
         let target = name.trim_start_matches("Page_");
         if let Some((found, _)) = named.iter().find(|(k, v)| k == target && v == items) {
             *items = json!({"$ref": format!("#/components/schemas/{found}")});
@@ -69,8 +83,9 @@ fn reference_page_items(doc: &mut Value) {
 fn open_free_form_objects(value: &mut Value) {
     match value {
         Value::Object(map) => {
-            let free_form = map.get("type").is_some_and(|t| t == "object" || t.as_array().is_some_and(|a| a.contains(&json!("object"))))
-                && !map.contains_key("properties")
+            let free_form = map.get("type").is_some_and(|t| {
+                t == "object" || t.as_array().is_some_and(|a| a.contains(&json!("object")))
+            }) && !map.contains_key("properties")
                 && !map.contains_key("additionalProperties");
             if free_form {
                 map.insert("additionalProperties".into(), json!(true));
@@ -95,8 +110,8 @@ fn add_shared_parameters(doc: &mut Value) {
         "in": "header",
         "required": false,
         "description": "Makes a retry safe: a retry with the same key and body gets the first response again \
-(with `Idempotent-Replayed: true`) and writes nothing; the same key with another body gets 422; a retry \
-while the first request is still running gets 409. Keys are kept 24 hours per caller.",
+    (with `Idempotent-Replayed: true`) and writes nothing; the same key with another body gets 422; a retry \
+    while the first request is still running gets 409. Keys are kept 24 hours per caller.",
         "schema": idempotency_key_schema(),
     });
 }
@@ -109,10 +124,16 @@ fn idempotency_key_schema() -> Value {
 fn is_public(op: &Map<String, Value>) -> bool {
     op.get("security")
         .and_then(Value::as_array)
-        .is_some_and(|reqs| reqs.iter().all(|r| r.as_object().is_some_and(Map::is_empty)))
+        .is_some_and(|reqs| {
+            reqs.iter()
+                .all(|r| r.as_object().is_some_and(Map::is_empty))
+        })
 }
 
-fn params_in<'a>(op: &'a Map<String, Value>, place: &'a str) -> impl Iterator<Item = &'a Value> + 'a {
+fn params_in<'a>(
+    op: &'a Map<String, Value>,
+    place: &'a str,
+) -> impl Iterator<Item = &'a Value> + 'a {
     op.get("parameters")
         .and_then(Value::as_array)
         .into_iter()
@@ -121,7 +142,11 @@ fn params_in<'a>(op: &'a Map<String, Value>, place: &'a str) -> impl Iterator<It
 }
 
 fn has_header(op: &Map<String, Value>, name: &str) -> bool {
-    params_in(op, "header").any(|p| p["name"].as_str().is_some_and(|n| n.eq_ignore_ascii_case(name)))
+    params_in(op, "header").any(|p| {
+        p["name"]
+            .as_str()
+            .is_some_and(|n| n.eq_ignore_ascii_case(name))
+    })
 }
 
 fn add_responses(path: &str, method: &str, op: &mut Map<String, Value>) {
@@ -129,7 +154,12 @@ fn add_responses(path: &str, method: &str, op: &mut Map<String, Value>) {
     let public = is_public(op);
     let mut wanted: Vec<(&str, &str)> = Vec::new();
     if op.contains_key("requestBody") {
-        wanted.extend([("400", "BadRequest"), ("413", "PayloadTooLarge"), ("415", "UnsupportedMediaType"), ("422", "Unprocessable")]);
+        wanted.extend([
+            ("400", "BadRequest"),
+            ("413", "PayloadTooLarge"),
+            ("415", "UnsupportedMediaType"),
+            ("422", "Unprocessable"),
+        ]);
     }
     if params_in(op, "query").next().is_some() {
         wanted.push(("400", "BadRequest"));
@@ -150,7 +180,11 @@ fn add_responses(path: &str, method: &str, op: &mut Map<String, Value>) {
                 .expect("parameters is a list")
                 .push(json!({"$ref": "#/components/parameters/IdempotencyKey"}));
         }
-        wanted.extend([("400", "BadRequest"), ("409", "Conflict"), ("422", "Unprocessable")]);
+        wanted.extend([
+            ("400", "BadRequest"),
+            ("409", "Conflict"),
+            ("422", "Unprocessable"),
+        ]);
     }
     if !public && path.starts_with("/v1/") {
         wanted.push(("401", "Unauthorized"));
@@ -173,8 +207,17 @@ fn add_responses(path: &str, method: &str, op: &mut Map<String, Value>) {
 
 /// Handlers declare the header as an optional string; the middleware's rule is stricter.
 fn normalise_idempotency_key(op: &mut Map<String, Value>) {
-    for param in op.get_mut("parameters").and_then(Value::as_array_mut).into_iter().flatten() {
-        if param["in"] == "header" && param["name"].as_str().is_some_and(|n| n.eq_ignore_ascii_case("Idempotency-Key")) {
+    for param in op
+        .get_mut("parameters")
+        .and_then(Value::as_array_mut)
+        .into_iter()
+        .flatten()
+    {
+        if param["in"] == "header"
+            && param["name"]
+                .as_str()
+                .is_some_and(|n| n.eq_ignore_ascii_case("Idempotency-Key"))
+        {
             param["schema"] = idempotency_key_schema();
         }
     }
@@ -197,7 +240,9 @@ fn create_operations(doc: &Value) -> Vec<(String, String)> {
         }
         let schema = &created["content"]["application/json"]["schema"];
         let properties = resolve(doc, schema)["properties"].clone();
-        let key = ["id", "contact_id"].into_iter().find(|k| properties.get(*k).is_some());
+        let key = ["id", "contact_id"]
+            .into_iter()
+            .find(|k| properties.get(*k).is_some());
         if let Some(key) = key {
             out.push((path.clone(), key.to_string()));
         }
@@ -218,7 +263,9 @@ fn link_targets(doc: &Value) -> Vec<(String, String, String, String)> {
     for (path, item) in doc["paths"].as_object().into_iter().flatten() {
         for method in METHODS {
             let op = &item[method];
-            let Some(operation_id) = op["operationId"].as_str() else { continue };
+            let Some(operation_id) = op["operationId"].as_str() else {
+                continue;
+            };
             let params: Vec<&str> = op["parameters"]
                 .as_array()
                 .into_iter()
@@ -227,7 +274,12 @@ fn link_targets(doc: &Value) -> Vec<(String, String, String, String)> {
                 .filter_map(|p| p["name"].as_str())
                 .collect();
             if let [param] = params[..] {
-                out.push((path.clone(), method.to_string(), operation_id.to_string(), param.to_string()));
+                out.push((
+                    path.clone(),
+                    method.to_string(),
+                    operation_id.to_string(),
+                    param.to_string(),
+                ));
             }
         }
     }
@@ -237,7 +289,12 @@ fn link_targets(doc: &Value) -> Vec<(String, String, String, String)> {
 /// Links from a create to every operation on `<collection>/{param}…`, and to
 /// operations elsewhere whose single parameter names this kind of resource
 /// (a new contact's `id` is the `{contact_id}` of the loyalty member paths).
-fn add_links(path: &str, field: &str, op: &mut Map<String, Value>, targets: &[(String, String, String, String)]) {
+fn add_links(
+    path: &str,
+    field: &str,
+    op: &mut Map<String, Value>,
+    targets: &[(String, String, String, String)],
+) {
     let singular_id = path
         .rsplit('/')
         .next()
@@ -273,7 +330,9 @@ fn link_name(operation_id: &str) -> String {
         .split('_')
         .map(|w| {
             let mut c = w.chars();
-            c.next().map(|f| f.to_uppercase().chain(c).collect::<String>()).unwrap_or_default()
+            c.next()
+                .map(|f| f.to_uppercase().chain(c).collect::<String>())
+                .unwrap_or_default()
         })
         .collect()
 }
@@ -310,11 +369,26 @@ mod tests {
     fn a_body_a_path_parameter_and_a_post_each_bring_their_responses() {
         let mut d = doc();
         apply(&mut d);
-        let create: Vec<&String> = d["paths"]["/v1/things"]["post"]["responses"].as_object().unwrap().keys().collect();
-        assert_eq!(create, ["201", "400", "401", "409", "413", "415", "422", "503"]);
-        let get: Vec<&String> = d["paths"]["/v1/things/{id}"]["get"]["responses"].as_object().unwrap().keys().collect();
+        let create: Vec<&String> = d["paths"]["/v1/things"]["post"]["responses"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect();
+        assert_eq!(
+            create,
+            ["201", "400", "401", "409", "413", "415", "422", "503"]
+        );
+        let get: Vec<&String> = d["paths"]["/v1/things/{id}"]["get"]["responses"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect();
         assert_eq!(get, ["200", "401", "404", "503"]);
-        let health: Vec<&String> = d["paths"]["/healthz"]["get"]["responses"].as_object().unwrap().keys().collect();
+        let health: Vec<&String> = d["paths"]["/healthz"]["get"]["responses"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect();
         assert_eq!(health, ["200"]);
         assert_eq!(
             d["paths"]["/v1/things"]["post"]["parameters"][0]["$ref"],
@@ -328,6 +402,9 @@ mod tests {
         apply(&mut d);
         let links = &d["paths"]["/v1/things"]["post"]["responses"]["201"]["links"];
         assert_eq!(links["GetThing"]["parameters"]["id"], "$response.body#/id");
-        assert_eq!(links["GetOther"]["parameters"]["thing_id"], "$response.body#/id");
+        assert_eq!(
+            links["GetOther"]["parameters"]["thing_id"],
+            "$response.body#/id"
+        );
     }
 }

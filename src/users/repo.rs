@@ -130,7 +130,8 @@ pub async fn update(
     let role = patch.role.unwrap_or(current.role());
     let active = patch.active.unwrap_or(current.active);
     // A new password, role or deactivation ends every access token issued before.
-    let revokes_tokens = new_hash.is_some() || role != current.role() || (current.active && !active);
+    let revokes_tokens =
+        new_hash.is_some() || role != current.role() || (current.active && !active);
     let password_hash = new_hash.unwrap_or(current.password_hash.clone());
     let row = on_tx!(&mut tx, c => sqlx::query_as::<_, UserRow>(
         "UPDATE users SET email = $1, display_name = $2, role = $3, active = $4, password_hash = $5,
