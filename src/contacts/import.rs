@@ -123,6 +123,10 @@ async fn import_contacts(
 ) -> ApiResult<HttpResponse> {
     principal.require(Area::Contacts, Level::Manage)?;
     let body = crate::http::body::read_limited(payload, MAX_BODY).await?;
+    // Bodies over the JSON limit pass the NUL middleware unread (see http::nul).
+    if let Some(err) = crate::http::nul::nul_in_body(&body) {
+        return Err(err);
+    }
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)

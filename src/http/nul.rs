@@ -5,20 +5,24 @@
 //! on the other. This middleware answers first instead: 400 naming the query
 //! parameter, or 422 naming the JSON field (`custom_fields.note`,
 //! `consents[0].source`), or 422 naming the CSV line.
+//!
+//! It runs before authentication, so it reads at most [`JSON_LIMIT`] bytes:
+//! a larger body (only bulk imports take one) is handed on as a stream, and
+//! the import checks it itself with [`nul_in_body`] once it has read it.
 
 use actix_web::{
-    Error,
+    Error, HttpMessage,
     body::MessageBody,
-    dev::{ServiceRequest, ServiceResponse},
+    dev::{Payload, ServiceRequest, ServiceResponse},
     http::{Method, header},
     middleware::Next,
+    web,
 };
 use serde_json::Value;
 
-use super::{
-    ApiError, FieldError,
-    body::{LARGEST_BODY, buffer},
-};
+use futures_util::StreamExt;
+
+use super::{ApiError, FieldError, json::JSON_LIMIT};
 
 const NUL_MESSAGE: &str = "must not contain the NUL character (\\u0000)";
 
@@ -33,17 +37,48 @@ pub async fn refuse_nul(
         return Ok(req.error_response(err).map_into_right_body());
     }
     if carries_body(&req) {
-        let bytes = match buffer(&mut req, LARGEST_BODY).await {
-            Ok(bytes) => bytes,
+        match read_up_to_json_limit(&mut req).await {
+            Ok(Some(bytes)) => {
+                if let Some(err) = nul_in_body(&bytes) {
+                    return Ok(req.error_response(err).map_into_right_body());
+                }
+            }
+            Ok(None) => {} // larger than any JSON body: its endpoint checks it
             Err(err) => return Ok(req.error_response(err).map_into_right_body()),
-        };
-        if let Some(err) = nul_in_body(&bytes) {
-            return Ok(req.error_response(err).map_into_right_body());
         }
     }
     next.call(req)
         .await
         .map(ServiceResponse::map_into_left_body)
+}
+
+/// The whole body when it is at most [`JSON_LIMIT`] bytes; otherwise `None`,
+/// with what was read put back in front of the rest of the stream. Either way
+/// the handler's extractor reads the body as sent.
+async fn read_up_to_json_limit(req: &mut ServiceRequest) -> Result<Option<web::Bytes>, ApiError> {
+    let mut payload = req.take_payload();
+    let mut head = web::BytesMut::new();
+    while head.len() <= JSON_LIMIT {
+        match payload.next().await {
+            Some(Ok(chunk)) => head.extend_from_slice(&chunk),
+            Some(Err(e)) => {
+                return Err(ApiError::bad_request(format!(
+                    "The body could not be read: {e}."
+                )));
+            }
+            None => {
+                let bytes = head.freeze();
+                req.set_payload(Payload::from(bytes.clone()));
+                return Ok(Some(bytes));
+            }
+        }
+    }
+    // actix's own boxed payload stream type (actix-http's `BoxedPayloadStream`).
+    let rest: std::pin::Pin<
+        Box<dyn futures_util::Stream<Item = Result<web::Bytes, actix_web::error::PayloadError>>>,
+    > = Box::pin(futures_util::stream::once(async move { Ok(head.freeze()) }).chain(payload));
+    req.set_payload(Payload::from(rest));
+    Ok(None)
 }
 
 fn carries_body(req: &ServiceRequest) -> bool {
@@ -63,7 +98,8 @@ fn query_parameter_with_nul(query: &str) -> Option<String> {
         .map(|pair| pair.split('=').next().unwrap_or_default().to_string())
 }
 
-fn nul_in_body(bytes: &[u8]) -> Option<ApiError> {
+/// The problem to answer when a body holds NUL: the JSON field, or the line.
+pub fn nul_in_body(bytes: &[u8]) -> Option<ApiError> {
     if let Some(line) = raw_nul_line(bytes) {
         // A raw NUL is never valid JSON; in CSV it is a value no field takes.
         return Some(ApiError::validation(vec![FieldError::new(
