@@ -14,7 +14,10 @@ use crate::{
     db::{new_id, now},
     http::{ApiError, ApiResult, ValidatedJson, responses::*},
     state::AppState,
-    users::{model::User, repo as users},
+    users::{
+        model::{User, UserRow},
+        repo as users,
+    },
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -69,24 +72,19 @@ pub struct TokenResponse {
     pub refresh_token: String,
 }
 
-async fn tokens_for(
-    state: &AppState,
-    user: &User,
-    refresh_token: String,
-) -> Result<TokenResponse, ApiError> {
+/// The token pair for a user as read when their credentials were checked: a
+/// change that moved their token version on since then makes this access
+/// token refused at once.
+fn tokens_for(state: &AppState, user: &UserRow, refresh_token: String) -> TokenResponse {
     let ttl = state.settings.access_token_ttl.as_secs() as i64;
-    state.standings.forget(user.id);
-    let version = state
-        .standings
-        .get(&state.db, user.id)
-        .await?
-        .map_or(0, |s| s.token_version);
-    Ok(TokenResponse {
-        access_token: state.jwt.issue(user.id, user.role, version, now(), ttl),
+    TokenResponse {
+        access_token: state
+            .jwt
+            .issue(user.id, user.role(), user.token_version, now(), ttl),
         token_type: "Bearer".into(),
         expires_in: ttl,
         refresh_token,
-    })
+    }
 }
 
 fn refresh_ttl(state: &AppState) -> Duration {
@@ -120,7 +118,7 @@ async fn issue_token(
         .map_or_else(|| decoy_hash().to_string(), |r| r.password_hash.clone());
     let verified = password::verify(password, phc).await?;
     let user = match row {
-        Some(row) if verified && row.active => row.into_user(),
+        Some(row) if verified && row.active => row,
         _ => {
             return Err(ApiError::unauthorized(
                 "The email or password is not correct, or the user is inactive.",
@@ -130,7 +128,7 @@ async fn issue_token(
     let mut tx = state.db.begin().await?;
     let refresh_token = refresh::issue(&mut tx, user.id, new_id(), refresh_ttl(&state)).await?;
     tx.commit().await?;
-    Ok(web::Json(tokens_for(&state, &user, refresh_token).await?))
+    Ok(web::Json(tokens_for(&state, &user, refresh_token)))
 }
 
 /// Refresh the access token
@@ -165,9 +163,7 @@ async fn refresh_access_token(
     if !user.active {
         return Err(ApiError::invalid_token("the user is inactive"));
     }
-    Ok(web::Json(
-        tokens_for(&state, &user.into_user(), token).await?,
-    ))
+    Ok(web::Json(tokens_for(&state, &user, token)))
 }
 
 /// Sign out

@@ -35,6 +35,8 @@ pub struct UserRow {
     pub active: bool,
     pub password_hash: String,
     pub version: i64,
+    /// Moved on by every change that ends the user's access tokens (see `auth::standing`).
+    pub token_version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

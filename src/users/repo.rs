@@ -8,8 +8,7 @@ use crate::{
     on_db, on_tx,
 };
 
-const COLUMNS: &str =
-    "id, email, display_name, role, active, password_hash, version, created_at, updated_at";
+const COLUMNS: &str = "id, email, display_name, role, active, password_hash, version, token_version, created_at, updated_at";
 
 pub struct NewUser<'a> {
     pub email: &'a str,
@@ -27,11 +26,11 @@ pub async fn create(db: &Db, user: NewUser<'_>) -> Result<UserRow, ApiError> {
     let hash = password::hash(user.password).await?;
     let now = now();
     let mut tx = db.begin().await?;
-    let row = on_tx!(&mut tx, c => sqlx::query_as::<_, UserRow>(
+    let row = on_tx!(&mut tx, c => sqlx::query_as::<_, UserRow>(sqlx::AssertSqlSafe(format!(
         "INSERT INTO users (id, email, display_name, role, active, password_hash, version, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7)
-         RETURNING id, email, display_name, role, active, password_hash, version, created_at, updated_at"
-    ).bind(new_id()).bind(user.email.trim().to_lowercase()).bind(user.display_name.trim()).bind(user.role.as_str())
+         RETURNING {COLUMNS}"
+    ))).bind(new_id()).bind(user.email.trim().to_lowercase()).bind(user.display_name.trim()).bind(user.role.as_str())
      .bind(user.active).bind(hash).bind(now).fetch_one(&mut **c).await);
     let row = row.map_err(|e| {
         if is_unique_violation(&e) {
@@ -133,12 +132,12 @@ pub async fn update(
     let revokes_tokens =
         new_hash.is_some() || role != current.role() || (current.active && !active);
     let password_hash = new_hash.unwrap_or(current.password_hash.clone());
-    let row = on_tx!(&mut tx, c => sqlx::query_as::<_, UserRow>(
+    let row = on_tx!(&mut tx, c => sqlx::query_as::<_, UserRow>(sqlx::AssertSqlSafe(format!(
         "UPDATE users SET email = $1, display_name = $2, role = $3, active = $4, password_hash = $5,
                 version = version + 1, updated_at = $6, token_version = token_version + $9
          WHERE id = $7 AND version = $8
-         RETURNING id, email, display_name, role, active, password_hash, version, created_at, updated_at"
-    ).bind(&email).bind(display_name).bind(role.as_str()).bind(active).bind(password_hash).bind(now())
+         RETURNING {COLUMNS}"
+    ))).bind(&email).bind(display_name).bind(role.as_str()).bind(active).bind(password_hash).bind(now())
      .bind(id).bind(current.version).bind(i64::from(revokes_tokens)).fetch_optional(&mut **c).await)
         .map_err(|e| if is_unique_violation(&e) { duplicate_email(&email) } else { e.into() })?
         .ok_or_else(|| etag::stale(current.version + 1))?;
