@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::{
     metrics_sql::{self, Dimension, GroupKey, MedianRow, SatisfactionRow, ServiceLevelRow},
     service_levels::Priority,
-    workflow::FeedbackKind,
+    workflow::{FeedbackKind, WorkflowKind},
 };
 use crate::{
     auth::{Area, Level, Principal},
@@ -219,11 +219,6 @@ pub struct ServiceLevelParams {
     /// Only `complaint` or only `inquiry`; default both.
     #[param(value_type = Option<WorkflowKind>)]
     pub kind: Option<String>,
-}
-
-crate::choice! {
-    /// The kinds of feedback that follow the handling workflow and have service levels.
-    pub enum WorkflowKind { Complaint = "complaint", Inquiry = "inquiry" }
 }
 
 /// Service-level figures over one group (or all) of the period's complaints and inquiries.

@@ -45,6 +45,11 @@ impl FeedbackKind {
     }
 }
 
+choice! {
+    /// The kinds of feedback that follow the handling workflow and have service levels.
+    pub enum WorkflowKind { Complaint = "complaint", Inquiry = "inquiry" }
+}
+
 impl FeedbackStatus {
     /// The states a move from `self` may go to.
     pub fn next(self) -> &'static [FeedbackStatus] {

@@ -33,7 +33,7 @@ lists are keyset-paginated with `limit` and an opaque `cursor`; responses carry 
     // bodies by itself, but not these.
     components(schemas(
         crate::contacts::export::ExportFormat, crate::contacts::import::ImportMode,
-        crate::feedback::metrics::WorkflowKind,
+        crate::feedback::workflow::WorkflowKind,
     ), responses(
         BadRequest, Unauthorized, Forbidden, NotFound, Conflict, PreconditionFailed, PayloadTooLarge,
         UnsupportedMediaType, Unprocessable, PreconditionRequired, Unavailable
