@@ -29,6 +29,7 @@ use crate::{
         json::{JSON_LIMIT, json_config, path_error, query_error},
         nul::refuse_nul,
         observe::{Metrics, observe},
+        rate_limit::{Limiter, limit_rate},
     },
     interactions, loyalty,
     openapi::ApiDoc,
@@ -74,6 +75,7 @@ pub struct Shared {
     pub state: web::Data<AppState>,
     pub metrics: web::Data<Metrics>,
     pub routes: web::Data<RouteTable>,
+    pub limiter: web::Data<Limiter>,
     pub openapi: Arc<utoipa::openapi::OpenApi>,
 }
 
@@ -82,6 +84,7 @@ impl Shared {
         let openapi = openapi();
         Self {
             routes: web::Data::new(RouteTable::from_openapi(&openapi)),
+            limiter: web::Data::new(Limiter::new(state.settings.rate_limits)),
             state: web::Data::new(state),
             metrics: web::Data::new(Metrics::new()),
             openapi: Arc::new(openapi),
@@ -103,6 +106,8 @@ fn cors(origins: &[String]) -> Cors {
             header::ETAG,
             header::LOCATION,
             header::RETRY_AFTER,
+            header::HeaderName::from_static("ratelimit"),
+            header::HeaderName::from_static("ratelimit-policy"),
             header::HeaderName::from_static("x-request-id"),
             header::HeaderName::from_static("idempotent-replayed"),
         ])
@@ -130,6 +135,7 @@ pub fn build_app(
         .app_data(shared.state.clone())
         .app_data(shared.metrics.clone())
         .app_data(shared.routes.clone())
+        .app_data(shared.limiter.clone())
         .app_data(json_config())
         .app_data(web::PayloadConfig::new(JSON_LIMIT))
         .app_data(web::QueryConfig::default().error_handler(query_error))
@@ -140,6 +146,8 @@ pub fn build_app(
         .default_service(web::to(not_matched))
         .wrap(from_fn(idempotency))
         .wrap(from_fn(refuse_nul))
+        .wrap(from_fn(limit_rate))
+        .wrap(from_fn(auth::principal::identify))
         .wrap(cors(&shared.state.settings.cors_origins))
         .wrap(from_fn(observe))
         .wrap(from_fn(with_clock))
@@ -220,6 +228,7 @@ async fn start_in_clock(settings: Settings) -> Result<Running, StartError> {
     };
     let shared_clock = state.settings.clock.clone();
     let shared = Shared::new(state);
+    spawn_forgetting_idle_callers(shared.limiter.clone());
     let server = HttpServer::new(move || build_app(shared.clone()))
         .workers(workers)
         .shutdown_timeout(30)
@@ -233,7 +242,19 @@ async fn start_in_clock(settings: Settings) -> Result<Running, StartError> {
     Ok(Running { port, server, db })
 }
 
-/// Periodic clean-up: expired idempotency records; expired loyalty points.
+/// Keeps the rate limiter's memory to the callers of the last minute.
+fn spawn_forgetting_idle_callers(limiter: web::Data<Limiter>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            limiter.forget_idle();
+        }
+    });
+}
+
+/// Periodic clean-up: expired idempotency records, forgotten sign-in
+/// failures; expired loyalty points.
 fn spawn_housekeeping(db: Db, clock: Clock) {
     tokio::spawn(clock.scope(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
@@ -241,6 +262,9 @@ fn spawn_housekeeping(db: Db, clock: Clock) {
             tick.tick().await;
             if let Err(err) = purge_expired(&db).await {
                 tracing::warn!(%err, "could not purge idempotency keys");
+            }
+            if let Err(err) = auth::sign_in_throttle::purge_forgotten(&db).await {
+                tracing::warn!(%err, "could not purge sign-in failures");
             }
             // Safe on several nodes at once: a lot is expired once whoever runs it.
             match loyalty::expire_due_points(&db).await {

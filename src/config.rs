@@ -33,7 +33,30 @@ pub struct Settings {
     pub statement_timeout: Option<Duration>,
     /// The clock every request and job reads (the system clock outside tests).
     pub clock: Clock,
+    /// Requests per minute per credential and per client address.
+    pub rate_limits: RateLimits,
+    /// Whether the client's address is the last one in `X-Forwarded-For`
+    /// (set it behind one reverse proxy that appends it), not the peer's.
+    pub trust_proxy: bool,
+    /// When set, `GET /metrics` needs `Authorization: Bearer <this token>`.
+    pub metrics_token: Option<String>,
 }
+
+/// How many requests a caller may make per minute on one node; `None` for no
+/// limit. Sign-ins are also throttled per account and address through the
+/// database (see `auth::sign_in_throttle`), whatever these say.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateLimits {
+    /// Per access token's user or per API key.
+    pub per_credential: Option<u32>,
+    /// Per client address, for requests without a valid credential (sign-in, refresh).
+    pub per_address: Option<u32>,
+}
+
+/// The default `RAPPORT_RATE_LIMIT_PER_MINUTE`: 100 requests a second, sustained.
+pub const DEFAULT_RATE_LIMIT_PER_MINUTE: u32 = 6_000;
+/// The default `RAPPORT_RATE_LIMIT_ANONYMOUS_PER_MINUTE`.
+pub const DEFAULT_ANONYMOUS_RATE_LIMIT_PER_MINUTE: u32 = 120;
 
 impl Settings {
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -94,6 +117,20 @@ impl Settings {
                 DEFAULT_STATEMENT_TIMEOUT_MS,
             )?,
             clock: Clock::system(),
+            rate_limits: RateLimits {
+                per_credential: parse_limit(
+                    "RAPPORT_RATE_LIMIT_PER_MINUTE",
+                    var("RAPPORT_RATE_LIMIT_PER_MINUTE"),
+                    DEFAULT_RATE_LIMIT_PER_MINUTE,
+                )?,
+                per_address: parse_limit(
+                    "RAPPORT_RATE_LIMIT_ANONYMOUS_PER_MINUTE",
+                    var("RAPPORT_RATE_LIMIT_ANONYMOUS_PER_MINUTE"),
+                    DEFAULT_ANONYMOUS_RATE_LIMIT_PER_MINUTE,
+                )?,
+            },
+            trust_proxy: var("RAPPORT_TRUST_PROXY").is_some_and(|v| v == "true" || v == "1"),
+            metrics_token: var("RAPPORT_METRICS_TOKEN"),
         })
     }
 
@@ -114,8 +151,29 @@ impl Settings {
             workers: 2,
             statement_timeout: Some(Duration::from_millis(DEFAULT_STATEMENT_TIMEOUT_MS)),
             clock: Clock::system(),
+            // Tests make hundreds of calls a second with one token; the rate
+            // limit tests set their own.
+            rate_limits: RateLimits {
+                per_credential: None,
+                per_address: None,
+            },
+            trust_proxy: false,
+            metrics_token: None,
         }
     }
+}
+
+/// Requests per minute, where 0 means no limit.
+fn parse_limit(name: &str, value: Option<String>, default: u32) -> Result<Option<u32>, ConfigError> {
+    let limit = match value {
+        None => default,
+        Some(v) => v.parse::<u32>().map_err(|_| {
+            ConfigError(format!(
+                "{name}={v:?} is not a whole number of requests per minute (0 for no limit)"
+            ))
+        })?,
+    };
+    Ok((limit > 0).then_some(limit))
 }
 
 /// The default `RAPPORT_STATEMENT_TIMEOUT_MS`.

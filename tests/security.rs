@@ -2,6 +2,8 @@
 //! headers. (Issue 11; more of its attacks land here as they are closed.)
 
 mod common;
+#[path = "security/limits.rs"]
+mod limits;
 
 use common::*;
 use reqwest::{Method, StatusCode};
@@ -366,17 +368,12 @@ db_test!(a_key_stops_working_when_its_creator_is_deleted, |app| {
 db_test!(
     another_node_honours_a_revocation_once_its_cached_standing_is_stale,
     |app| {
-        let mut settings = rapport::config::Settings::for_tests(&app.database_url);
-        settings.clock = app.clock.clone();
-        let node = rapport::app::start(settings).await.expect("second node");
-        let handle = node.server.handle();
-        tokio::spawn(node.server);
-        let second = format!("http://127.0.0.1:{}", node.port);
+        let second = app.another_node(|_| {}).await;
         let (id, token) = user_with_token(&app, "manager").await;
         let on_second = |token: String| {
             let request = app
                 .client
-                .get(format!("{second}/v1/contacts"))
+                .get(second.url("/v1/contacts"))
                 .bearer_auth(token);
             async move { request.send().await.unwrap().status() }
         };
@@ -402,6 +399,6 @@ db_test!(
         app.clock
             .advance(rapport::auth::standing::STALENESS + chrono::TimeDelta::milliseconds(1));
         assert_eq!(on_second(token).await, StatusCode::UNAUTHORIZED);
-        handle.stop(false).await;
+        second.stop().await;
     }
 );

@@ -11,6 +11,7 @@ pub mod principal;
 pub mod refresh;
 pub mod routes;
 pub mod secret;
+pub mod sign_in_throttle;
 pub mod standing;
 pub mod tokens;
 

@@ -114,33 +114,56 @@ pub async fn authenticate(state: &AppState, req: &HttpRequest) -> Result<Princip
     })
 }
 
+/// Why the request's credential was refused, kept for the handler to answer.
+#[derive(Clone)]
+struct Refused(ApiError);
+
+/// Middleware: authenticates a request that carries `Authorization` once, up
+/// front, so the rate limiter knows whose quota it counts against and every
+/// later layer (idempotency, the handler) reads the result instead of
+/// checking the credential again.
+pub async fn identify(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    use actix_web::HttpMessage;
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    if let Some(state) = state.filter(|_| req.headers().contains_key(header::AUTHORIZATION)) {
+        match authenticate(&state, req.request()).await {
+            Ok(principal) => {
+                req.extensions_mut().insert(principal);
+            }
+            Err(err) => {
+                req.extensions_mut().insert(Refused(err));
+            }
+        }
+    }
+    next.call(req).await
+}
+
 impl FromRequest for Principal {
     type Error = actix_web::Error;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        use actix_web::HttpMessage;
         let req = req.clone();
         Box::pin(async move {
-            if let Some(principal) = req.extensions_get_principal() {
-                return Ok(principal);
+            let known = {
+                let extensions = req.extensions();
+                match (extensions.get::<Principal>(), extensions.get::<Refused>()) {
+                    (Some(principal), _) => Some(Ok(principal.clone())),
+                    (None, Some(refused)) => Some(Err(refused.0.clone())),
+                    (None, None) => None,
+                }
+            };
+            if let Some(known) = known {
+                return Ok(known?);
             }
             let state = req
                 .app_data::<web::Data<AppState>>()
                 .ok_or_else(|| ApiError::internal("AppState missing"))?;
             Ok(authenticate(state, &req).await?)
         })
-    }
-}
-
-trait PrincipalCache {
-    fn extensions_get_principal(&self) -> Option<Principal>;
-}
-
-impl PrincipalCache for HttpRequest {
-    /// The idempotency middleware authenticates first and leaves the result
-    /// here, so a request is never authenticated twice.
-    fn extensions_get_principal(&self) -> Option<Principal> {
-        use actix_web::HttpMessage;
-        self.extensions().get::<Principal>().cloned()
     }
 }

@@ -1,4 +1,4 @@
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -9,10 +9,11 @@ use super::{
     Principal,
     password::{self, decoy_hash},
     refresh::{self, Rotation},
+    sign_in_throttle::{self, Subjects},
 };
 use crate::{
     db::{new_id, now},
-    http::{ApiError, ApiResult, ValidatedJson, responses::*},
+    http::{ApiError, ApiResult, ValidatedJson, rate_limit::client_address, responses::*},
     state::AppState,
     users::{
         model::{User, UserRow},
@@ -109,9 +110,16 @@ fn refresh_ttl(state: &AppState) -> Duration {
 #[post("/auth/token")]
 async fn issue_token(
     state: web::Data<AppState>,
+    req: HttpRequest,
     body: ValidatedJson<TokenRequest>,
 ) -> ApiResult<web::Json<TokenResponse>> {
     let TokenRequest { email, password } = body.0;
+    let subjects = Subjects::new(
+        &email,
+        client_address(&req, state.settings.trust_proxy),
+    );
+    // A blocked account or address is refused before any hashing.
+    let had_failures = sign_in_throttle::check(&state.db, &subjects).await?;
     let row = users::find_by_email(&state.db, &email).await?;
     let phc = row
         .as_ref()
@@ -120,11 +128,15 @@ async fn issue_token(
     let user = match row {
         Some(row) if verified && row.active => row,
         _ => {
+            sign_in_throttle::record_failure(&state.db, &subjects).await?;
             return Err(ApiError::unauthorized(
                 "The email or password is not correct, or the user is inactive.",
             ));
         }
     };
+    if had_failures {
+        sign_in_throttle::clear_account(&state.db, &subjects).await?;
+    }
     let mut tx = state.db.begin().await?;
     let refresh_token = refresh::issue(&mut tx, user.id, new_id(), refresh_ttl(&state)).await?;
     tx.commit().await?;

@@ -63,7 +63,7 @@ impl FieldError {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("{detail}")]
     Problem {
@@ -209,6 +209,18 @@ impl ApiError {
             "The request cannot be processed",
             detail,
         )
+    }
+    /// 429 with `Retry-After` (whole seconds, at least 1).
+    pub fn too_many_requests(detail: impl Into<String>, retry_after: std::time::Duration) -> Self {
+        let seconds = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+        Self::problem(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate-limited",
+            "Too many requests",
+            detail,
+        )
+        .with("retry_after_seconds", seconds.max(1))
+        .with_header(header::RETRY_AFTER, &seconds.max(1).to_string())
     }
     pub fn service_unavailable(detail: impl Into<String>) -> Self {
         Self::problem(

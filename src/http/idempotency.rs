@@ -24,7 +24,7 @@ use super::{
     error::ApiError,
 };
 use crate::{
-    auth::principal::authenticate,
+    auth::Principal,
     db::{Db, is_unique_violation, now},
     on_writer,
     state::AppState,
@@ -64,12 +64,11 @@ pub async fn idempotency(
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         return next.call(req).await;
     };
-    // Keys are per caller; an unauthenticated request goes on to get its 401.
-    let principal = match authenticate(&state, req.request()).await {
-        Ok(p) => p,
-        Err(_) => return next.call(req).await,
+    // Keys are per caller (identified by `auth::principal::identify`); an
+    // unauthenticated request goes on to get its 401.
+    let Some(principal) = req.extensions().get::<Principal>().cloned() else {
+        return next.call(req).await;
     };
-    req.extensions_mut().insert(principal.clone());
 
     // Read the body here to hash it (up to the largest body any endpoint
     // accepts: bulk imports), then hand it on unchanged.

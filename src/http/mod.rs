@@ -12,6 +12,7 @@ pub mod nul;
 pub mod observe;
 pub mod pagination;
 pub mod patch;
+pub mod rate_limit;
 pub mod responses;
 
 pub use error::{ApiError, ApiResult, FieldError, Problem};

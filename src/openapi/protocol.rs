@@ -5,7 +5,7 @@
 //! route: a JSON body can be malformed (400), too large (413), of the wrong
 //! type (415) or invalid (422); an `Idempotency-Key` can be malformed (400),
 //! in flight (409) or reused with another body (422); the database can be
-//! unavailable (503). Each rule below looks at what an operation has (a body,
+//! unavailable (503); every `/v1` call can be rate limited (429). Each rule below looks at what an operation has (a body,
 //! a path parameter, a header) and adds the responses that layer can give,
 //! so the document lists every status a client can receive and stays true
 //! when a handler is added. Create operations also get OpenAPI `links` to
@@ -19,6 +19,7 @@ const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 /// its structure, not of one typed operation).
 pub fn apply(doc: &mut Value) {
     add_shared_parameters(doc);
+    add_rate_limited_response(doc);
     reference_page_items(doc);
     open_free_form_objects(doc);
     let creates = create_operations(doc);
@@ -189,6 +190,9 @@ fn add_responses(path: &str, method: &str, op: &mut Map<String, Value>) {
     if !public && path.starts_with("/v1/") {
         wanted.push(("401", "Unauthorized"));
     }
+    if path.starts_with("/v1/") {
+        wanted.push(("429", "TooManyRequests"));
+    }
     if touches_db {
         wanted.push(("503", "Unavailable"));
     }
@@ -203,6 +207,43 @@ fn add_responses(path: &str, method: &str, op: &mut Map<String, Value>) {
             .or_insert_with(|| json!({"$ref": format!("#/components/responses/{name}")}));
     }
     sort_by_status(responses);
+}
+
+/// The 429 answer of the rate limiter and the sign-in throttle.
+fn add_rate_limited_response(doc: &mut Value) {
+    let Some(responses) = doc
+        .pointer_mut("/components/responses")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    responses.insert(
+        "TooManyRequests".into(),
+        json!({
+            "description": "The caller is over its rate limit (per credential, or per client address without one), \
+or sign-ins for this account or from this address are blocked after repeated failures. Wait the `Retry-After` \
+seconds. Every `/v1` answer carries `RateLimit-Policy` (e.g. `\"per-credential\";q=6000;w=60`) and `RateLimit` \
+(e.g. `\"per-credential\";r=5999;t=1`: requests left, seconds until the quota is full again), per \
+draft-ietf-httpapi-ratelimit-headers.",
+            "headers": {
+                "Retry-After": {
+                    "description": "Seconds to wait before retrying.",
+                    "required": true,
+                    "schema": {"type": "integer", "minimum": 1}
+                }
+            },
+            "content": {
+                "application/problem+json": {
+                    "schema": {"$ref": "#/components/schemas/Problem"},
+                    "example": {
+                        "type": "urn:rapport:problem:rate-limited", "title": "Too many requests", "status": 429,
+                        "detail": "This caller is over its limit of 6000 requests a minute; retry after the time in `Retry-After`.",
+                        "retry_after_seconds": 1
+                    }
+                }
+            }
+        }),
+    );
 }
 
 /// Handlers declare the header as an optional string; the middleware's rule is stricter.
@@ -376,14 +417,14 @@ mod tests {
             .collect();
         assert_eq!(
             create,
-            ["201", "400", "401", "409", "413", "415", "422", "503"]
+            ["201", "400", "401", "409", "413", "415", "422", "429", "503"]
         );
         let get: Vec<&String> = d["paths"]["/v1/things/{id}"]["get"]["responses"]
             .as_object()
             .unwrap()
             .keys()
             .collect();
-        assert_eq!(get, ["200", "401", "404", "503"]);
+        assert_eq!(get, ["200", "401", "404", "429", "503"]);
         let health: Vec<&String> = d["paths"]["/healthz"]["get"]["responses"]
             .as_object()
             .unwrap()

@@ -22,6 +22,22 @@ pub fn test_epoch() -> DateTime<Utc> {
     "2026-06-01T09:00:00Z".parse().expect("a literal time")
 }
 
+/// A second server started by [`TestApp::another_node`].
+pub struct Node {
+    pub base: String,
+    pub handle: actix_web::dev::ServerHandle,
+}
+
+impl Node {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn stop(self) {
+        self.handle.stop(false).await;
+    }
+}
+
 pub struct TestApp {
     /// The server's clock: starts at [`test_epoch`] and runs at real speed;
     /// a test may set or advance it.
@@ -87,6 +103,21 @@ impl TestApp {
         };
         app.admin_token = app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
         app
+    }
+
+    /// Another server on the same database and clock (a second node), with
+    /// its settings changed by `configure`.
+    pub async fn another_node(&self, configure: impl FnOnce(&mut Settings)) -> Node {
+        let mut settings = Settings::for_tests(&self.database_url);
+        settings.clock = self.clock.clone();
+        configure(&mut settings);
+        let node = app::start(settings).await.expect("the second node starts");
+        let handle = node.server.handle();
+        tokio::spawn(node.server);
+        Node {
+            base: format!("http://127.0.0.1:{}", node.port),
+            handle,
+        }
     }
 
     /// The time on the server's clock.
