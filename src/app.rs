@@ -211,6 +211,7 @@ async fn start_in_clock(settings: Settings) -> Result<Running, StartError> {
     let jwt_secret = secret::load_or_create(&db, settings.jwt_secret.as_deref())
         .await
         .map_err(|e| StartError::Setup(format!("cannot load the JWT secret: {e}")))?;
+    crate::http::pagination::use_cursor_secret(&jwt_secret);
     let listener = TcpListener::bind(settings.listen).map_err(|source| StartError::Listen {
         addr: settings.listen,
         source,

@@ -217,6 +217,55 @@ db_test!(
     }
 );
 
+db_test!(a_cursor_reveals_nothing_of_the_row_it_follows, |app| {
+    // An email-only contact sorts by its address.
+    contact_id(&app, json!({"email": "aaa.secret0@acme.example"})).await;
+    contact_id(&app, json!({"first_name": "Zed"})).await;
+    let viewer = app.token_for("viewer").await;
+    let page = json_of(
+        app.request_as(&viewer, Method::GET, "/v1/contacts?sort=name&limit=1")
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(page["data"][0]["email"], "a***@acme.example");
+    let cursor = page["next_cursor"].as_str().unwrap();
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(cursor)
+        .unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(!text.contains("secret0") && !text.contains("acme"), "{text}");
+    // It still pages, and a tampered one is refused.
+    let next = json_of(
+        app.request_as(
+            &viewer,
+            Method::GET,
+            &format!("/v1/contacts?sort=name&limit=1&cursor={cursor}"),
+        )
+        .send()
+        .await
+        .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(next["data"][0]["first_name"], "Zed");
+    let mut forged = cursor.to_string();
+    forged.replace_range(10..11, if &cursor[10..11] == "A" { "B" } else { "A" });
+    let refused = app
+        .request_as(
+            &viewer,
+            Method::GET,
+            &format!("/v1/contacts?sort=name&limit=1&cursor={forged}"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+});
+
 db_test!(an_erased_contact_takes_no_part_in_a_merge, |app| {
     let erased = contact_id(
         &app,

@@ -1,8 +1,17 @@
 //! Keyset pagination: `?limit=` and an opaque `?cursor=`, answered with
 //! `{"data": [...], "next_cursor": ...}`. A cursor holds the sort key and id of
 //! the last row served, so page 1,000 costs what page 1 costs.
+//!
+//! The sort key can be personal (a name, or the email an email-only contact
+//! sorts by), and a viewer sees those masked, so cursors are sealed: encrypted
+//! and authenticated with XChaCha20-Poly1305 under a key derived from the JWT
+//! secret. Every node of one deployment reads every other node's cursors; a
+//! client can neither read nor forge one.
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use chacha20poly1305::{KeyInit, XChaCha20Poly1305, XNonce, aead::Aead};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use utoipa::{IntoParams, ToSchema};
 
@@ -49,14 +58,52 @@ impl PageParams {
     }
 }
 
+const NONCE_LEN: usize = 24;
+
+/// The deployment's cursor key, set once at start-up from the JWT secret
+/// (process-wide like that secret: every list encodes cursors). Until then
+/// (unit tests) a random key of this process is used.
+static CURSOR_CIPHER: std::sync::OnceLock<XChaCha20Poly1305> = std::sync::OnceLock::new();
+
+/// Derives the cursor key from the deployment's secret; the first call wins.
+pub fn use_cursor_secret(secret: &[u8]) {
+    let mut hasher = Sha256::new();
+    hasher.update(b"rapport cursor key v1\0");
+    hasher.update(secret);
+    let key: [u8; 32] = hasher.finalize().into();
+    let _ = CURSOR_CIPHER.set(XChaCha20Poly1305::new(&key.into()));
+}
+
+fn cipher() -> &'static XChaCha20Poly1305 {
+    CURSOR_CIPHER.get_or_init(|| {
+        let mut key = [0u8; 32];
+        rand::rng().fill_bytes(&mut key);
+        XChaCha20Poly1305::new(&key.into())
+    })
+}
+
 pub fn encode_cursor<K: Serialize>(key: &K) -> String {
-    URL_SAFE_NO_PAD.encode(serde_json::to_vec(key).expect("cursor keys serialize"))
+    let plain = serde_json::to_vec(key).expect("cursor keys serialize");
+    let mut nonce = [0u8; NONCE_LEN];
+    rand::rng().fill_bytes(&mut nonce);
+    let sealed = cipher()
+        .encrypt(&XNonce::from(nonce), plain.as_slice())
+        .expect("a cursor is far below the cipher's size limit");
+    let mut out = nonce.to_vec();
+    out.extend(sealed);
+    URL_SAFE_NO_PAD.encode(out)
 }
 
 pub fn decode_cursor<K: DeserializeOwned>(text: &str) -> Result<K, ApiError> {
     URL_SAFE_NO_PAD
         .decode(text)
         .ok()
+        .filter(|bytes| bytes.len() > NONCE_LEN)
+        .and_then(|bytes| {
+            let (nonce, sealed) = bytes.split_at(NONCE_LEN);
+            let nonce: [u8; NONCE_LEN] = nonce.try_into().ok()?;
+            cipher().decrypt(&XNonce::from(nonce), sealed).ok()
+        })
         .and_then(|bytes| serde_json::from_slice(&bytes).ok())
         .ok_or_else(|| {
             ApiError::bad_request(
@@ -211,6 +258,20 @@ mod tests {
     fn tampered_cursor_is_a_bad_request() {
         assert!(decode_cursor::<(String, uuid::Uuid)>("not-a-cursor!").is_err());
         assert!(decode_cursor::<(String, uuid::Uuid)>(&encode_cursor(&42)).is_err());
+        // Plain base64 JSON, as cursors once were, is refused.
+        let forged = URL_SAFE_NO_PAD.encode(br#"["a", "00000000-0000-0000-0000-000000000000"]"#);
+        assert!(decode_cursor::<(String, uuid::Uuid)>(&forged).is_err());
+        let mut bytes = URL_SAFE_NO_PAD.decode(encode_cursor(&"x")).unwrap();
+        *bytes.last_mut().unwrap() ^= 1;
+        assert!(decode_cursor::<String>(&URL_SAFE_NO_PAD.encode(bytes)).is_err());
+    }
+
+    #[test]
+    fn a_cursor_does_not_show_its_key() {
+        let text = encode_cursor(&"aaa.secret0@acme.example");
+        let bytes = URL_SAFE_NO_PAD.decode(&text).unwrap();
+        assert!(!String::from_utf8_lossy(&bytes).contains("secret0"));
+        assert_ne!(text, encode_cursor(&"aaa.secret0@acme.example"), "a fresh nonce each time");
     }
 
     #[test]

@@ -2,11 +2,16 @@
 
 use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
+use sha2::Digest;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::{
-    http::{ApiError, ApiResult, observe::Metrics, responses::Unavailable},
+    http::{
+        ApiError, ApiResult,
+        observe::Metrics,
+        responses::{Unauthorized, Unavailable},
+    },
     state::AppState,
 };
 
@@ -62,16 +67,39 @@ async fn readyz(state: web::Data<AppState>) -> ApiResult<web::Json<Health>> {
 /// Prometheus metrics
 ///
 /// Request counts and latency histograms by route and status, in the
-/// Prometheus text format. Unauthenticated: expose it only to your monitoring
-/// network.
+/// Prometheus text format. Open by default (expose it only to your monitoring
+/// network); when the server has `RAPPORT_METRICS_TOKEN`, send
+/// `Authorization: Bearer <that token>` (user tokens and API keys do not work here).
 #[utoipa::path(
     tag = "operations",
     security(()),
-    responses((status = 200, description = "Metrics in the Prometheus text format.", body = String, content_type = "text/plain"))
+    responses(
+        (status = 200, description = "Metrics in the Prometheus text format.", body = String, content_type = "text/plain"),
+        (status = 401, response = Unauthorized),
+    )
 )]
 #[get("/metrics")]
-async fn metrics(metrics: web::Data<Metrics>) -> HttpResponse {
-    HttpResponse::Ok()
+async fn metrics(
+    state: web::Data<AppState>,
+    metrics: web::Data<Metrics>,
+    req: actix_web::HttpRequest,
+) -> ApiResult<HttpResponse> {
+    if let Some(expected) = &state.settings.metrics_token {
+        let sent = req
+            .headers()
+            .get(actix_web::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        // Digests compare in constant time with respect to the token.
+        let digest = |text: &str| sha2::Sha256::digest(text.as_bytes());
+        if digest(sent) != digest(expected) {
+            return Err(ApiError::unauthorized(
+                "This server protects /metrics: send `Authorization: Bearer <RAPPORT_METRICS_TOKEN>`.",
+            ));
+        }
+    }
+    Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
-        .body(metrics.render())
+        .body(metrics.render()))
 }

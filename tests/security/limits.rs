@@ -157,3 +157,28 @@ db_test!(an_unknown_email_is_throttled_like_a_real_one, |app| {
         .unwrap();
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
 });
+
+db_test!(metrics_can_be_protected_by_a_token_of_their_own, |app| {
+    let node = app
+        .another_node(|s| s.metrics_token = Some("scrape-token-for-tests".into()))
+        .await;
+    let scrape = |token: Option<&str>| {
+        let mut request = app.client.get(node.url("/metrics"));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        async move { request.send().await.unwrap().status() }
+    };
+    assert_eq!(scrape(None).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(scrape(Some("wrong")).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        scrape(Some(&app.admin_token)).await,
+        StatusCode::UNAUTHORIZED,
+        "a user's token is not the metrics token"
+    );
+    assert_eq!(scrape(Some("scrape-token-for-tests")).await, StatusCode::OK);
+    // Without the setting, metrics stay open.
+    let open = app.client.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(open.status(), StatusCode::OK);
+    node.stop().await;
+});
