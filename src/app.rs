@@ -24,11 +24,12 @@ use crate::{
     db::Db,
     feedback,
     http::{
-        fallback::{RouteTable, not_matched},
+        fallback::not_matched,
         idempotency::{idempotency, purge_expired},
         json::{JSON_LIMIT, json_config, path_error, query_error},
         nul::refuse_nul,
         observe::{Metrics, observe},
+        operations::RouteTable,
         rate_limit::{Limiter, limit_rate},
     },
     interactions, loyalty,

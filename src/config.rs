@@ -164,7 +164,11 @@ impl Settings {
 }
 
 /// Requests per minute, where 0 means no limit.
-fn parse_limit(name: &str, value: Option<String>, default: u32) -> Result<Option<u32>, ConfigError> {
+fn parse_limit(
+    name: &str,
+    value: Option<String>,
+    default: u32,
+) -> Result<Option<u32>, ConfigError> {
     let limit = match value {
         None => default,
         Some(v) => v.parse::<u32>().map_err(|_| {

@@ -2,6 +2,8 @@
 //! headers. (Issue 11; more of its attacks land here as they are closed.)
 
 mod common;
+#[path = "security/idempotency.rs"]
+mod idempotency;
 #[path = "security/limits.rs"]
 mod limits;
 
@@ -237,7 +239,10 @@ db_test!(a_cursor_reveals_nothing_of_the_row_it_follows, |app| {
         .decode(cursor)
         .unwrap();
     let text = String::from_utf8_lossy(&bytes);
-    assert!(!text.contains("secret0") && !text.contains("acme"), "{text}");
+    assert!(
+        !text.contains("secret0") && !text.contains("acme"),
+        "{text}"
+    );
     // It still pages, and a tampered one is refused.
     let next = json_of(
         app.request_as(

@@ -11,6 +11,7 @@ use crate::{
     audit::{self, Change},
     auth::{Area, Level, Principal, random_hex, random_token, tokens::hash_secret, valid_scopes},
     db::{new_id, now},
+    http::idempotency::holds_secret,
     http::{
         ApiError, ApiResult, Page, PageParams, ValidatedJson, created, pagination::page_from,
         responses::*,
@@ -166,11 +167,13 @@ async fn create_api_key(
         Change::created(&api_key),
     )
     .await?;
-    Ok(created(
+    // The secret is shown here once: a retry with the same Idempotency-Key
+    // is told so instead of receiving it again.
+    Ok(holds_secret(created(
         format!("/v1/api-keys/{id}"),
         None,
         CreatedApiKey { api_key, key },
-    ))
+    )))
 }
 
 /// Get an API key

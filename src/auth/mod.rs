@@ -81,6 +81,16 @@ pub enum Area {
 }
 
 impl Level {
+    /// A scope word (`read`, `write`, `manage`) as a level.
+    pub fn parse(word: &str) -> Option<Level> {
+        match word {
+            "read" => Some(Level::Read),
+            "write" => Some(Level::Write),
+            "manage" => Some(Level::Manage),
+            _ => None,
+        }
+    }
+
     /// The scope word that reaches this level (`admin` is no scope: API keys never reach it).
     pub fn scope_word(self) -> &'static str {
         match self {
@@ -106,6 +116,10 @@ impl Area {
         Area::ApiKeys,
         Area::Settings,
     ];
+
+    pub fn parse(name: &str) -> Option<Area> {
+        Area::ALL.into_iter().find(|a| a.as_str() == name)
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -182,11 +196,8 @@ pub fn scopes_allow(scopes: &[String], area: Area, level: Level) -> bool {
         let Some((scope_area, scope_level)) = scope.split_once(':') else {
             return false;
         };
-        let granted = match scope_level {
-            "read" => Level::Read,
-            "write" => Level::Write,
-            "manage" => Level::Manage,
-            _ => return false,
+        let Some(granted) = Level::parse(scope_level) else {
+            return false;
         };
         scope_area == area.as_str() && level <= granted
     })

@@ -41,6 +41,16 @@ impl Principal {
         })
     }
 
+    pub fn is_admin(&self) -> bool {
+        matches!(
+            self,
+            Principal::User {
+                role: Role::Admin,
+                ..
+            }
+        )
+    }
+
     pub fn user_id(&self) -> Option<Uuid> {
         match self {
             Principal::User { id, .. } => Some(*id),

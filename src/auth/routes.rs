@@ -114,10 +114,7 @@ async fn issue_token(
     body: ValidatedJson<TokenRequest>,
 ) -> ApiResult<web::Json<TokenResponse>> {
     let TokenRequest { email, password } = body.0;
-    let subjects = Subjects::new(
-        &email,
-        client_address(&req, state.settings.trust_proxy),
-    );
+    let subjects = Subjects::new(&email, client_address(&req, state.settings.trust_proxy));
     // A blocked account or address is refused before any hashing.
     let had_failures = sign_in_throttle::check(&state.db, &subjects).await?;
     let row = users::find_by_email(&state.db, &email).await?;

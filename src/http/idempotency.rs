@@ -6,6 +6,13 @@
 //! again (with `Idempotent-Replayed: true`) and writes nothing; the same key
 //! with a different request gets 422; a retry while the first is still running
 //! gets 409.
+//!
+//! The caller's rights are checked against the operation's declared access
+//! before a key is claimed or replayed, so a user demoted since the first
+//! request gets 403, never the stored answer. Public operations (sign-in,
+//! refresh) ignore the header, and an answer that holds a secret shown once
+//! (a new API key) is never stored: its replay is a 409 saying so, with the
+//! `Location` of what was created.
 
 use actix_web::{
     Error, HttpMessage, HttpResponse,
@@ -20,8 +27,9 @@ use sha2::{Digest, Sha256};
 use sqlx::types::Json;
 
 use super::{
-    body::{self as buffered, LARGEST_BODY},
+    body as buffered,
     error::ApiError,
+    operations::{Access, RouteTable},
 };
 use crate::{
     auth::Principal,
@@ -69,10 +77,20 @@ pub async fn idempotency(
     let Some(principal) = req.extensions().get::<Principal>().cloned() else {
         return next.call(req).await;
     };
+    let operation = req
+        .app_data::<web::Data<RouteTable>>()
+        .and_then(|table| table.find("POST", req.path()).cloned());
+    // Unknown routes get their 404/405, public ones hold secrets in every
+    // answer, and a caller without the access gets the handler's 403.
+    let Some(operation) =
+        operation.filter(|op| op.access != Access::Public && op.access.allows(&principal))
+    else {
+        return next.call(req).await;
+    };
 
-    // Read the body here to hash it (up to the largest body any endpoint
-    // accepts: bulk imports), then hand it on unchanged.
-    let bytes = match buffered::buffer(&mut req, LARGEST_BODY).await {
+    // Read the body here to hash it (up to what this operation accepts),
+    // then hand it on unchanged.
+    let bytes = match buffered::buffer(&mut req, operation.body_limit).await {
         Ok(bytes) => bytes,
         Err(api) => return Ok(req.error_response(api)),
     };
@@ -93,9 +111,10 @@ pub async fn idempotency(
         return Ok(response);
     }
     let (request, response) = response.into_parts();
+    let holds_secret = response.extensions().contains::<ShownOnce>();
     let (head, body) = response.into_parts();
     let body_bytes = body::to_bytes(body).await.unwrap_or_default();
-    let headers: Vec<(String, String)> = KEPT_HEADERS
+    let mut headers: Vec<(String, String)> = KEPT_HEADERS
         .iter()
         .filter_map(|name| {
             head.headers()
@@ -104,11 +123,49 @@ pub async fn idempotency(
                 .map(|v| (name.to_string(), v.to_string()))
         })
         .collect();
-    if let Err(err) = store(&state.db, &scope, &key, status, &headers, &body_bytes).await {
+    let (stored_status, stored_body) = if holds_secret {
+        headers.retain(|(name, _)| name == header::LOCATION.as_str());
+        headers.push((
+            header::CONTENT_TYPE.to_string(),
+            "application/problem+json".into(),
+        ));
+        let problem = ApiError::conflict(format!(
+            "This request succeeded already (status {}); its answer held a secret that is shown only once \
+             and was not kept. The `Location` header names what was created.",
+            status.as_u16()
+        ))
+        .to_problem();
+        (
+            StatusCode::CONFLICT,
+            web::Bytes::from(serde_json::to_vec(&problem).unwrap_or_default()),
+        )
+    } else {
+        (status, body_bytes.clone())
+    };
+    if let Err(err) = store(
+        &state.db,
+        &scope,
+        &key,
+        stored_status,
+        &headers,
+        &stored_body,
+    )
+    .await
+    {
         tracing::error!(%err, "could not store an idempotent response");
     }
     let response = head.set_body(body_bytes).map_into_boxed_body();
     Ok(ServiceResponse::new(request, response))
+}
+
+/// Marks a response that holds a secret shown once (see the module docs).
+#[derive(Clone, Copy)]
+pub struct ShownOnce;
+
+/// Marks `response` as holding a secret shown once: it is never stored.
+pub fn holds_secret(mut response: HttpResponse) -> HttpResponse {
+    response.extensions_mut().insert(ShownOnce);
+    response
 }
 
 fn hash_request(path: &str, query: &str, body: &[u8]) -> String {

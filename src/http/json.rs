@@ -124,9 +124,9 @@ pub fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Err
 pub fn path_error(err: PathError, req: &HttpRequest) -> actix_web::Error {
     // `PATCH /v1/contacts/import` reaches `/v1/contacts/{id}` with id "import":
     // the path exists, only not with this method.
-    let table = req.app_data::<web::Data<super::fallback::RouteTable>>();
+    let table = req.app_data::<web::Data<super::operations::RouteTable>>();
     if let Some(methods) = table.and_then(|t| t.literal(req.path())) {
-        return ApiError::method_not_allowed(req.method().as_str(), req.path(), methods).into();
+        return ApiError::method_not_allowed(req.method().as_str(), req.path(), &methods).into();
     }
     let detail = match &err {
         PathError::Deserialize(e) => e.to_string(),

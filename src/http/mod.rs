@@ -10,6 +10,7 @@ pub mod json;
 pub mod merge_patch;
 pub mod nul;
 pub mod observe;
+pub mod operations;
 pub mod pagination;
 pub mod patch;
 pub mod rate_limit;

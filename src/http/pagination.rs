@@ -11,8 +11,8 @@
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chacha20poly1305::{KeyInit, XChaCha20Poly1305, XNonce, aead::Aead};
 use rand::RngCore;
-use sha2::{Digest, Sha256};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 
 use super::error::ApiError;
@@ -271,7 +271,11 @@ mod tests {
         let text = encode_cursor(&"aaa.secret0@acme.example");
         let bytes = URL_SAFE_NO_PAD.decode(&text).unwrap();
         assert!(!String::from_utf8_lossy(&bytes).contains("secret0"));
-        assert_ne!(text, encode_cursor(&"aaa.secret0@acme.example"), "a fresh nonce each time");
+        assert_ne!(
+            text,
+            encode_cursor(&"aaa.secret0@acme.example"),
+            "a fresh nonce each time"
+        );
     }
 
     #[test]

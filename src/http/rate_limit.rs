@@ -140,7 +140,10 @@ pub async fn limit_rate(
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
     let limiter = req.app_data::<web::Data<Limiter>>().cloned();
     let Some(limiter) = limiter.filter(|_| !exempt(req.path())) else {
-        return next.call(req).await.map(ServiceResponse::map_into_left_body);
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body);
     };
     let principal = req.extensions().get::<Principal>().cloned();
     let verdict = match principal {
@@ -157,7 +160,10 @@ pub async fn limit_rate(
         }
     };
     let Some(verdict) = verdict else {
-        return next.call(req).await.map(ServiceResponse::map_into_left_body);
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body);
     };
     if verdict.refused {
         let err = ApiError::too_many_requests(
@@ -179,8 +185,14 @@ pub async fn limit_rate(
 fn add_headers(headers: &mut actix_web::http::header::HeaderMap, v: &Verdict) {
     let reset = v.reset.as_secs() + u64::from(v.reset.subsec_nanos() > 0);
     let pairs = [
-        ("ratelimit-policy", format!("\"{}\";q={};w=60", v.policy, v.quota)),
-        ("ratelimit", format!("\"{}\";r={};t={reset}", v.policy, v.remaining)),
+        (
+            "ratelimit-policy",
+            format!("\"{}\";q={};w=60", v.policy, v.quota),
+        ),
+        (
+            "ratelimit",
+            format!("\"{}\";r={};t={reset}", v.policy, v.remaining),
+        ),
     ];
     for (name, value) in pairs {
         if let Ok(value) = HeaderValue::from_str(&value) {

@@ -417,7 +417,9 @@ mod tests {
             .collect();
         assert_eq!(
             create,
-            ["201", "400", "401", "409", "413", "415", "422", "429", "503"]
+            [
+                "201", "400", "401", "409", "413", "415", "422", "429", "503"
+            ]
         );
         let get: Vec<&String> = d["paths"]["/v1/things/{id}"]["get"]["responses"]
             .as_object()

@@ -47,7 +47,13 @@ db_test!(
         );
         let p = problem(refused, StatusCode::TOO_MANY_REQUESTS).await;
         assert_eq!(p["type"], "urn:rapport:problem:rate-limited");
-        assert!(p["detail"].as_str().unwrap().contains("3 requests a minute"), "{p}");
+        assert!(
+            p["detail"]
+                .as_str()
+                .unwrap()
+                .contains("3 requests a minute"),
+            "{p}"
+        );
         // Another caller has a quota of its own.
         let other = app.token_for("agent").await;
         assert_eq!(get(other).await.status(), StatusCode::OK);
