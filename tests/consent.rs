@@ -109,6 +109,8 @@ db_test!(
     |app| {
         let pat = contact(&app, None).await;
         let mail = channel(&app, "email", "Newsletter").await;
+        // Consent is entered within 30 days of its date: on 10 January.
+        app.clock.set("2026-01-10T08:00:00Z".parse().unwrap());
         put_preferences(
             &app,
             &pat,
@@ -116,6 +118,7 @@ db_test!(
         "source": "web_form", "recorded_at": "2026-01-10T00:00:00Z"}]}),
         )
         .await;
+        app.clock.set(test_epoch());
         let at = |t: &str| json!({"contact_id": pat, "direction": "outbound", "purpose": "marketing", "occurred_at": t});
         problem(
             log(&app, &mail, at("2026-01-09T12:00:00Z")).await,
@@ -132,9 +135,11 @@ db_test!(
     |app| {
         let pat = contact(&app, None).await;
         let mail = channel(&app, "email", "Newsletter").await;
+        app.clock.set("2026-01-01T08:00:00Z".parse().unwrap());
         put_preferences(&app, &pat, json!({"weekly_marketing_cap": 2, "consents": [
         {"channel_kind": "email", "purpose": "marketing", "granted": true, "source": "web_form", "recorded_at": "2026-01-01T00:00:00Z"}
     ]})).await;
+        app.clock.set(test_epoch());
         let at = |t: &str| json!({"contact_id": pat, "direction": "outbound", "purpose": "marketing", "occurred_at": t});
         logged(&app, &mail, at("2026-03-01T09:00:00Z")).await;
         logged(&app, &mail, at("2026-03-05T09:00:00Z")).await;
@@ -236,7 +241,7 @@ db_test!(
             StatusCode::CONFLICT,
         )
         .await;
-        consent_since(&app, &pat, "email", true, "2026-05-01T00:00:00Z").await;
+        consent_since(&app, &pat, "email", true, "2026-05-15T00:00:00Z").await;
         let patched = json_of(
             app.patch(&path, &json!({"purpose": "marketing"})).await,
             StatusCode::OK,

@@ -469,7 +469,10 @@ db_test!(
             StatusCode::OK,
         )
         .await);
+        // Consent is dated at most 30 days back: entered on the day.
+        app.clock.set("2025-12-01T09:00:00Z".parse().unwrap());
         consent_since(&app, &sam, "email", true, "2025-12-01T00:00:00Z").await;
+        app.clock.set(test_epoch());
         let specs = [
             (
                 &phone,

@@ -27,6 +27,9 @@ db_test!(preferences_start_empty_and_a_put_replaces_them, |app| {
     assert_eq!(empty["time_zone"], "Europe/Berlin");
     assert_eq!(empty["weekly_marketing_cap"], Value::Null);
 
+    // The form was filled in on 1 February: consent can be dated at most 30
+    // days back, so the statement is entered then.
+    app.clock.set("2026-02-01T10:05:00Z".parse().unwrap());
     let response = put(&app, &ana).header("if-match", "\"0\"").json(&json!({
         "preferred_channel_kind": "email", "language": "pt-br", "quiet_hours": {"start": "21:30", "end": "07:00"},
         "weekly_marketing_cap": 2,
@@ -35,6 +38,7 @@ db_test!(preferences_start_empty_and_a_put_replaces_them, |app| {
     })).send().await.unwrap();
     assert_eq!(response.headers()["etag"], "\"1\"");
     let saved = json_of(response, StatusCode::OK).await;
+    app.clock.set(test_epoch());
     assert_eq!(saved["language"], "pt-BR");
     assert_eq!(
         saved["quiet_hours"],
@@ -85,11 +89,15 @@ db_test!(preferences_start_empty_and_a_put_replaces_them, |app| {
 
 db_test!(consent_is_kept_as_history_never_overwritten, |app| {
     let pat = contact(&app, None).await;
+    // Statements may be dated up to 30 days back: these are entered in February.
+    app.clock.set("2026-01-20T09:00:00Z".parse().unwrap());
     consent_since(&app, &pat, "email", true, "2026-01-01T00:00:00Z").await;
+    app.clock.set("2026-02-10T09:00:00Z".parse().unwrap());
     consent_since(&app, &pat, "email", false, "2026-02-01T00:00:00Z").await;
     let now = consent(&app, &pat, "sms", true).await;
     // A statement recorded later but dated earlier does not override the one in force.
     let prefs = consent_since(&app, &pat, "email", true, "2026-01-15T00:00:00Z").await;
+    app.clock.set(test_epoch());
     let email = prefs["consents"]
         .as_array()
         .unwrap()

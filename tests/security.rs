@@ -456,3 +456,63 @@ db_test!(
         second.stop().await;
     }
 );
+
+db_test!(consent_cannot_be_backdated_to_rewrite_history, |app| {
+    let id = contact_id(&app, json!({"first_name": "Pat"})).await;
+    let put = |consent: serde_json::Value| {
+        let request = app
+            .request(Method::PUT, &format!("/v1/contacts/{id}/preferences"))
+            .json(&json!({"consents": [consent]}));
+        async move { request.send().await.unwrap() }
+    };
+    let statement = |granted: bool, at: String| {
+        json!({"channel_kind": "email", "purpose": "marketing", "granted": granted,
+               "source": "web_form", "recorded_at": at})
+    };
+    let p = problem(
+        put(statement(true, app.days_from_now(-31.0))).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(p["errors"][0]["code"], "too_old");
+    json_of(
+        put(statement(true, app.days_from_now(-29.0))).await,
+        StatusCode::OK,
+    )
+    .await;
+});
+
+db_test!(a_refresh_racing_a_sign_out_never_outlives_it, |app| {
+    for _ in 0..15 {
+        let pair = app.token_pair(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        let refresh = pair["refresh_token"].as_str().unwrap().to_string();
+        let rotate = app
+            .client
+            .post(app.url("/v1/auth/refresh"))
+            .json(&json!({"refresh_token": refresh}))
+            .send();
+        let sign_out = app
+            .request_as(
+                pair["access_token"].as_str().unwrap(),
+                Method::POST,
+                "/v1/auth/logout",
+            )
+            .json(&json!({"refresh_token": refresh}))
+            .send();
+        let (rotated, signed_out) = tokio::join!(rotate, sign_out);
+        assert_eq!(signed_out.unwrap().status(), StatusCode::NO_CONTENT);
+        let rotated = rotated.unwrap();
+        if rotated.status() == StatusCode::OK {
+            // The successor was issued during the sign-out: it dies with it.
+            let successor = rotated.json::<serde_json::Value>().await.unwrap();
+            let again = app
+                .client
+                .post(app.url("/v1/auth/refresh"))
+                .json(&json!({"refresh_token": successor["refresh_token"]}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(again.status(), StatusCode::UNAUTHORIZED);
+        }
+    }
+});

@@ -49,8 +49,13 @@ pub enum Rotation {
 
 pub async fn rotate(db: &Db, presented: &str, ttl: Duration) -> Result<Rotation, ApiError> {
     let mut tx = db.begin().await?;
+    // A family is revoked as a whole, so one revoked member revokes them all:
+    // that also catches a successor issued while a revocation was running
+    // (PostgreSQL's revoking UPDATE cannot see a row inserted after it began).
     let row: Option<TokenRow> = on_tx!(&mut tx, c => sqlx::query_as(
-        "SELECT id, user_id, family_id, expires_at, rotated_at, revoked_at FROM refresh_tokens WHERE token_hash = $1"
+        "SELECT t.id, t.user_id, t.family_id, t.expires_at, t.rotated_at,
+                COALESCE(t.revoked_at, (SELECT MIN(f.revoked_at) FROM refresh_tokens f WHERE f.family_id = t.family_id)) AS revoked_at
+         FROM refresh_tokens t WHERE t.token_hash = $1"
     ).bind(hash_secret(presented)).fetch_optional(&mut **c).await)?;
     let Some(row) = row else {
         return Ok(Rotation::Refused("the refresh token is not valid"));
@@ -75,7 +80,7 @@ pub async fn rotate(db: &Db, presented: &str, ttl: Duration) -> Result<Rotation,
     }
     // The conditional update makes two concurrent uses of one token rotate it once.
     let claimed = on_tx!(&mut tx, c => sqlx::query(
-        "UPDATE refresh_tokens SET rotated_at = $1 WHERE id = $2 AND rotated_at IS NULL"
+        "UPDATE refresh_tokens SET rotated_at = $1 WHERE id = $2 AND rotated_at IS NULL AND revoked_at IS NULL"
     ).bind(now).bind(row.id).execute(&mut **c).await.map(|r| r.rows_affected()))?;
     if claimed == 0 {
         revoke_family(&mut tx, row.family_id).await?;

@@ -178,7 +178,8 @@ pub struct ConsentIn {
     #[schema(value_type = Option<LegalBasis>)]
     #[validate(custom(function = "LegalBasis::validate"))]
     pub legal_basis: Option<String>,
-    /// When the contact made the statement (RFC 3339); defaults to now; not in the future.
+    /// When the contact made the statement (RFC 3339); defaults to now. Not in the future, at most 30 days ago
+    /// (time to enter a paper form late), so history can be completed but not rewritten at will.
     #[serde(default, deserialize_with = "crate::domain::time::optional")]
     pub recorded_at: Option<DateTime<Utc>>,
 }
@@ -206,6 +207,8 @@ pub struct NewPreferences {
 
 /// Clock skew tolerated on `recorded_at`.
 const SKEW: Duration = Duration::minutes(1);
+/// How far back a statement may be dated.
+pub const MAX_BACKDATING: Duration = Duration::days(30);
 
 /// `HH:MM`, two digits each, 00:00–23:59.
 pub fn valid_clock_time(text: &str) -> Result<(), validator::ValidationError> {
@@ -309,6 +312,20 @@ impl PreferencesIn {
 }
 
 impl NewConsent {
+    /// A new statement dated more than [`MAX_BACKDATING`] ago is refused (one that repeats the statement in
+    /// force, as a GET-modify-PUT round trip does, records nothing and is not checked).
+    pub fn too_old(&self, now: DateTime<Utc>, index: usize) -> Option<FieldError> {
+        self.recorded_at
+            .filter(|t| *t < now - MAX_BACKDATING)
+            .map(|_| {
+                FieldError::new(
+                    format!("consents[{index}].recorded_at"),
+                    "too_old",
+                    "must be within the last 30 days",
+                )
+            })
+    }
+
     /// Whether recording this statement changes anything, given the consent in force for its pair. A statement
     /// without `recorded_at` that repeats the current one is a no-op, so a GET-modify-PUT round trip adds nothing.
     pub fn differs_from(&self, current: Option<&Consent>) -> bool {

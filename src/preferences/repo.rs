@@ -150,11 +150,24 @@ pub async fn put(
     if saved == 0 {
         return Err(etag::stale(before.version + 1));
     }
-    for consent in &input.consents {
-        let current = before
+    let current_of = |consent: &crate::preferences::model::NewConsent| {
+        before
             .consents
             .iter()
-            .find(|c| c.channel_kind == consent.channel_kind && c.purpose == consent.purpose);
+            .find(|c| c.channel_kind == consent.channel_kind && c.purpose == consent.purpose)
+    };
+    let too_old: Vec<_> = input
+        .consents
+        .iter()
+        .enumerate()
+        .filter(|(_, consent)| consent.differs_from(current_of(consent)))
+        .filter_map(|(i, consent)| consent.too_old(now, i))
+        .collect();
+    if !too_old.is_empty() {
+        return Err(ApiError::validation(too_old));
+    }
+    for consent in &input.consents {
+        let current = current_of(consent);
         if !consent.differs_from(current) {
             continue;
         }
