@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::{
     auth::{Area, Level, Principal},
-    http::{ApiResult, Page, PageParams, pagination::page_from, responses::*},
+    http::{ApiError, ApiResult, Page, PageParams, pagination::page_from, responses::*},
     on_db,
     state::AppState,
 };
@@ -43,11 +43,31 @@ pub struct AuditEvent {
     pub request_id: Option<String>,
 }
 
+/// The area whose read access an entity's events need: the log shows the
+/// changed values, so it is as private as the records themselves. Every
+/// entity type written to the log is listed here.
+pub const ENTITY_AREAS: [(&str, Area); 12] = [
+    ("account", Area::Accounts),
+    ("contact", Area::Contacts),
+    ("channel", Area::Channels),
+    ("interaction", Area::Interactions),
+    ("feedback", Area::Feedback),
+    ("service_calendar", Area::Settings),
+    ("loyalty_member", Area::Loyalty),
+    ("loyalty_program", Area::Loyalty),
+    ("loyalty_redemption", Area::Loyalty),
+    ("loyalty_reward", Area::Loyalty),
+    ("user", Area::Users),
+    ("api_key", Area::ApiKeys),
+];
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AuditFilter {
-    /// e.g. `contact`, `account`, `user`.
+    /// `account`, `contact`, `channel`, `interaction`, `feedback`, `service_calendar`, `loyalty_member`,
+    /// `loyalty_program`, `loyalty_redemption`, `loyalty_reward`, `user` or `api_key`. Without it, the events of
+    /// every entity type the caller may read.
     pub entity_type: Option<String>,
     pub entity_id: Option<Uuid>,
     pub limit: Option<i64>,
@@ -56,7 +76,9 @@ pub struct AuditFilter {
 
 /// List audit events
 ///
-/// Admins and managers. Oldest first, keyset-paginated; filter by entity.
+/// Admins and managers, and API keys with `audit:read`. Oldest first, keyset-paginated; filter by entity.
+/// Each event is shown only to a caller who may also read its entity's area (an `audit:read` key with
+/// `contacts:read` sees contact events, not feedback events): asking for another type is a 403.
 #[utoipa::path(
     security(("bearer" = ["audit:read"])),
     tag = "audit",
@@ -81,11 +103,36 @@ async fn list_audit_events(
     };
     let limit = page.limit()?;
     let after: Option<Uuid> = page.cursor()?;
-    let rows: Vec<AuditEvent> = on_db!(&state.db, pool => sqlx::query_as(
+    if let Some(kind) = &filter.entity_type {
+        let Some((_, area)) = ENTITY_AREAS.iter().find(|(name, _)| name == kind) else {
+            let names: Vec<&str> = ENTITY_AREAS.iter().map(|(name, _)| *name).collect();
+            return Err(ApiError::bad_request(format!(
+                "entity_type={kind} is not known: use one of {}.",
+                names.join(", ")
+            )));
+        };
+        principal.require(*area, Level::Read)?;
+    }
+    // The readable types are our own constants, safe to write into the SQL.
+    let readable: Vec<String> = ENTITY_AREAS
+        .iter()
+        .filter(|(_, area)| principal.require(*area, Level::Read).is_ok())
+        .map(|(name, _)| format!("'{name}'"))
+        .collect();
+    if readable.is_empty() {
+        return Ok(web::Json(page_from(
+            Vec::new(),
+            limit,
+            |r: &AuditEvent| r.id,
+            |r| r,
+        )));
+    }
+    let rows: Vec<AuditEvent> = on_db!(&state.db, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT id, occurred_at, actor_type, actor_id, action, entity_type, entity_id, changes, request_id
          FROM audit_events
-         WHERE ($1 IS NULL OR entity_type = $1) AND ($2 IS NULL OR entity_id = $2) AND ($3 IS NULL OR id > $3)
-         ORDER BY id LIMIT $4"
-    ).bind(&filter.entity_type).bind(filter.entity_id).bind(after).bind(limit + 1).fetch_all(pool).await)?;
+         WHERE entity_type IN ({}) AND ($1 IS NULL OR entity_type = $1) AND ($2 IS NULL OR entity_id = $2)
+           AND ($3 IS NULL OR id > $3)
+         ORDER BY id LIMIT $4", readable.join(", ")
+    ))).bind(&filter.entity_type).bind(filter.entity_id).bind(after).bind(limit + 1).fetch_all(pool).await)?;
     Ok(web::Json(page_from(rows, limit, |r| r.id, |r| r)))
 }

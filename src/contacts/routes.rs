@@ -134,7 +134,11 @@ async fn contact_page(
     let sort = Sort::parse(params.sort.as_deref(), &SORTS, "created_at")?;
     let expand = match params.expand.as_deref() {
         None | Some("") => false,
-        Some("account") => true,
+        Some("account") => {
+            // The accounts are another area's data.
+            principal.require(Area::Accounts, Level::Read)?;
+            true
+        }
         Some(other) => {
             return Err(ApiError::bad_request(format!(
                 "expand={other} is not supported: use expand=account."
