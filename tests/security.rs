@@ -2,6 +2,8 @@
 //! headers. (Issue 11; more of its attacks land here as they are closed.)
 
 mod common;
+#[path = "security/erasure.rs"]
+mod erasure;
 #[path = "security/idempotency.rs"]
 mod idempotency;
 #[path = "security/limits.rs"]

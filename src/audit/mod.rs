@@ -162,6 +162,23 @@ pub async fn record(
     Ok(())
 }
 
+/// Erasure: empties the recorded values of every event about the entities of
+/// `entity_type` that `ids_sql` selects (with `$1` bound to `subject`, e.g.
+/// `SELECT id FROM feedback WHERE contact_id = $1`). Who did what, and when,
+/// stays; what the values were does not, masked or not.
+pub async fn forget(
+    tx: &mut Tx,
+    entity_type: &str,
+    ids_sql: &'static str,
+    subject: Uuid,
+) -> Result<(), ApiError> {
+    on_tx!(tx, c => sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE audit_events SET changes = $2 WHERE entity_type = $3 AND entity_id IN ({ids_sql})"
+    ))).bind(subject).bind(Json(json!({"erased": true}))).bind(entity_type)
+     .execute(&mut **c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
 /// Writes one event in a transaction of its own (for changes to staff data
 /// made outside a repository transaction).
 pub async fn record_now(

@@ -13,6 +13,16 @@ pub async fn on_merge(tx: &mut Tx, duplicate: Uuid, survivor: Uuid) -> Result<()
     Ok(())
 }
 
+/// The ids by which other modules' answers name the person (their contact
+/// id, their loyalty member ids, their feedback's ids: an activity's answer
+/// names only its item), for forgetting stored answers at erasure.
+pub async fn ids_of_records(tx: &mut Tx, contact_id: Uuid) -> Result<Vec<Uuid>, ApiError> {
+    let mut ids = vec![contact_id];
+    ids.extend(loyalty::member_ids_of_contact(tx, contact_id).await?);
+    ids.extend(feedback::hooks::ids_of_contact(tx, contact_id).await?);
+    Ok(ids)
+}
+
 /// Removes personal data other modules hold about the contact, keeping the
 /// aggregates (inside the erasure's transaction).
 pub async fn on_erase(tx: &mut Tx, contact_id: Uuid) -> Result<(), ApiError> {

@@ -1,5 +1,6 @@
 //! Contacts: the people the firm deals with (`/v1/contacts`).
 
+pub mod erasure;
 pub mod export;
 pub mod hooks;
 pub mod import;

@@ -3,7 +3,6 @@
 
 use actix_web::{HttpRequest, get, post, web};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
@@ -18,13 +17,13 @@ use crate::{
     audit::{self, Actor, Change, routes::AuditEvent},
     auth::{Area, Level, Principal},
     db::{
-        Db, Tx, now,
+        Db, now,
         refs::{TagTable, replace_tags},
     },
     feedback::{self, activities::Activity, model::Feedback},
     http::{ApiError, ApiResult, ValidatedJson, etag, responses::*},
     interactions::{self, model::Interaction},
-    on_db, on_tx,
+    on_db,
     preferences::{
         self,
         model::{Consent, Preferences},
@@ -34,7 +33,7 @@ use crate::{
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(export_person)
-        .service(erase_contact)
+        .service(super::erasure::erase_contact)
         .service(merge_contacts);
 }
 
@@ -115,73 +114,6 @@ async fn audit_trail(db: &Db, id: Uuid) -> Result<Vec<AuditEvent>, ApiError> {
     ).bind(id).fetch_all(pool).await)?)
 }
 
-/// Erase a person's data
-///
-/// Admins and managers. Irreversibly removes the contact's personal fields (names, email,
-/// phone, title, language, time zone, tags, custom fields) and marks it `erased_at`. The id,
-/// account, lifecycle stage and history that counts (scores, points totals) stay, so reports
-/// still add up. Erasing twice is harmless.
-#[utoipa::path(
-    security(("bearer" = ["contacts:manage"])),
-    tag = "contacts",
-    params(("id" = Uuid, Path, description = "The contact's id.")),
-    responses(
-        (status = 200, description = "The erased contact.", body = Contact),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
-    )
-)]
-#[post("/contacts/{id}/erase")]
-async fn erase_contact(
-    state: web::Data<AppState>,
-    principal: Principal,
-    req: HttpRequest,
-    id: web::Path<Uuid>,
-) -> ApiResult<web::Json<Contact>> {
-    principal.require(Area::Contacts, Level::Manage)?;
-    let actor = Actor::new(&principal, &req);
-    let mut tx = state.db.begin().await?;
-    let before = repo::get_in(&mut tx, *id).await?;
-    if before.erased_at.is_some() {
-        return Ok(web::Json(before.into_contact()));
-    }
-    let now = now();
-    let erased: ContactRow = on_tx!(&mut tx, c => sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "UPDATE contacts SET first_name = NULL, last_name = NULL, name_key = '', given_name_key = '', email = NULL, phone = NULL,
-            title = NULL, language = NULL, time_zone = NULL, tags = $1, custom_fields = $2, erased_at = $3,
-            updated_at = $3, version = version + 1
-         WHERE id = $4 RETURNING {}", super::model::COLUMNS
-    ))).bind(sqlx::types::Json(Vec::<String>::new())).bind(sqlx::types::Json(Map::<String, Value>::new()))
-       .bind(now).bind(*id).fetch_one(&mut **c).await)?;
-    replace_tags(&mut tx, TagTable::Contact, *id, &[]).await?;
-    erase_history(&mut tx, *id).await?;
-    super::hooks::on_erase(&mut tx, *id).await?;
-    // The event names what was erased, never the values.
-    let diff = Change::diff(&before.into_contact(), &erased.clone().into_contact());
-    audit::record(
-        &mut tx,
-        &actor,
-        "erase",
-        "contact",
-        *id,
-        Change::none().with("erased_fields", diff.fields()),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(web::Json(erased.into_contact()))
-}
-
-/// Personal values the audit log holds about the contact are masked already;
-/// erasure removes even those, keeping who changed what and when.
-async fn erase_history(tx: &mut Tx, id: Uuid) -> Result<(), ApiError> {
-    on_tx!(tx, c => sqlx::query(
-        "UPDATE audit_events SET changes = $1 WHERE entity_type = 'contact' AND entity_id = $2"
-    ).bind(sqlx::types::Json(serde_json::json!({"erased": true}))).bind(id)
-     .execute(&mut **c).await.map(|r| r.rows_affected()))?;
-    Ok(())
-}
-
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"duplicate_id": "01937c62-0000-7000-8000-0000000000c2"}))]
@@ -258,6 +190,7 @@ async fn merge_contacts(
     let merged = merged_fields(&survivor, &duplicate).into_fields()?;
     // The duplicate goes first, so the survivor may take over its email.
     repo::soft_delete(&mut tx, duplicate.id, duplicate.version).await?;
+    repo::mark_merged(&mut tx, duplicate.id, survivor.id).await?;
     let row = repo::update_row(&mut tx, survivor.id, survivor.version, &merged)
         .await?
         .ok_or_else(|| etag::stale(survivor.version + 1))?;
@@ -328,7 +261,7 @@ mod tests {
             lifecycle_stage: "lead".into(),
             owner_id: None,
             tags: Json(tags.iter().map(|t| t.to_string()).collect()),
-            custom_fields: Json(Map::new()),
+            custom_fields: Json(serde_json::Map::new()),
             erased_at: None,
             version: 1,
             created_at: Utc::now(),

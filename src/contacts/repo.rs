@@ -138,6 +138,39 @@ pub async fn get_in(tx: &mut Tx, id: Uuid) -> Result<ContactRow, ApiError> {
     row.ok_or_else(|| ApiError::not_found("contact", id))
 }
 
+/// A contact whether live, deleted or merged away (erasure reaches them all).
+pub async fn get_any_in(tx: &mut Tx, id: Uuid) -> Result<ContactRow, ApiError> {
+    let row: Option<ContactRow> = on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM contacts WHERE id = $1"
+    ))).bind(id).fetch_optional(&mut **c).await)?;
+    row.ok_or_else(|| ApiError::not_found("contact", id))
+}
+
+/// Records that `duplicate` was merged into `survivor`.
+pub async fn mark_merged(tx: &mut Tx, duplicate: Uuid, survivor: Uuid) -> Result<(), ApiError> {
+    on_tx!(tx, c => sqlx::query("UPDATE contacts SET merged_into_id = $1 WHERE id = $2")
+        .bind(survivor).bind(duplicate).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// The contacts merged into `id`, directly or through earlier merges.
+pub async fn merged_into(tx: &mut Tx, id: Uuid) -> Result<Vec<Uuid>, ApiError> {
+    let mut found = Vec::new();
+    let mut frontier = vec![id];
+    while let Some(next) = frontier.pop() {
+        let ids: Vec<Uuid> = on_tx!(tx, c => sqlx::query_scalar(
+            "SELECT id FROM contacts WHERE merged_into_id = $1"
+        ).bind(next).fetch_all(&mut **c).await)?;
+        for merged in ids {
+            if merged != id && !found.contains(&merged) {
+                found.push(merged);
+                frontier.push(merged);
+            }
+        }
+    }
+    Ok(found)
+}
+
 pub async fn current_version(tx: &mut Tx, id: Uuid) -> Result<Option<i64>, ApiError> {
     Ok(
         on_tx!(tx, c => sqlx::query_scalar("SELECT version FROM contacts WHERE id = $1 AND deleted_at IS NULL")

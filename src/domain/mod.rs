@@ -27,3 +27,6 @@ pub use mask::{mask_email, mask_phone};
 pub use phone::PhoneNumber;
 pub use tags::Tags;
 pub use timezone::TimeZoneName;
+
+/// What erasure writes in place of free text that may have named the person.
+pub const ERASED: &str = "[erased]";

@@ -9,7 +9,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 use validator::Validate;
 
-use super::{model::ERASED, repo, workflow::FeedbackStatus};
+use super::{repo, workflow::FeedbackStatus};
+use crate::domain::ERASED;
 use crate::{
     audit::{self, Actor, Change},
     auth::{Area, Level, Principal},

@@ -3,9 +3,11 @@
 
 use uuid::Uuid;
 
-use super::{activities, model::ERASED};
+use super::activities;
 use crate::{
+    audit,
     db::{Tx, now},
+    domain::ERASED,
     http::ApiError,
     on_tx,
 };
@@ -19,7 +21,7 @@ pub async fn reassign_contact(tx: &mut Tx, from: Uuid, to: Uuid) -> Result<(), A
 }
 
 /// Erasure: the free text of the contact's feedback (the text, the resolution, every activity note) becomes
-/// `[erased]`. Scores, kinds, times and states stay, so satisfaction and service-level metrics keep their totals.
+/// `[erased]`, and the audit events about that feedback lose their recorded values. Scores, kinds, times and states stay, so satisfaction and service-level metrics keep their totals.
 pub async fn erase_contact(tx: &mut Tx, contact_id: Uuid) -> Result<(), ApiError> {
     on_tx!(tx, c => sqlx::query(
         "UPDATE feedback SET
@@ -28,5 +30,20 @@ pub async fn erase_contact(tx: &mut Tx, contact_id: Uuid) -> Result<(), ApiError
              version = version + 1, updated_at = $2
          WHERE contact_id = $3"
     ).bind(ERASED).bind(now()).bind(contact_id).execute(&mut **c).await.map(|r| r.rows_affected()))?;
-    activities::erase_notes(tx, contact_id).await
+    activities::erase_notes(tx, contact_id).await?;
+    audit::forget(
+        tx,
+        "feedback",
+        "SELECT id FROM feedback WHERE contact_id = $1",
+        contact_id,
+    )
+    .await
+}
+
+/// The ids of the contact's feedback.
+pub async fn ids_of_contact(tx: &mut Tx, contact_id: Uuid) -> Result<Vec<Uuid>, ApiError> {
+    Ok(
+        on_tx!(tx, c => sqlx::query_scalar("SELECT id FROM feedback WHERE contact_id = $1")
+        .bind(contact_id).fetch_all(&mut **c).await)?,
+    )
 }

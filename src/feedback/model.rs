@@ -12,9 +12,6 @@ use super::{
 };
 use crate::http::merge_patch::nullable;
 
-/// What feedback text and activity notes become when the contact is erased.
-pub const ERASED: &str = "[erased]";
-
 /// Something a customer told the firm.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[schema(example = json!({

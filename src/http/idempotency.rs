@@ -251,6 +251,20 @@ async fn release(db: &Db, scope: &str, key: &str) {
     }
 }
 
+/// Erasure: deletes the stored answers that mention any of `ids` (a person's
+/// contact and member ids), inside the erasure's transaction. A retry of such
+/// a request after the erasure runs again instead of replaying personal data.
+pub async fn forget_answers_mentioning(
+    tx: &mut crate::db::Tx,
+    ids: &[uuid::Uuid],
+) -> Result<(), ApiError> {
+    for id in ids {
+        crate::on_tx!(tx, c => sqlx::query("DELETE FROM idempotency_keys WHERE body LIKE $1")
+            .bind(format!("%{id}%")).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+    }
+    Ok(())
+}
+
 /// Deletes records older than the retention period; run periodically.
 pub async fn purge_expired(db: &Db) -> Result<u64, sqlx::Error> {
     let cutoff = now() - Duration::hours(RETENTION_HOURS);

@@ -8,7 +8,7 @@ use super::{
         Direction, Interaction, InteractionPatch, InteractionRow, InteractionType, NewInteraction,
         Purpose,
     },
-    rules::{self, Changed, ERASED, audit_change, needs_marketing_consent},
+    rules::{self, Changed, audit_change, needs_marketing_consent},
 };
 use crate::{
     audit::{self, Actor},
@@ -18,6 +18,7 @@ use crate::{
         Db, Tx, is_foreign_key_violation, new_id, now,
         sql::{Arg, Filters},
     },
+    domain::ERASED,
     http::{
         ApiError, FieldError, etag,
         pagination::{KeysetCursor, Sort, SortKind},
@@ -360,7 +361,8 @@ pub async fn reassign_contact(tx: &mut Tx, from: Uuid, to: Uuid) -> Result<(), A
 }
 
 /// Erase hook: replaces the free text of the contact's interactions
-/// (subject, summary, outcome) with `[erased]` and deletes their preferences,
+/// (subject, summary, outcome) with `[erased]`, empties the recorded values of
+/// their audit events and deletes their preferences,
 /// inside the caller's transaction. The interactions themselves stay (with
 /// channel, direction, type, purpose, time and duration), so channel metrics
 /// and account history keep their totals. Consent statements are kept as
@@ -375,5 +377,12 @@ pub async fn erase_contact(tx: &mut Tx, contact_id: Uuid) -> Result<(), ApiError
              version = version + 1, updated_at = $2
          WHERE contact_id = $3"
     ).bind(ERASED).bind(now()).bind(contact_id).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+    audit::forget(
+        tx,
+        "interaction",
+        "SELECT id FROM interactions WHERE contact_id = $1",
+        contact_id,
+    )
+    .await?;
     preferences::repo::erase_contact(tx, contact_id).await
 }

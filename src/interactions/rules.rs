@@ -39,9 +39,6 @@ fn field_checks(
 /// How far in the future `occurred_at` may be (clock skew, a meeting logged the evening before).
 pub const MAX_FUTURE: Duration = Duration::days(1);
 
-/// What subject/summary/outcome become when the contact is erased.
-pub const ERASED: &str = "[erased]";
-
 /// `occurred_at`, defaulting to `now`, truncated to microseconds (what
 /// PostgreSQL keeps, so both engines sort and compare alike).
 pub fn occurred_at(

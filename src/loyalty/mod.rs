@@ -21,7 +21,7 @@ pub mod routes;
 
 pub use repo::{
     expiry::ExpiryReport,
-    hooks::{erase_contact, reassign_contact},
+    hooks::{erase_contact, member_ids_of_contact, reassign_contact},
 };
 
 use crate::{db::Db, http::ApiError};

@@ -288,9 +288,12 @@ pub async fn reassign_contact(tx: &mut Tx, from: Uuid, to: Uuid) -> Result<(), A
 
 /// Deletes the contact's preferences (language, quiet hours… are personal
 /// data). Consent statements are kept: they are the evidence that marketing
-/// was lawful and that a withdrawal was honoured.
+/// was lawful and that a withdrawal was honoured; only their free-text
+/// `source` (which could name the person) becomes `[erased]`.
 pub async fn erase_contact(tx: &mut Tx, contact_id: Uuid) -> Result<(), ApiError> {
     on_tx!(tx, c => sqlx::query("DELETE FROM contact_preferences WHERE contact_id = $1")
         .bind(contact_id).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+    on_tx!(tx, c => sqlx::query("UPDATE contact_consents SET source = $1 WHERE contact_id = $2")
+        .bind(crate::domain::ERASED).bind(contact_id).execute(&mut **c).await.map(|r| r.rows_affected()))?;
     Ok(())
 }

@@ -130,11 +130,34 @@ async fn fold(
 /// Erasure: the ledger's amounts, lots, tiers and redemptions stay (they
 /// hold nothing personal and keep the totals true); the free-text reasons,
 /// the only place staff or partners could have typed personal data, are
-/// deleted. Ledger rows themselves are not touched.
+/// deleted, and so are the recorded values of the member's and their
+/// redemptions' audit events. Ledger rows themselves are not touched.
 pub async fn erase_contact(tx: &mut Tx, contact_id: Uuid) -> Result<(), ApiError> {
     on_tx!(tx, c => sqlx::query(
         "DELETE FROM loyalty_entry_reasons WHERE entry_id IN (
              SELECT e.id FROM loyalty_ledger e JOIN loyalty_members m ON m.id = e.member_id WHERE m.contact_id = $1)"
     ).bind(contact_id).execute(&mut **c).await.map(|r| r.rows_affected()))?;
-    Ok(())
+    // Member events are recorded under the contact's id.
+    audit::forget(
+        tx,
+        "loyalty_member",
+        "SELECT contact_id FROM loyalty_members WHERE contact_id = $1",
+        contact_id,
+    )
+    .await?;
+    audit::forget(
+        tx,
+        "loyalty_redemption",
+        "SELECT r.id FROM loyalty_redemptions r JOIN loyalty_members m ON m.id = r.member_id WHERE m.contact_id = $1",
+        contact_id,
+    )
+    .await
+}
+
+/// The ids of the contact's loyalty memberships (merged ones included).
+pub async fn member_ids_of_contact(tx: &mut Tx, contact_id: Uuid) -> Result<Vec<Uuid>, ApiError> {
+    Ok(
+        on_tx!(tx, c => sqlx::query_scalar("SELECT id FROM loyalty_members WHERE contact_id = $1")
+        .bind(contact_id).fetch_all(&mut **c).await)?,
+    )
 }
