@@ -10,7 +10,7 @@ use crate::{
     bind_args,
     db::{
         Db, Tx, is_unique_violation, new_id, now,
-        refs::{Ref, TagTable, ensure_exists, replace_tags},
+        refs::{Ref, TagTable, ensure_exists, insert_tags, replace_tags},
         sql::{Arg, Filters},
     },
     http::{
@@ -94,14 +94,9 @@ pub async fn update_row(
 pub async fn create(db: &Db, actor: &Actor, f: ContactFields) -> Result<ContactRow, ApiError> {
     let mut tx = db.begin().await?;
     ensure_references(&mut tx, &f).await?;
-    if let Some(email) = &f.email
-        && let Some(existing) = id_by_email(&mut tx, email).await?
-    {
-        return Err(duplicate_email(email, existing));
-    }
+    // The unique index finds a duplicate email; no lookup first.
     let row = match insert(&mut tx, &f, now()).await {
         Ok(row) => row,
-        // Another request inserted the same email between our check and insert.
         Err(e) if is_unique_violation(&e) => {
             drop(tx);
             let email = f.email.clone().unwrap_or_default();
@@ -110,7 +105,7 @@ pub async fn create(db: &Db, actor: &Actor, f: ContactFields) -> Result<ContactR
         }
         Err(e) => return Err(e.into()),
     };
-    replace_tags(&mut tx, TagTable::Contact, row.id, &f.tags).await?;
+    insert_tags(&mut tx, TagTable::Contact, row.id, &f.tags).await?;
     audit::record(
         &mut tx,
         actor,

@@ -19,6 +19,7 @@ use sqlx::{
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
 
+pub mod claim;
 pub mod now;
 pub mod refs;
 pub mod sql;
@@ -34,7 +35,10 @@ pub enum Tx {
 }
 
 impl Tx {
-    pub async fn commit(self) -> Result<(), sqlx::Error> {
+    /// Commits; a request holding an idempotency key writes it here first
+    /// (see [`claim`]), so key and work commit or roll back together.
+    pub async fn commit(mut self) -> Result<(), sqlx::Error> {
+        claim::write_in(&mut self).await?;
         match self {
             Tx::Sqlite(tx) => tx.commit().await,
             Tx::Postgres(tx) => tx.commit().await,

@@ -59,11 +59,33 @@ pub async fn replace_tags(
     owner: Uuid,
     tags: &[String],
 ) -> Result<(), ApiError> {
-    let (delete, insert) = table.sql();
+    let (delete, _) = table.sql();
     on_tx!(tx, c => sqlx::query(delete).bind(owner).execute(&mut **c).await.map(|r| r.rows_affected()))?;
-    for tag in tags {
-        on_tx!(tx, c => sqlx::query(insert).bind(owner).bind(tag).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+    insert_tags(tx, table, owner, tags).await
+}
+
+/// Adds the tag rows of a new owner, in one statement.
+pub async fn insert_tags(
+    tx: &mut Tx,
+    table: TagTable,
+    owner: Uuid,
+    tags: &[String],
+) -> Result<(), ApiError> {
+    if tags.is_empty() {
+        return Ok(());
     }
+    let (_, insert) = table.sql();
+    let rows: Vec<String> = (0..tags.len())
+        .map(|i| format!("($1, ${})", i + 2))
+        .collect();
+    let sql = format!("{insert} {}", rows.join(", "));
+    on_tx!(tx, c => {
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.clone())).bind(owner);
+        for tag in tags {
+            query = query.bind(tag);
+        }
+        query.execute(&mut **c).await.map(|r| r.rows_affected())
+    })?;
     Ok(())
 }
 
@@ -78,11 +100,11 @@ impl TagTable {
         match self {
             TagTable::Account => (
                 "DELETE FROM account_tags WHERE account_id = $1",
-                "INSERT INTO account_tags (account_id, tag) VALUES ($1, $2)",
+                "INSERT INTO account_tags (account_id, tag) VALUES",
             ),
             TagTable::Contact => (
                 "DELETE FROM contact_tags WHERE contact_id = $1",
-                "INSERT INTO contact_tags (contact_id, tag) VALUES ($1, $2)",
+                "INSERT INTO contact_tags (contact_id, tag) VALUES",
             ),
         }
     }

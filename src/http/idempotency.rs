@@ -2,7 +2,10 @@
 //!
 //! The first request with a key runs and its response (any status below 500)
 //! is stored for 24 hours under the caller and the key, with a hash of the
-//! request. A retry with the same key and the same request gets that response
+//! request. The key's row commits in the request's own transaction (see
+//! `db::claim`): the key, the business write and its audit event commit
+//! together or not at all, and a second request racing the first with the
+//! same key has its writes rolled back and gets the first one's answer. A retry with the same key and the same request gets that response
 //! again (with `Idempotent-Replayed: true`) and writes nothing; the same key
 //! with a different request gets 422; a retry while the first is still running
 //! gets 409.
@@ -33,8 +36,12 @@ use super::{
 };
 use crate::{
     auth::Principal,
-    db::{Db, is_unique_violation, now},
-    on_writer,
+    db::{
+        Db,
+        claim::{self, Claim, State},
+        is_unique_violation, now,
+    },
+    on_db, on_writer,
     state::AppState,
 };
 
@@ -52,6 +59,7 @@ struct Stored {
     status: Option<i64>,
     headers: Option<Json<Vec<(String, String)>>>,
     body: Option<String>,
+    created_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// Middleware: a no-op unless the request is a `POST` with the header.
@@ -97,17 +105,24 @@ pub async fn idempotency(
     let request_hash = hash_request(req.path(), req.query_string(), &bytes);
     let scope = principal.scope_key();
 
-    match claim(&state.db, &scope, &key, &request_hash).await {
-        Ok(Claim::Fresh) => {}
-        Ok(Claim::Replay(response)) => return Ok(req.into_response(response)),
-        Ok(Claim::Refused(err)) => return Ok(req.error_response(err)),
+    match lookup(&state.db, &scope, &key, &request_hash).await {
+        Ok(Lookup::Absent) => {}
+        Ok(Lookup::Answer(Ok(answer))) => return Ok(answer.into_response(req)),
+        Ok(Lookup::Answer(Err(err))) => return Ok(req.error_response(err)),
         Err(err) => return Ok(req.error_response(err)),
     }
 
-    let response = next.call(req).await?;
+    let claim = Claim::new(scope.clone(), key.clone(), request_hash.clone(), now());
+    let response = claim::scope(claim.clone(), next.call(req)).await?;
+    if claim.state() == State::Lost {
+        // Another request with this key committed first; this one's writes
+        // were rolled back. Answer as a retry would be answered.
+        let (request, _) = response.into_parts();
+        return Ok(answer_from_record(&state.db, &scope, &key, &request_hash, request).await);
+    }
     let status = response.status();
-    if status.is_server_error() {
-        release(&state.db, &scope, &key).await;
+    if status.is_server_error() && claim.state() == State::Unwritten {
+        // Nothing was written: the key stays free for a retry.
         return Ok(response);
     }
     let (request, response) = response.into_parts();
@@ -142,17 +157,23 @@ pub async fn idempotency(
     } else {
         (status, body_bytes.clone())
     };
-    if let Err(err) = store(
-        &state.db,
-        &scope,
-        &key,
-        stored_status,
-        &headers,
-        &stored_body,
-    )
-    .await
-    {
-        tracing::error!(%err, "could not store an idempotent response");
+    let answer = Answer {
+        status: stored_status,
+        headers,
+        body: String::from_utf8_lossy(&stored_body).into_owned(),
+    };
+    let stored = match claim.state() {
+        State::Written => answer.store(&state.db, &claim).await.map(|_| true),
+        _ => answer.insert(&state.db, &claim).await,
+    };
+    match stored {
+        Ok(true) => {}
+        // A request that wrote nothing lost the key to one that did: its
+        // answer is the one every retry gets.
+        Ok(false) => {
+            return Ok(answer_from_record(&state.db, &scope, &key, &request_hash, request).await);
+        }
+        Err(err) => tracing::error!(%err, "could not store an idempotent response"),
     }
     let response = head.set_body(body_bytes).map_into_boxed_body();
     Ok(ServiceResponse::new(request, response))
@@ -178,76 +199,112 @@ fn hash_request(path: &str, query: &str, body: &[u8]) -> String {
     hex::encode(hasher.finalize())
 }
 
-enum Claim {
-    Fresh,
-    Replay(HttpResponse),
-    Refused(ApiError),
+enum Lookup {
+    Absent,
+    /// A replay, or a refusal (another request, or still in flight).
+    Answer(Result<Answer, ApiError>),
 }
 
-async fn claim(db: &Db, scope: &str, key: &str, request_hash: &str) -> Result<Claim, ApiError> {
-    let now = now();
-    let inserted = on_writer!(db, pool => {
-        // An expired record gives its key back.
-        sqlx::query("DELETE FROM idempotency_keys WHERE principal = $1 AND key = $2 AND created_at < $3")
-            .bind(scope).bind(key).bind(now - Duration::hours(RETENTION_HOURS)).execute(pool).await?;
-        sqlx::query("INSERT INTO idempotency_keys (principal, key, request_hash, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(scope).bind(key).bind(request_hash).bind(now).execute(pool).await.map(|r| r.rows_affected())
-    });
-    match inserted {
-        Ok(_) => return Ok(Claim::Fresh),
-        Err(err) if is_unique_violation(&err) => {}
-        Err(err) => return Err(err.into()),
+/// A stored answer.
+struct Answer {
+    status: StatusCode,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Answer {
+    fn into_response(self, req: ServiceRequest) -> ServiceResponse<BoxBody> {
+        self.respond(req.into_parts().0)
     }
-    let stored: Option<Stored> = on_writer!(db, pool => sqlx::query_as(
-        "SELECT request_hash, status, headers, body FROM idempotency_keys WHERE principal = $1 AND key = $2"
+
+    fn respond(self, request: actix_web::HttpRequest) -> ServiceResponse<BoxBody> {
+        let mut response = HttpResponse::build(self.status);
+        for (name, value) in self.headers {
+            response.insert_header((name, value));
+        }
+        response.insert_header(("idempotent-replayed", "true"));
+        ServiceResponse::new(request, response.body(self.body))
+    }
+
+    /// Completes the row the request's transaction wrote.
+    async fn store(&self, db: &Db, claim: &Claim) -> Result<(), sqlx::Error> {
+        on_writer!(db, pool => sqlx::query(
+            "UPDATE idempotency_keys SET status = $1, headers = $2, body = $3 WHERE principal = $4 AND key = $5"
+        ).bind(self.status.as_u16() as i64).bind(Json(&self.headers)).bind(&self.body)
+         .bind(&claim.principal).bind(&claim.key).execute(pool).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Writes the whole row for a request that committed nothing (a refusal,
+    /// a write outside a transaction); `false` when the key was taken meanwhile.
+    async fn insert(&self, db: &Db, claim: &Claim) -> Result<bool, sqlx::Error> {
+        let inserted = on_writer!(db, pool => sqlx::query(
+            "INSERT INTO idempotency_keys (principal, key, request_hash, created_at, status, headers, body)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        ).bind(&claim.principal).bind(&claim.key).bind(&claim.request_hash).bind(claim.created_at)
+         .bind(self.status.as_u16() as i64).bind(Json(&self.headers)).bind(&self.body)
+         .execute(pool).await.map(|r| r.rows_affected()));
+        match inserted {
+            Ok(_) => Ok(true),
+            Err(err) if is_unique_violation(&err) => Ok(false),
+            Err(err) => Err(err),
+        }
+    }
+}
+
+/// What the key's record says: nothing (or an expired record, now deleted),
+/// an answer to replay, or a refusal.
+async fn lookup(db: &Db, scope: &str, key: &str, request_hash: &str) -> Result<Lookup, ApiError> {
+    let stored: Option<Stored> = on_db!(db, pool => sqlx::query_as(
+        "SELECT request_hash, status, headers, body, created_at FROM idempotency_keys WHERE principal = $1 AND key = $2"
     ).bind(scope).bind(key).fetch_optional(pool).await)?;
     let Some(stored) = stored else {
-        return Ok(Claim::Fresh);
+        return Ok(Lookup::Absent);
     };
+    if stored.created_at < now() - Duration::hours(RETENTION_HOURS) {
+        // An expired record gives its key back.
+        on_writer!(db, pool => sqlx::query(
+            "DELETE FROM idempotency_keys WHERE principal = $1 AND key = $2 AND created_at = $3"
+        ).bind(scope).bind(key).bind(stored.created_at).execute(pool).await.map(|r| r.rows_affected()))?;
+        return Ok(Lookup::Absent);
+    }
     if stored.request_hash != request_hash {
-        return Ok(Claim::Refused(ApiError::unprocessable(
+        return Ok(Lookup::Answer(Err(ApiError::unprocessable(
             "This Idempotency-Key was already used with a different request. Use a new key for a new request.",
-        )));
+        ))));
     }
     let Some(status) = stored.status else {
-        return Ok(Claim::Refused(
+        return Ok(Lookup::Answer(Err(ApiError::conflict(
+            "A request with this Idempotency-Key is still being processed; retry in a moment.",
+        )
+        .with_header(header::RETRY_AFTER, "1"))));
+    };
+    Ok(Lookup::Answer(Ok(Answer {
+        status: StatusCode::from_u16(status as u16).unwrap_or(StatusCode::OK),
+        headers: stored.headers.map(|h| h.0).unwrap_or_default(),
+        body: stored.body.unwrap_or_default(),
+    })))
+}
+
+/// The answer a retry gets now, for a request that lost its key to another.
+async fn answer_from_record(
+    db: &Db,
+    scope: &str,
+    key: &str,
+    request_hash: &str,
+    request: actix_web::HttpRequest,
+) -> ServiceResponse<BoxBody> {
+    use actix_web::ResponseError;
+    let refused = |err: ApiError| ServiceResponse::new(request.clone(), err.error_response());
+    match lookup(db, scope, key, request_hash).await {
+        Ok(Lookup::Answer(Ok(answer))) => answer.respond(request),
+        Ok(Lookup::Answer(Err(err))) | Err(err) => refused(err),
+        Ok(Lookup::Absent) => refused(
             ApiError::conflict(
                 "A request with this Idempotency-Key is still being processed; retry in a moment.",
             )
             .with_header(header::RETRY_AFTER, "1"),
-        ));
-    };
-    let mut response =
-        HttpResponse::build(StatusCode::from_u16(status as u16).unwrap_or(StatusCode::OK));
-    for (name, value) in stored.headers.map(|h| h.0).unwrap_or_default() {
-        response.insert_header((name, value));
-    }
-    response.insert_header(("idempotent-replayed", "true"));
-    Ok(Claim::Replay(
-        response.body(stored.body.unwrap_or_default()),
-    ))
-}
-
-async fn store(
-    db: &Db,
-    scope: &str,
-    key: &str,
-    status: StatusCode,
-    headers: &[(String, String)],
-    body: &[u8],
-) -> Result<(), sqlx::Error> {
-    let body = String::from_utf8_lossy(body).into_owned();
-    on_writer!(db, pool => sqlx::query(
-        "UPDATE idempotency_keys SET status = $1, headers = $2, body = $3 WHERE principal = $4 AND key = $5"
-    ).bind(status.as_u16() as i64).bind(Json(headers)).bind(body).bind(scope).bind(key).execute(pool).await.map(|r| r.rows_affected()))?;
-    Ok(())
-}
-
-async fn release(db: &Db, scope: &str, key: &str) {
-    let result = on_writer!(db, pool => sqlx::query("DELETE FROM idempotency_keys WHERE principal = $1 AND key = $2")
-        .bind(scope).bind(key).execute(pool).await.map(|r| r.rows_affected()));
-    if let Err(err) = result {
-        tracing::error!(%err, "could not release an idempotency key");
+        ),
     }
 }
 

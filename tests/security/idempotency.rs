@@ -120,3 +120,69 @@ db_test!(
         assert!(p["detail"].as_str().unwrap().contains("1048576"), "{p}");
     }
 );
+
+db_test!(concurrent_requests_with_one_key_write_once, |app| {
+    let send = || {
+        app.request(Method::POST, "/v1/contacts")
+            .header("idempotency-key", "raced")
+            .json(&json!({"first_name": "Once", "email": "once@rapport.test"}))
+            .send()
+    };
+    let answers = futures_util::future::join_all((0..8).map(|_| send())).await;
+    let mut fresh = 0;
+    for answer in answers {
+        let answer = answer.unwrap();
+        let replayed = header(&answer, "idempotent-replayed").is_some();
+        match answer.status() {
+            StatusCode::CREATED if !replayed => fresh += 1,
+            StatusCode::CREATED => {}
+            // Still in flight when this one looked.
+            StatusCode::CONFLICT => {
+                let p = problem(answer, StatusCode::CONFLICT).await;
+                assert!(
+                    p["detail"]
+                        .as_str()
+                        .unwrap()
+                        .contains("still being processed"),
+                    "{p}"
+                );
+            }
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!(fresh, 1);
+    let listed = json_of(app.get("/v1/contacts?q=once").await, StatusCode::OK).await;
+    assert_eq!(listed["data"].as_array().unwrap().len(), 1);
+    // A retry now replays the one answer.
+    let retry = send().await.unwrap();
+    assert_eq!(
+        header(&retry, "idempotent-replayed").as_deref(),
+        Some("true")
+    );
+    assert_eq!(retry.status(), StatusCode::CREATED);
+});
+
+db_test!(
+    a_refused_request_keeps_its_answer_and_writes_nothing,
+    |app| {
+        let send = |name: &'static str| {
+            app.request(Method::POST, "/v1/contacts")
+            .header("idempotency-key", format!("bad-{name}"))
+            .json(&json!({"first_name": name, "account_id": "01937c5e-0000-7000-8000-000000000000"}))
+            .send()
+        };
+        problem(
+            send("Ghost").await.unwrap(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        let again = send("Ghost").await.unwrap();
+        assert_eq!(
+            header(&again, "idempotent-replayed").as_deref(),
+            Some("true")
+        );
+        problem(again, StatusCode::UNPROCESSABLE_ENTITY).await;
+        let listed = json_of(app.get("/v1/contacts?q=ghost").await, StatusCode::OK).await;
+        assert_eq!(listed["data"].as_array().unwrap().len(), 0);
+    }
+);

@@ -1,0 +1,96 @@
+//! An idempotency key that commits with the request's own transaction.
+//!
+//! The idempotency middleware runs a keyed request inside [`scope`]; the
+//! first [`Tx`] the request commits writes the key's row first, so the key,
+//! the business write and its audit event commit together: one commit where
+//! a separate claim took three. When another request with the same key got
+//! there first, that row insert fails, the transaction rolls back, and the
+//! middleware answers from the first request's record instead.
+
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+
+use super::{Tx, is_unique_violation};
+use crate::on_tx;
+
+/// The key a request holds while it runs.
+#[derive(Debug)]
+pub struct Claim {
+    pub principal: String,
+    pub key: String,
+    pub request_hash: String,
+    pub created_at: DateTime<Utc>,
+    state: Mutex<State>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    /// No transaction has committed yet.
+    Unwritten,
+    /// The row was written with the request's first commit.
+    Written,
+    /// Another request holds the key: this one's writes were rolled back.
+    Lost,
+}
+
+impl Claim {
+    pub fn new(
+        principal: String,
+        key: String,
+        request_hash: String,
+        created_at: DateTime<Utc>,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            principal,
+            key,
+            request_hash,
+            created_at,
+            state: Mutex::new(State::Unwritten),
+        })
+    }
+
+    pub fn state(&self) -> State {
+        *self.state.lock().expect("claim state")
+    }
+
+    fn set(&self, state: State) {
+        *self.state.lock().expect("claim state") = state;
+    }
+}
+
+tokio::task_local! {
+    static CLAIM: Arc<Claim>;
+}
+
+/// Runs `work` (the request) holding `claim`.
+pub async fn scope<F: std::future::Future>(claim: Arc<Claim>, work: F) -> F::Output {
+    CLAIM.scope(claim, work).await
+}
+
+/// Called by [`Tx::commit`]: writes the request's key into `tx` if it holds
+/// one not yet written. Fails (so the commit rolls back) when the key is taken.
+pub(super) async fn write_in(tx: &mut Tx) -> Result<(), sqlx::Error> {
+    let Ok(claim) = CLAIM.try_with(Arc::clone) else {
+        return Ok(());
+    };
+    if claim.state() != State::Unwritten {
+        return Ok(());
+    }
+    let inserted = on_tx!(tx, c => sqlx::query(
+        "INSERT INTO idempotency_keys (principal, key, request_hash, created_at) VALUES ($1, $2, $3, $4)"
+    ).bind(&claim.principal).bind(&claim.key).bind(&claim.request_hash).bind(claim.created_at)
+     .execute(&mut **c).await.map(|r| r.rows_affected()));
+    match inserted {
+        Ok(_) => {
+            claim.set(State::Written);
+            Ok(())
+        }
+        Err(err) => {
+            if is_unique_violation(&err) {
+                claim.set(State::Lost);
+            }
+            Err(err)
+        }
+    }
+}
