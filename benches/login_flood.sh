@@ -32,8 +32,10 @@ else
   url="sqlite://$work/rapport.db"
 fi
 port=$((20000 + RANDOM % 5000))
+# The lister is one credential calling far above its default quota; its
+# limit is raised so its latency measures the server, not the limiter.
 # shellcheck disable=SC2086
-env ${FLOOD_ENV:-} RAPPORT_DATABASE_URL="$url" RAPPORT_LISTEN="127.0.0.1:$port" RAPPORT_LOG=error \
+env RAPPORT_RATE_LIMIT_PER_MINUTE=100000000 ${FLOOD_ENV:-} RAPPORT_DATABASE_URL="$url" RAPPORT_LISTEN="127.0.0.1:$port" RAPPORT_LOG=error \
   RAPPORT_ADMIN_EMAIL=flood@rapport.test RAPPORT_ADMIN_PASSWORD="$password" \
   "$BENCH_BIN" serve >"$work/server.log" 2>&1 &
 server=$!
@@ -54,8 +56,8 @@ wait $lister
 peak=$(rss VmHWM); after=$(rss VmRSS)
 echo "flood: $connections connections, ${seconds}s: $(awk '/requests in/{print $1}' "$work/flood.txt") sign-ins, \
 $(awk '/Socket errors/{print}' "$work/flood.txt" | tr -s ' ')"
-curl -s "$base/metrics" | awk -F'[{}]' '/^rapport_http_requests_total/ && /auth\/token/ {
-  n=split($2, l, ","); s=""; for (i=1;i<=n;i++) if (l[i] ~ /^status=/) s=l[i]; split($3, v, " "); print "  /v1/auth/token " s ": " v[2] }'
+curl -s "$base/metrics" | grep '^rapport_http_requests_total.*auth/token' |
+  sed 's/.*status="\([0-9]*\)"} \([0-9]*\)/  answered \1: \2/'
 echo "list 50 during the flood: $(awk '/Requests\/sec/{print $2}' "$work/list.txt") req/s, \
 p50 $(awk '/^ +50%/{print $2}' "$work/list.txt"), p99 $(awk '/^ +99%/{print $2}' "$work/list.txt"), \
 non-2xx $(awk '/Non-2xx/{print $5}' "$work/list.txt"; true)"

@@ -34,20 +34,26 @@ use crate::{auth::Principal, config::RateLimits, state::AppState};
 
 type Keyed<K> = RateLimiter<K, DashMapStateStore<K>, DefaultClock, StateInformationMiddleware>;
 
-/// One quota: its name in the headers and its buckets.
+/// One quota: its name in the headers and its buckets. A bucket holds ten
+/// seconds' worth of the quota: a caller can burst that much at once, then
+/// continues at the quota's rate (a flood of sign-ins from one address gets
+/// 20 through at once, not 120).
 struct Policy<K: std::hash::Hash + Eq + Clone> {
     name: &'static str,
     per_minute: u32,
+    burst: u32,
     buckets: Keyed<K>,
 }
 
 impl<K: std::hash::Hash + Eq + Clone> Policy<K> {
     fn new(name: &'static str, per_minute: Option<u32>) -> Option<Self> {
         let per_minute = per_minute?;
-        let quota = Quota::per_minute(NonZeroU32::new(per_minute)?);
+        let burst = NonZeroU32::new(per_minute / 6).unwrap_or(NonZeroU32::MIN);
+        let quota = Quota::per_minute(NonZeroU32::new(per_minute)?).allow_burst(burst);
         Some(Self {
             name,
             per_minute,
+            burst: burst.get(),
             buckets: RateLimiter::dashmap(quota).with_middleware::<StateInformationMiddleware>(),
         })
     }
@@ -63,7 +69,7 @@ impl<K: std::hash::Hash + Eq + Clone> Policy<K> {
                     quota: self.per_minute,
                     remaining,
                     // Until the bucket is full again.
-                    reset: interval * (self.per_minute - remaining),
+                    reset: interval * (self.burst - remaining),
                     refused: false,
                 }
             }
@@ -207,15 +213,16 @@ mod tests {
 
     #[test]
     fn a_bucket_refuses_past_its_quota_and_says_when_to_return() {
-        let policy = Policy::<u8>::new("per-credential", Some(2)).unwrap();
+        // 12 a minute: a burst of 2, then one every 5 seconds.
+        let policy = Policy::<u8>::new("per-credential", Some(12)).unwrap();
         let first = policy.take(&1);
         assert!(!first.refused);
         assert_eq!(first.remaining, 1);
-        assert_eq!(first.reset, Duration::from_secs(30));
+        assert_eq!(first.reset, Duration::from_secs(5));
         assert!(!policy.take(&1).refused);
         let third = policy.take(&1);
         assert!(third.refused);
-        assert!(third.reset > Duration::from_secs(25) && third.reset <= Duration::from_secs(30));
+        assert!(third.reset > Duration::from_secs(4) && third.reset <= Duration::from_secs(5));
         // Another caller has a bucket of its own.
         assert!(!policy.take(&2).refused);
     }

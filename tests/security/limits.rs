@@ -17,7 +17,7 @@ db_test!(
     a_caller_over_its_quota_gets_429_and_every_answer_says_what_is_left,
     |app| {
         let node = app
-            .another_node(|s| s.rate_limits = limits(Some(3), None))
+            .another_node(|s| s.rate_limits = limits(Some(18), None))
             .await;
         let get = |token: String| {
             let request = app.client.get(node.url("/v1/contacts")).bearer_auth(token);
@@ -28,7 +28,7 @@ db_test!(
             assert_eq!(response.status(), StatusCode::OK);
             assert_eq!(
                 header(&response, "ratelimit-policy").as_deref(),
-                Some("\"per-credential\";q=3;w=60")
+                Some("\"per-credential\";q=18;w=60")
             );
             let state = header(&response, "ratelimit").unwrap();
             assert!(
@@ -39,7 +39,7 @@ db_test!(
         let refused = get(app.admin_token.clone()).await;
         assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
         let retry_after: u64 = header(&refused, "retry-after").unwrap().parse().unwrap();
-        assert!((1..=20).contains(&retry_after), "{retry_after}");
+        assert!((1..=4).contains(&retry_after), "{retry_after}");
         assert!(
             header(&refused, "ratelimit")
                 .unwrap()
@@ -51,7 +51,7 @@ db_test!(
             p["detail"]
                 .as_str()
                 .unwrap()
-                .contains("3 requests a minute"),
+                .contains("18 requests a minute"),
             "{p}"
         );
         // Another caller has a quota of its own.
@@ -65,7 +65,7 @@ db_test!(
     calls_without_a_valid_credential_count_against_the_client_address,
     |app| {
         let node = app
-            .another_node(|s| s.rate_limits = limits(None, Some(2)))
+            .another_node(|s| s.rate_limits = limits(None, Some(12)))
             .await;
         let wrong = json!({"email": ADMIN_EMAIL, "password": "not the password"});
         let sign_in = || {
@@ -76,7 +76,7 @@ db_test!(
         assert_eq!(first.status(), StatusCode::UNAUTHORIZED);
         assert_eq!(
             header(&first, "ratelimit-policy").as_deref(),
-            Some("\"per-address\";q=2;w=60")
+            Some("\"per-address\";q=12;w=60")
         );
         // A forged token counts against the address too.
         let forged = app
