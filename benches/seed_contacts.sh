@@ -67,5 +67,13 @@ echo "BENCH_CONTACT_ID=$(cut -d'|' -f1 <<<"$middle" | as_uuid)" >>"$BENCH_VARS"
 deep="$(pick $((n * 9 / 10)))"
 deep_id="$(cut -d'|' -f1 <<<"$deep" | as_uuid)"
 deep_key="$(cut -d'|' -f2 <<<"$deep")"
-cursor="$(printf '{"s":"created_at","k":"%s","id":"%s"}' "$deep_key" "$deep_id" | base64 -w0 | tr '+/' '-_' | tr -d '=')"
-echo "BENCH_DEEP_CURSOR=$cursor" >>"$BENCH_VARS"
+# Cursors are sealed by the server: ask it for the one after the deep row
+# (seeded rows have updated_at = created_at, so this filter starts there).
+# (Without a server to ask, e.g. under side_by_side.sh, there is none.)
+if [ -n "${BENCH_BASE:-}" ]; then
+  page="$(curl -fsS -G "$BENCH_BASE/v1/contacts" --data-urlencode "updated_since=$deep_key" -d limit=1 \
+    -H "Authorization: Bearer $BENCH_TOKEN")"
+  cursor="$(sed -n 's/.*"next_cursor":"\([^"]*\)".*/\1/p' <<<"$page")"
+  [ -n "$cursor" ] || { echo "no deep contact cursor (after $deep_id)" >&2; exit 1; }
+  echo "BENCH_DEEP_CURSOR=$cursor" >>"$BENCH_VARS"
+fi
