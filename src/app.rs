@@ -132,8 +132,13 @@ pub fn build_app(
     >,
 > {
     let openapi = (*shared.openapi).clone();
+    let workers = shared.state.settings.workers;
+    let state = web::Data::new(AppState {
+        db: shared.state.db.for_worker(workers),
+        ..(**shared.state).clone()
+    });
     App::new()
-        .app_data(shared.state.clone())
+        .app_data(state)
         .app_data(shared.metrics.clone())
         .app_data(shared.routes.clone())
         .app_data(shared.limiter.clone())
@@ -226,7 +231,7 @@ async fn start_in_clock(settings: Settings) -> Result<Running, StartError> {
         db: db.clone(),
         jwt: auth::tokens::JwtKeys::new(&jwt_secret),
         settings,
-        standings: Default::default(),
+        standings: std::sync::Arc::default(),
     };
     let shared_clock = state.settings.clock.clone();
     let shared = Shared::new(state);

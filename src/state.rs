@@ -1,10 +1,13 @@
 use crate::{auth::tokens::JwtKeys, config::Settings, db::Db};
 
-/// What every handler can reach, shared by all workers.
+/// What every handler can reach. Each worker has its own copy: on
+/// PostgreSQL its own pool (see [`Db::for_worker`]); everything else is the
+/// node's, shared.
+#[derive(Clone)]
 pub struct AppState {
     pub db: Db,
     pub jwt: JwtKeys,
     pub settings: Settings,
     /// Users' current standing, read briefly cached (see `auth::standing`).
-    pub standings: crate::auth::standing::StandingCache,
+    pub standings: std::sync::Arc<crate::auth::standing::StandingCache>,
 }

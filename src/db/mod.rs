@@ -135,6 +135,32 @@ impl Db {
         .map_err(ConnectError::Migrate)
     }
 
+    /// The handle one HTTP worker uses. On PostgreSQL a pool of its own, of
+    /// this pool's size split over the workers, connecting as needed: workers
+    /// then never contend for one pool's lock (measured in STACK.md: 14k →
+    /// 17k GET/s at 64 connections). SQLite keeps the shared pools: its one
+    /// writer connection must be the node's only one.
+    pub fn for_worker(&self, workers: usize) -> Db {
+        match self {
+            Db::Sqlite { .. } => self.clone(),
+            Db::Postgres(pool) => {
+                let workers = workers.max(1) as u32;
+                let size = pool
+                    .options()
+                    .get_max_connections()
+                    .div_ceil(workers)
+                    .max(1);
+                Db::Postgres(
+                    PgPoolOptions::new()
+                        .max_connections(size)
+                        .test_before_acquire(false)
+                        .acquire_timeout(Duration::from_secs(10))
+                        .connect_lazy_with((*pool.connect_options()).clone()),
+                )
+            }
+        }
+    }
+
     pub fn is_sqlite(&self) -> bool {
         matches!(self, Db::Sqlite { .. })
     }
