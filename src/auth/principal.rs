@@ -117,7 +117,10 @@ pub async fn authenticate(state: &AppState, req: &HttpRequest) -> Result<Princip
         .jwt
         .verify(credential)
         .map_err(ApiError::invalid_token)?;
-    let standing = state.standings.get(&state.db, claims.sub).await?;
+    let standing = state
+        .standings
+        .get(&state.db, claims.sub, claims.ver)
+        .await?;
     Ok(Principal::User {
         id: claims.sub,
         role: super::standing::role_for(standing, claims.ver)?,

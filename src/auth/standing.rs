@@ -39,11 +39,22 @@ pub struct Standing {
 pub struct StandingCache(Mutex<HashMap<Uuid, (DateTime<Utc>, Option<Standing>)>>);
 
 impl StandingCache {
-    /// The user's standing, from the cache while it is fresh; `None` for no such user.
-    pub async fn get(&self, db: &Db, user_id: Uuid) -> Result<Option<Standing>, ApiError> {
+    /// The user's standing for a token of `token_version`, from the cache
+    /// while it is fresh; `None` for no such user. A cached standing older
+    /// than the token is stale whatever its age (versions only move on: a
+    /// request that read before a change can store its reading after the
+    /// change's `forget`), so it is read again.
+    pub async fn get(
+        &self,
+        db: &Db,
+        user_id: Uuid,
+        token_version: i64,
+    ) -> Result<Option<Standing>, ApiError> {
         let now = now();
         if let Some((read_at, standing)) = self.lock().get(&user_id).copied() {
-            if now - read_at < STALENESS && now >= read_at {
+            let fresh = now - read_at < STALENESS && now >= read_at;
+            let older_than_token = standing.is_some_and(|s| s.token_version < token_version);
+            if fresh && !older_than_token {
                 return Ok(standing);
             }
         }
