@@ -98,13 +98,22 @@ db_test!(
     }
 );
 
-async fn sign_in_status(app: &TestApp, base_url: &str, password: &str) -> reqwest::Response {
+async fn sign_in_as(
+    app: &TestApp,
+    base_url: &str,
+    email: &str,
+    password: &str,
+) -> reqwest::Response {
     app.client
         .post(format!("{base_url}/v1/auth/token"))
-        .json(&json!({"email": ADMIN_EMAIL, "password": password}))
+        .json(&json!({"email": email, "password": password}))
         .send()
         .await
         .unwrap()
+}
+
+async fn sign_in_status(app: &TestApp, base_url: &str, password: &str) -> reqwest::Response {
+    sign_in_as(app, base_url, ADMIN_EMAIL, password).await
 }
 
 db_test!(
@@ -143,25 +152,11 @@ db_test!(
 );
 
 db_test!(an_unknown_email_is_throttled_like_a_real_one, |app| {
-    let wrong = json!({"email": "nobody@rapport.test", "password": "guess"});
+    let guess = || sign_in_as(&app, &app.base, "nobody@rapport.test", "guess");
     for _ in 0..=rapport::auth::sign_in_throttle::ACCOUNT_FREE_FAILURES {
-        let r = app
-            .client
-            .post(app.url("/v1/auth/token"))
-            .json(&wrong)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(guess().await.status(), StatusCode::UNAUTHORIZED);
     }
-    let r = app
-        .client
-        .post(app.url("/v1/auth/token"))
-        .json(&wrong)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(guess().await.status(), StatusCode::TOO_MANY_REQUESTS);
 });
 
 db_test!(metrics_can_be_protected_by_a_token_of_their_own, |app| {
