@@ -1,5 +1,5 @@
 //! The README's route table, generated from the document so it cannot drift
-//! (`rapport openapi routes`; `tests/openapi.rs` compares).
+//! (`rapport openapi routes`; `tests/api/openapi.rs` compares).
 
 use serde_json::Value;
 

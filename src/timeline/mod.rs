@@ -49,7 +49,7 @@
 //! logged while the contact had no account). A row logged against another
 //! account stays in that account's timeline only: a person who moved from
 //! one client to another does not carry the first client's business along.
-//! Then add a test in `tests/timeline.rs` that pages across the new kind.
+//! Then add a test in `tests/api/timeline.rs` that pages across the new kind.
 
 pub mod model;
 pub mod repo;

@@ -1,0 +1,192 @@
+//! Concurrency proofs: points are never overdrawn and the last unit of a
+//! reward is never sold twice, however many requests race.
+
+use crate::common::loyalty::*;
+use crate::common::*;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use tokio::task::JoinSet;
+
+/// Sends every request at once and returns the statuses.
+async fn race(requests: Vec<reqwest::RequestBuilder>) -> Vec<StatusCode> {
+    let mut set = JoinSet::new();
+    for request in requests {
+        set.spawn(async move { request.send().await.expect("request sent").status() });
+    }
+    let mut statuses = Vec::new();
+    while let Some(status) = set.join_next().await {
+        statuses.push(status.expect("the task ran"));
+    }
+    statuses
+}
+
+fn count(statuses: &[StatusCode], status: StatusCode) -> usize {
+    statuses.iter().filter(|s| **s == status).count()
+}
+
+db_test!(
+    fifty_concurrent_redemptions_of_ten_at_a_balance_of_100_succeed_exactly_ten_times,
+    |app| {
+        let member = new_member(&app).await;
+        earn(&app, &member, 100).await;
+        let requests = (0..50)
+            .map(|i| {
+                app.request(Method::POST, &path(&member, "redeem"))
+                    .header("idempotency-key", format!("race-{i}"))
+                    .json(&json!({"points": 10}))
+            })
+            .collect();
+        let statuses = race(requests).await;
+        assert!(
+            statuses.iter().all(|s| !s.is_server_error()),
+            "{statuses:?}"
+        );
+        assert_eq!(count(&statuses, StatusCode::CREATED), 10, "{statuses:?}");
+        assert_eq!(count(&statuses, StatusCode::CONFLICT), 40, "{statuses:?}");
+        assert_eq!(balance(&app, &member).await, 0);
+        let page = ledger(&app, &member).await;
+        assert_eq!(kinds(&page).iter().filter(|k| *k == "redeem").count(), 10);
+        assert_eq!(page["balance"], 0);
+        let mut afters: Vec<i64> = entries(&page)
+            .iter()
+            .map(|e| e["balance_after"].as_i64().unwrap())
+            .collect();
+        afters.sort();
+        assert_eq!(afters, vec![0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100]);
+    }
+);
+
+db_test!(concurrent_earnings_and_redemptions_always_add_up, |app| {
+    let member = new_member(&app).await;
+    earn(&app, &member, 50).await;
+    let requests = (0..40)
+        .map(|i| {
+            let (action, body) = if i % 2 == 0 {
+                ("earn", json!({"points": 5}))
+            } else {
+                ("redeem", json!({"points": 7}))
+            };
+            app.request(Method::POST, &path(&member, action))
+                .header("idempotency-key", format!("mix-{i}"))
+                .json(&body)
+        })
+        .collect();
+    let statuses = race(requests).await;
+    assert!(
+        statuses
+            .iter()
+            .all(|s| *s == StatusCode::CREATED || *s == StatusCode::CONFLICT),
+        "{statuses:?}"
+    );
+    let page = ledger(&app, &member).await;
+    let sum: i64 = entries(&page)
+        .iter()
+        .map(|e| e["points"].as_i64().unwrap())
+        .sum();
+    assert_eq!(balance(&app, &member).await, sum);
+    assert!(sum >= 0);
+    assert_eq!(kinds(&page).iter().filter(|k| *k == "earn").count(), 21);
+});
+
+db_test!(
+    the_last_unit_of_a_reward_is_sold_once_to_ten_concurrent_members,
+    |app| {
+        let reward = json_of(
+            app.post(
+                "/v1/loyalty/rewards",
+                &json!({"name": "Last seat", "cost_points": 10, "stock": 1}),
+            )
+            .await,
+            StatusCode::CREATED,
+        )
+        .await;
+        let mut members = Vec::new();
+        for _ in 0..10 {
+            let member = new_member(&app).await;
+            earn(&app, &member, 10).await;
+            members.push(member);
+        }
+        let requests = members
+            .iter()
+            .map(|m| {
+                app.request(Method::POST, "/v1/loyalty/redemptions")
+                    .header("idempotency-key", key())
+                    .json(&json!({"contact_id": m, "reward_id": id(&reward)}))
+            })
+            .collect();
+        let statuses = race(requests).await;
+        assert!(
+            statuses.iter().all(|s| !s.is_server_error()),
+            "{statuses:?}"
+        );
+        assert_eq!(count(&statuses, StatusCode::CREATED), 1, "{statuses:?}");
+        assert_eq!(count(&statuses, StatusCode::CONFLICT), 9, "{statuses:?}");
+        let after = json_of(
+            app.get(&format!("/v1/loyalty/rewards/{}", id(&reward)))
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(after["stock"], 0);
+        let mut balances = Vec::new();
+        for m in &members {
+            balances.push(balance(&app, m).await);
+        }
+        balances.sort();
+        assert_eq!(
+            balances,
+            [vec![0], vec![10; 9]].concat(),
+            "only the buyer paid"
+        );
+    }
+);
+
+db_test!(
+    concurrent_redemptions_of_one_member_cannot_overspend_across_rewards,
+    |app| {
+        let member = new_member(&app).await;
+        earn(&app, &member, 100).await;
+        let reward = json_of(
+            app.post(
+                "/v1/loyalty/rewards",
+                &json!({"name": "Mug", "cost_points": 30}),
+            )
+            .await,
+            StatusCode::CREATED,
+        )
+        .await;
+        let requests = (0..10)
+            .map(|_| {
+                app.request(Method::POST, "/v1/loyalty/redemptions")
+                    .header("idempotency-key", key())
+                    .json(&json!({"contact_id": member, "reward_id": id(&reward)}))
+            })
+            .collect();
+        let statuses = race(requests).await;
+        assert_eq!(count(&statuses, StatusCode::CREATED), 3, "{statuses:?}");
+        assert_eq!(count(&statuses, StatusCode::CONFLICT), 7, "{statuses:?}");
+        assert_eq!(balance(&app, &member).await, 10);
+    }
+);
+
+db_test!(the_same_key_sent_concurrently_redeems_once, |app| {
+    let member = new_member(&app).await;
+    earn(&app, &member, 100).await;
+    let requests = (0..10)
+        .map(|_| {
+            app.request(Method::POST, &path(&member, "redeem"))
+                .header("idempotency-key", "one-tap")
+                .json(&json!({"points": 10}))
+        })
+        .collect();
+    let statuses = race(requests).await;
+    assert!(
+        statuses
+            .iter()
+            .all(|s| *s == StatusCode::CREATED || *s == StatusCode::CONFLICT),
+        "{statuses:?}"
+    );
+    assert!(count(&statuses, StatusCode::CREATED) >= 1);
+    assert_eq!(balance(&app, &member).await, 90);
+    assert_eq!(kinds(&ledger(&app, &member).await), vec!["redeem", "earn"]);
+});
