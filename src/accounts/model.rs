@@ -142,7 +142,7 @@ impl AccountRow {
     }
 }
 
-/// A new account, or (for PATCH) the fields to change as a JSON merge patch.
+/// A new account.
 #[derive(Debug, Clone, Serialize, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({

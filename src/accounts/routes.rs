@@ -1,13 +1,14 @@
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use serde_json::Value;
+
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::{
     model::{Account, AccountIn},
+    patch::AccountPatch,
     repo::{self, AccountQuery, SORTS},
 };
 use crate::{
@@ -19,7 +20,7 @@ use crate::{
         etag::expected_version,
         ok_versioned,
         pagination::{Sort, page_from, time_key},
-        patch::apply,
+        patch::patched,
         responses::*,
     },
     state::AppState,
@@ -178,8 +179,7 @@ async fn get_account(
 #[utoipa::path(
     security(("bearer" = ["accounts:write"])),
     tag = "accounts",
-    request_body(content = Object, content_type = "application/merge-patch+json",
-        description = "Any fields of AccountIn; null clears.", example = json!({"value_tier": "medium", "tags": ["pharma"]})),
+    request_body(content = AccountPatch, content_type = "application/merge-patch+json"),
     params(
         ("id" = Uuid, Path, description = "The account's id."),
         ("If-Match" = Option<String>, Header, description = "The ETag of your last read."),
@@ -200,12 +200,12 @@ async fn update_account(
     principal: Principal,
     req: HttpRequest,
     id: web::Path<Uuid>,
-    body: web::Json<Value>,
+    body: web::Json<AccountPatch>,
 ) -> ApiResult<HttpResponse> {
     principal.require(Area::Accounts, Level::Write)?;
     let before = repo::get(&state.db, *id).await?;
     let expected = expected_version(&req)?.unwrap_or(before.version);
-    let fields = apply(&before.to_input(), &body)?.into_fields()?;
+    let fields = patched(before.to_input(), body.into_inner())?.into_fields()?;
     let account = repo::update(
         &state.db,
         &Actor::new(&principal, &req),

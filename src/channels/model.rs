@@ -4,7 +4,14 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::{choice, http::merge_patch::nullable};
+use crate::{
+    choice,
+    http::{
+        ApiError, FieldError,
+        json::field_errors,
+        patch::{MergePatch, Patch},
+    },
+};
 
 choice! {
     /// What kind of touchpoint a channel is.
@@ -67,6 +74,17 @@ impl ChannelRow {
         ChannelKind::parse(&self.kind).unwrap_or(ChannelKind::Other)
     }
 
+    /// The channel as a create would have sent it (what a patch applies to).
+    pub fn to_input(&self) -> ChannelIn {
+        ChannelIn {
+            kind: self.kind.clone(),
+            name: self.name.clone(),
+            active: Some(self.active),
+            first_response_minutes: self.first_response_minutes,
+            resolution_business_days: self.resolution_business_days,
+        }
+    }
+
     pub fn into_channel(self) -> Channel {
         Channel {
             kind: self.kind(),
@@ -104,26 +122,48 @@ pub struct ChannelIn {
     pub resolution_business_days: Option<i64>,
 }
 
-/// Changes to a channel (JSON merge patch: absent fields stay as they are,
-/// `null` clears a service-level target).
-#[derive(Debug, Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
+impl ChannelIn {
+    /// The create's checks, which a patched channel passes too; gives the kind.
+    pub fn checked(&self) -> Result<ChannelKind, ApiError> {
+        self.validate()
+            .map_err(|e| ApiError::validation(field_errors(&e)))?;
+        // Validated above: every kind that passes is known.
+        Ok(ChannelKind::parse(&self.kind).unwrap_or(ChannelKind::Other))
+    }
+}
+
+/// Changes to a channel (JSON merge patch): absent fields stay as they are,
+/// `null` clears a service-level target. The result is checked as a create.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, default)]
 #[schema(example = json!({"active": false}))]
 pub struct ChannelPatch {
-    #[schema(value_type = Option<ChannelKind>)]
-    #[validate(custom(function = "ChannelKind::validate"))]
-    pub kind: Option<String>,
-    #[validate(custom(function = "valid_name"))]
-    pub name: Option<String>,
-    pub active: Option<bool>,
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<i64>, nullable)]
-    #[validate(range(min = 1, max = 525_600))]
-    pub first_response_minutes: Option<Option<i64>>,
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<i64>, nullable)]
-    #[validate(range(min = 1, max = 365))]
-    pub resolution_business_days: Option<Option<i64>>,
+    #[schema(value_type = ChannelKind)]
+    pub kind: Patch<String>,
+    #[schema(value_type = String)]
+    pub name: Patch<String>,
+    #[schema(value_type = bool)]
+    pub active: Patch<bool>,
+    #[schema(value_type = Option<i64>)]
+    pub first_response_minutes: Patch<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub resolution_business_days: Patch<i64>,
+}
+
+impl MergePatch<ChannelIn> for ChannelPatch {
+    fn merge_into(self, current: ChannelIn, errors: &mut Vec<FieldError>) -> ChannelIn {
+        ChannelIn {
+            kind: self.kind.apply_required(current.kind, "kind", errors),
+            name: self.name.apply_required(current.name, "name", errors),
+            active: self.active.apply_present(current.active, "active", errors),
+            first_response_minutes: self
+                .first_response_minutes
+                .apply(current.first_response_minutes),
+            resolution_business_days: self
+                .resolution_business_days
+                .apply(current.resolution_business_days),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -6,7 +6,7 @@ use super::model::{Channel, ChannelIn, ChannelKind, ChannelPatch, ChannelRow, na
 use crate::{
     audit::{self, Actor, Change},
     db::{Db, Tx, is_foreign_key_violation, is_unique_violation, new_id, now},
-    http::{ApiError, etag, merge_patch::apply},
+    http::{ApiError, etag, patch::patched},
     on_db, on_tx,
 };
 
@@ -99,28 +99,24 @@ pub async fn update(
     actor: &Actor,
     id: Uuid,
     expected: Option<i64>,
-    patch: &ChannelPatch,
-    kind: Option<ChannelKind>,
+    patch: ChannelPatch,
 ) -> Result<Channel, ApiError> {
     let mut tx = db.begin().await?;
     let current = get_in(&mut tx, id).await?;
     if expected.is_some_and(|v| v != current.version) {
         return Err(etag::stale(current.version));
     }
-    let name = patch
-        .name
-        .as_deref()
-        .map(str::trim)
-        .unwrap_or(&current.name)
-        .to_string();
+    let input = patched(current.to_input(), patch)?;
+    let kind = input.checked()?;
+    let name = input.name.trim().to_string();
     let updated = on_tx!(&mut tx, c => sqlx::query_as::<_, ChannelRow>(sqlx::AssertSqlSafe(format!(
         "UPDATE channels SET kind = $1, name = $2, name_key = $3, active = $4, first_response_minutes = $5,
                 resolution_business_days = $6, version = version + 1, updated_at = $7
          WHERE id = $8 AND version = $9 RETURNING {COLUMNS}"
-    ))).bind(kind.unwrap_or(current.kind()).as_str()).bind(&name).bind(name_key(&name))
-       .bind(patch.active.unwrap_or(current.active))
-       .bind(apply(patch.first_response_minutes, current.first_response_minutes))
-       .bind(apply(patch.resolution_business_days, current.resolution_business_days))
+    ))).bind(kind.as_str()).bind(&name).bind(name_key(&name))
+       .bind(input.active.unwrap_or(true))
+       .bind(input.first_response_minutes)
+       .bind(input.resolution_business_days)
        .bind(now()).bind(id).bind(current.version).fetch_optional(&mut **c).await);
     let channel = match updated {
         Ok(Some(row)) => row.into_channel(),

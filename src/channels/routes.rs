@@ -11,8 +11,8 @@ use crate::{
     audit::Actor,
     auth::{Area, Level, Principal},
     http::{
-        ApiError, ApiResult, Page, PageParams, ValidatedJson, created, etag::expected_version,
-        ok_versioned, pagination::page_from, responses::*,
+        ApiResult, Page, PageParams, created, etag::expected_version, ok_versioned,
+        pagination::page_from, responses::*,
     },
     state::AppState,
 };
@@ -24,20 +24,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(update_channel)
         .service(delete_channel)
         .service(metrics::channel_metrics);
-}
-
-fn parse_kind(text: Option<&str>) -> Result<Option<ChannelKind>, ApiError> {
-    // Already validated; this only turns the text into the enum.
-    text.map(|t| {
-        ChannelKind::parse(t).ok_or_else(|| {
-            ApiError::field(
-                "kind",
-                "invalid_choice",
-                format!("must be one of: {}", ChannelKind::allowed()),
-            )
-        })
-    })
-    .transpose()
 }
 
 /// List channels
@@ -111,11 +97,11 @@ async fn create_channel(
     state: web::Data<AppState>,
     principal: Principal,
     req: HttpRequest,
-    body: ValidatedJson<ChannelIn>,
+    body: web::Json<ChannelIn>,
 ) -> ApiResult<HttpResponse> {
     principal.require(Area::Channels, Level::Write)?;
-    let input = body.0;
-    let kind = parse_kind(Some(&input.kind))?.unwrap_or(ChannelKind::Other);
+    let input = body.into_inner();
+    let kind = input.checked()?;
     let channel = repo::create(&state.db, &Actor::new(&principal, &req), &input, kind).await?;
     Ok(created(
         format!("/v1/channels/{}", channel.id),
@@ -177,17 +163,15 @@ async fn update_channel(
     principal: Principal,
     req: HttpRequest,
     id: web::Path<Uuid>,
-    body: ValidatedJson<ChannelPatch>,
+    body: web::Json<ChannelPatch>,
 ) -> ApiResult<HttpResponse> {
     principal.require(Area::Channels, Level::Write)?;
-    let kind = parse_kind(body.0.kind.as_deref())?;
     let channel = repo::update(
         &state.db,
         &Actor::new(&principal, &req),
         *id,
         expected_version(&req)?,
-        &body.0,
-        kind,
+        body.into_inner(),
     )
     .await?;
     Ok(ok_versioned(channel.version, channel))

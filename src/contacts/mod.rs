@@ -5,6 +5,7 @@ pub mod export;
 pub mod hooks;
 pub mod import;
 pub mod model;
+pub mod patch;
 pub mod privacy;
 pub mod repo;
 pub mod routes;

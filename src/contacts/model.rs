@@ -146,7 +146,7 @@ impl ContactRow {
     }
 }
 
-/// A new contact, or (for PATCH) the fields to change as a JSON merge patch.
+/// A new contact.
 /// At least one of `first_name`, `last_name` and `email` is required.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -1,13 +1,14 @@
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use serde_json::Value;
+
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::{
     model::{Contact, ContactIn, ContactRow},
+    patch::ContactPatch,
     repo::{self, ContactQuery, SORTS, sort_key},
 };
 use crate::{
@@ -20,7 +21,7 @@ use crate::{
         etag::expected_version,
         ok_versioned,
         pagination::{Sort, page_from},
-        patch::apply,
+        patch::patched,
         responses::*,
     },
     state::AppState,
@@ -299,8 +300,7 @@ async fn get_contact(
 #[utoipa::path(
     security(("bearer" = ["contacts:write"])),
     tag = "contacts",
-    request_body(content = Object, content_type = "application/merge-patch+json",
-        description = "Any fields of ContactIn; null clears.", example = json!({"title": "Chief Insights Officer", "lifecycle_stage": "customer"})),
+    request_body(content = ContactPatch, content_type = "application/merge-patch+json"),
     params(
         ("id" = Uuid, Path, description = "The contact's id."),
         ("If-Match" = Option<String>, Header, description = "The ETag of your last read."),
@@ -322,7 +322,7 @@ async fn update_contact(
     principal: Principal,
     req: HttpRequest,
     id: web::Path<Uuid>,
-    body: web::Json<Value>,
+    body: web::Json<ContactPatch>,
 ) -> ApiResult<HttpResponse> {
     principal.require(Area::Contacts, Level::Write)?;
     let before = repo::get(&state.db, *id).await?;
@@ -332,7 +332,7 @@ async fn update_contact(
         ));
     }
     let expected = expected_version(&req)?.unwrap_or(before.version);
-    let fields = apply(&before.to_input(), &body)?.into_fields()?;
+    let fields = patched(before.to_input(), body.into_inner())?.into_fields()?;
     let contact = repo::update(
         &state.db,
         &Actor::new(&principal, &req),

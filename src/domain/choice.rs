@@ -8,6 +8,35 @@
 /// Declares a `snake_case` string enum with `ALL`, `as_str`, `parse`,
 /// `allowed` (the values joined by ", ") and `validate` (for
 /// `#[validate(custom(function = "Enum::validate"))]`).
+/// What a choice's `validate` reads: the text of a field, if it holds one.
+pub trait ChoiceText {
+    fn choice_text(&self) -> Option<&str>;
+}
+
+impl ChoiceText for str {
+    fn choice_text(&self) -> Option<&str> {
+        Some(self)
+    }
+}
+
+impl ChoiceText for String {
+    fn choice_text(&self) -> Option<&str> {
+        Some(self)
+    }
+}
+
+impl<T: ChoiceText + ?Sized> ChoiceText for &T {
+    fn choice_text(&self) -> Option<&str> {
+        (**self).choice_text()
+    }
+}
+
+impl ChoiceText for crate::http::patch::Patch<String> {
+    fn choice_text(&self) -> Option<&str> {
+        self.value().map(String::as_str)
+    }
+}
+
 #[macro_export]
 macro_rules! choice {
     (
@@ -36,11 +65,14 @@ macro_rules! choice {
                 [$($text),+].join(", ")
             }
 
-            /// The field-level check used by input types.
-            pub fn validate(text: &str) -> Result<(), validator::ValidationError> {
-                match Self::parse(text) {
-                    Some(_) => Ok(()),
-                    None => Err(validator::ValidationError::new("invalid_choice")
+            /// The field-level check used by input types (on a `String`, an
+            /// `Option` or a PATCH member; an absent value passes).
+            pub fn validate<T: $crate::domain::choice::ChoiceText + ?Sized>(
+                text: &T,
+            ) -> Result<(), validator::ValidationError> {
+                match text.choice_text().map(Self::parse) {
+                    None | Some(Some(_)) => Ok(()),
+                    Some(None) => Err(validator::ValidationError::new("invalid_choice")
                         .with_message(format!("must be one of: {}", Self::allowed()).into())),
                 }
             }

@@ -27,6 +27,18 @@ pub fn optional<'de, D: Deserializer<'de>>(de: D) -> Result<Option<DateTime<Utc>
     }
 }
 
+/// `#[serde(default, deserialize_with = "crate::domain::time::patch")]` for an
+/// instant in a PATCH body.
+pub fn patch<'de, D: Deserializer<'de>>(
+    de: D,
+) -> Result<crate::http::patch::Patch<DateTime<Utc>>, D::Error> {
+    use crate::http::patch::Patch;
+    Ok(match optional(de)? {
+        None => Patch::Null,
+        Some(at) => Patch::Value(at),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,7 +10,7 @@ use super::{
     service_levels::{Priority, SlaState},
     workflow::{FeedbackKind, FeedbackStatus},
 };
-use crate::http::merge_patch::nullable;
+use crate::http::patch::Patch;
 
 /// Something a customer told the firm.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -221,39 +221,31 @@ pub struct FeedbackIn {
 /// Changes to feedback, as a JSON merge patch: absent fields stay, `null` clears an optional field. `kind` and
 /// `received_at` are fixed; `status` changes only through transitions. A change of `priority` or `channel_id`
 /// recomputes the service-level due times.
-#[derive(Debug, Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields, default)]
 #[schema(example = json!({"priority": "urgent", "assignee_id": "01937c5e-1111-7000-8000-000000000001"}))]
 pub struct FeedbackPatch {
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>, nullable)]
+    #[schema(value_type = Option<String>)]
     #[validate(length(max = 10000))]
-    pub text: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<i64>, nullable)]
+    pub text: Patch<String>,
+    #[schema(value_type = Option<i64>)]
     #[validate(range(min = 1, max = 5, message = "must be an integer from 1 to 5"))]
-    pub csat: Option<Option<i64>>,
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<i64>, nullable)]
+    pub csat: Patch<i64>,
+    #[schema(value_type = Option<i64>)]
     #[validate(range(min = 0, max = 10, message = "must be an integer from 0 to 10"))]
-    pub nps: Option<Option<i64>>,
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<Uuid>, nullable)]
-    pub contact_id: Option<Option<Uuid>>,
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<Uuid>, nullable)]
-    pub account_id: Option<Option<Uuid>>,
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<Uuid>, nullable)]
-    pub channel_id: Option<Option<Uuid>>,
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>, nullable)]
+    pub nps: Patch<i64>,
+    #[schema(value_type = Option<Uuid>)]
+    pub contact_id: Patch<Uuid>,
+    #[schema(value_type = Option<Uuid>)]
+    pub account_id: Patch<Uuid>,
+    #[schema(value_type = Option<Uuid>)]
+    pub channel_id: Patch<Uuid>,
+    #[schema(value_type = Option<String>)]
     #[validate(length(min = 1, max = 100))]
-    pub category: Option<Option<String>>,
-    #[schema(value_type = Option<Priority>)]
+    pub category: Patch<String>,
+    #[schema(value_type = Priority)]
     #[validate(custom(function = "Priority::validate"))]
-    pub priority: Option<String>,
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<Uuid>, nullable)]
-    pub assignee_id: Option<Option<Uuid>>,
+    pub priority: Patch<String>,
+    #[schema(value_type = Option<Uuid>)]
+    pub assignee_id: Patch<Uuid>,
 }

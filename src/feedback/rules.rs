@@ -9,7 +9,7 @@ use super::{
     service_levels::Priority,
     workflow::FeedbackKind,
 };
-use crate::http::{ApiError, FieldError};
+use crate::http::{ApiError, FieldError, patch::refuse_nulls};
 
 /// How far ahead of the server's clock `received_at` may be (clock skew).
 pub const MAX_FUTURE: Duration = Duration::minutes(5);
@@ -114,25 +114,28 @@ pub fn new_feedback(input: FeedbackIn, now: DateTime<Utc>) -> Result<NewFeedback
 
 /// The fields a patch leaves, and whether the account should follow a new contact.
 pub fn patched(current: &FeedbackRow, patch: FeedbackPatch) -> Result<(Fields, bool), ApiError> {
-    use crate::http::merge_patch::apply;
     patch.validate().map_err(validation)?;
-    let contact_changed = patch.contact_id.is_some_and(|c| c != current.contact_id);
-    let fill_account = contact_changed && patch.account_id.is_none();
+    let mut nulls = Vec::new();
+    let contact_id = patch.contact_id.apply(current.contact_id);
+    let contact_changed = contact_id != current.contact_id;
+    let fill_account = contact_changed && patch.account_id.is_absent();
     let fields = Fields {
-        text: clean(apply(patch.text, current.text.clone())),
-        csat: apply(patch.csat, current.csat),
-        nps: apply(patch.nps, current.nps),
-        contact_id: apply(patch.contact_id, current.contact_id),
-        account_id: apply(patch.account_id, current.account_id),
-        channel_id: apply(patch.channel_id, current.channel_id),
-        category: clean_category(apply(patch.category, current.category.clone())),
+        text: clean(patch.text.apply(current.text.clone())),
+        csat: patch.csat.apply(current.csat),
+        nps: patch.nps.apply(current.nps),
+        contact_id,
+        account_id: patch.account_id.apply(current.account_id),
+        channel_id: patch.channel_id.apply(current.channel_id),
+        category: clean_category(patch.category.apply(current.category.clone())),
         priority: patch
             .priority
+            .apply_present(None, "priority", &mut nulls)
             .as_deref()
             .and_then(Priority::parse)
             .unwrap_or(current.priority()),
-        assignee_id: apply(patch.assignee_id, current.assignee_id),
+        assignee_id: patch.assignee_id.apply(current.assignee_id),
     };
+    refuse_nulls(nulls)?;
     let mut errors = Vec::new();
     check_fields(current.kind(), &fields, &mut errors);
     if !errors.is_empty() {

@@ -250,6 +250,22 @@ impl ApiError {
         err
     }
 
+    /// 400 for members of the wrong JSON shape, one entry per member (a
+    /// `null` for a field that cannot be cleared): the body is malformed,
+    /// not a value that breaks a rule.
+    pub fn malformed_fields(mut errors: Vec<FieldError>) -> Self {
+        errors.sort();
+        let fields: Vec<String> = errors.iter().map(|e| format!("`{}`", e.field)).collect();
+        let mut err = Self::bad_request(format!(
+            "{} cannot be null: send a value, or leave the field out to keep it.",
+            fields.join(", ")
+        ));
+        if let ApiError::Problem { errors: e, .. } = &mut err {
+            *e = errors;
+        }
+        err
+    }
+
     pub fn field(field: &str, code: &str, message: impl Into<String>) -> Self {
         Self::validation(vec![FieldError::new(field, code, message)])
     }

@@ -7,7 +7,6 @@ pub mod etag;
 pub mod fallback;
 pub mod idempotency;
 pub mod json;
-pub mod merge_patch;
 pub mod nul;
 pub mod observe;
 pub mod operations;

@@ -4,7 +4,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::{choice, http::merge_patch::nullable};
+use crate::{choice, http::patch::Patch};
 
 choice! {
     /// Who started the touch: the contact (`inbound`) or the firm (`outbound`).
@@ -177,47 +177,42 @@ pub struct InteractionIn {
 /// The same rules as on creation apply to the result, including consent and the weekly cap when it becomes (or
 /// stays and is moved as) an outbound marketing touch.
 #[derive(Debug, Default, Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 #[schema(example = json!({"outcome": "follow_up", "summary": "Sent the price list; call back on Friday."}))]
 pub struct InteractionPatch {
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<Uuid>, nullable)]
-    pub contact_id: Option<Option<Uuid>>,
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<Uuid>, nullable)]
-    pub account_id: Option<Option<Uuid>>,
-    pub channel_id: Option<Uuid>,
-    #[schema(value_type = Option<Direction>)]
+    #[schema(value_type = Option<Uuid>)]
+    pub contact_id: Patch<Uuid>,
+    #[schema(value_type = Option<Uuid>)]
+    pub account_id: Patch<Uuid>,
+    #[schema(value_type = Uuid)]
+    pub channel_id: Patch<Uuid>,
+    #[schema(value_type = Direction)]
     #[validate(custom(function = "Direction::validate"))]
-    pub direction: Option<String>,
+    pub direction: Patch<String>,
     // Checked in `rules`: validator would report it under its Rust name.
     #[serde(rename = "type")]
-    #[schema(value_type = Option<InteractionType>)]
-    pub interaction_type: Option<String>,
-    #[schema(value_type = Option<Purpose>)]
+    #[schema(value_type = InteractionType)]
+    pub interaction_type: Patch<String>,
+    #[schema(value_type = Purpose)]
     #[validate(custom(function = "Purpose::validate"))]
-    pub purpose: Option<String>,
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>, nullable)]
+    pub purpose: Patch<String>,
+    #[schema(value_type = Option<String>)]
     #[validate(length(max = 500))]
-    pub subject: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>, nullable)]
+    pub subject: Patch<String>,
+    #[schema(value_type = Option<String>)]
     #[validate(length(max = 20_000))]
-    pub summary: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>, nullable)]
+    pub summary: Patch<String>,
+    #[schema(value_type = Option<String>)]
     #[validate(length(max = 500))]
-    pub outcome: Option<Option<String>>,
-    #[serde(default, deserialize_with = "crate::domain::time::optional")]
-    pub occurred_at: Option<DateTime<Utc>>,
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<i64>, nullable)]
+    pub outcome: Patch<String>,
+    #[serde(deserialize_with = "crate::domain::time::patch")]
+    #[schema(value_type = DateTime<Utc>)]
+    pub occurred_at: Patch<DateTime<Utc>>,
+    #[schema(value_type = Option<i64>)]
     #[validate(range(min = 0))]
-    pub duration_seconds: Option<Option<i64>>,
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<Uuid>, nullable)]
-    pub handled_by: Option<Option<Uuid>>,
+    pub duration_seconds: Patch<i64>,
+    #[schema(value_type = Option<Uuid>)]
+    pub handled_by: Patch<Uuid>,
 }
 
 /// Filters for the interaction list; all combine with AND.

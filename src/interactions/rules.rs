@@ -10,7 +10,12 @@ use super::model::{
 };
 use crate::{
     audit::Change,
-    http::{ApiError, FieldError, json::field_errors, merge_patch::apply},
+    domain::choice::ChoiceText,
+    http::{
+        ApiError, FieldError,
+        json::field_errors,
+        patch::{Patch, refuse_nulls},
+    },
 };
 
 /// The derive's field errors plus the `type` check, so a request learns of
@@ -160,26 +165,41 @@ pub fn patched(
     patch: InteractionPatch,
     now: DateTime<Utc>,
 ) -> Result<(NewInteraction, Changed), ApiError> {
-    let mut errors = field_checks(&patch, patch.interaction_type.as_deref());
-    let contact_id = apply(patch.contact_id, current.contact_id);
-    let account_given = patch.account_id.is_some();
-    let account_id = apply(patch.account_id, current.account_id);
-    let occurred = match patch.occurred_at {
+    let mut errors = field_checks(&patch, patch.interaction_type.choice_text());
+    let mut nulls = Vec::new();
+    let contact_id = patch.contact_id.apply(current.contact_id);
+    let account_given = patch.account_id.is_sent();
+    let account_id = patch.account_id.apply(current.account_id);
+    let occurred = match patch
+        .occurred_at
+        .apply_present(None, "occurred_at", &mut nulls)
+    {
         None => Some(current.occurred_at),
         Some(t) => occurred_at(Some(t), now).map_err(|e| errors.push(e)).ok(),
     };
     let direction = patch
         .direction
+        .apply_present(None, "direction", &mut nulls)
         .as_deref()
         .and_then(Direction::parse)
         .unwrap_or(current.direction());
     let purpose = patch
         .purpose
+        .apply_present(None, "purpose", &mut nulls)
         .as_deref()
         .and_then(Purpose::parse)
         .unwrap_or(current.purpose());
-    let channel_id = patch.channel_id.unwrap_or(current.channel_id);
-    let handled_by = apply(patch.handled_by, current.handled_by);
+    let interaction_type = patch
+        .interaction_type
+        .apply_present(None, "type", &mut nulls)
+        .as_deref()
+        .and_then(InteractionType::parse)
+        .unwrap_or(current.interaction_type());
+    let channel_id = patch
+        .channel_id
+        .apply_required(current.channel_id, "channel_id", &mut nulls);
+    let handled_by = patch.handled_by.apply(current.handled_by);
+    refuse_nulls(nulls)?;
     let contact_changed = contact_id != current.contact_id;
     let fill_account = contact_changed && contact_id.is_some() && !account_given;
     if !fill_account && let Err(e) = require_party(contact_id, account_id) {
@@ -200,26 +220,22 @@ pub fn patched(
             || occurred_at != current.occurred_at,
         fill_account,
     };
-    let text = |p: Option<Option<String>>, c: &Option<String>| match p {
-        None => c.clone(),
-        Some(v) => clean_text(v),
+    let text = |p: Patch<String>, c: &Option<String>| match p {
+        Patch::Absent => c.clone(),
+        sent => clean_text(sent.apply(None)),
     };
     let new = NewInteraction {
         contact_id,
         account_id,
         channel_id,
         direction,
-        interaction_type: patch
-            .interaction_type
-            .as_deref()
-            .and_then(InteractionType::parse)
-            .unwrap_or(current.interaction_type()),
+        interaction_type,
         purpose,
         subject: text(patch.subject, &current.subject),
         summary: text(patch.summary, &current.summary),
         outcome: text(patch.outcome, &current.outcome),
         occurred_at,
-        duration_seconds: apply(patch.duration_seconds, current.duration_seconds),
+        duration_seconds: patch.duration_seconds.apply(current.duration_seconds),
         handled_by,
     };
     Ok((new, changed))

@@ -1,12 +1,16 @@
 //! Rewards (what points buy) and redemptions (a member buying one).
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::http::FieldError;
+use crate::http::{
+    ApiError, FieldError,
+    json::field_errors,
+    patch::{MergePatch, Patch},
+};
 
 /// A reward members can redeem points for.
 #[derive(Clone, Debug, Serialize, ToSchema, sqlx::FromRow)]
@@ -51,71 +55,79 @@ pub struct RewardIn {
     pub active: Option<bool>,
 }
 
+impl RewardIn {
+    /// The checks every reward passes, new or patched: every invalid field at
+    /// once; the name trimmed, a blank description dropped.
+    pub fn checked(self) -> Result<RewardIn, ApiError> {
+        let mut errors = self
+            .validate()
+            .err()
+            .map(|e| field_errors(&e))
+            .unwrap_or_default();
+        let name = self.name.trim().to_string();
+        if name.is_empty() && !errors.iter().any(|e| e.field == "name") {
+            errors.push(FieldError::new("name", "required", "must not be blank"));
+        }
+        if !errors.is_empty() {
+            return Err(ApiError::validation(errors));
+        }
+        let description = self
+            .description
+            .map(|d| d.trim().to_string())
+            .filter(|d| !d.is_empty());
+        Ok(RewardIn {
+            name,
+            description,
+            ..self
+        })
+    }
+}
+
+impl Reward {
+    /// The reward as a create would have sent it (what a patch applies to).
+    pub fn to_input(&self) -> RewardIn {
+        RewardIn {
+            name: self.name.clone(),
+            description: self.description.clone(),
+            cost_points: self.cost_points,
+            stock: self.stock,
+            active: Some(self.active),
+        }
+    }
+}
+
 /// Changes to a reward (JSON merge patch: absent fields stay as they are,
-/// `null` clears `description` or makes `stock` unlimited).
+/// `null` clears `description` or makes `stock` unlimited). The result is
+/// checked as a new reward.
 #[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 #[schema(example = json!({"stock": 100, "active": true}))]
 pub struct RewardPatch {
-    pub name: Option<String>,
-    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = String)]
+    pub name: Patch<String>,
     #[schema(value_type = Option<String>)]
-    pub description: Option<Option<String>>,
-    pub cost_points: Option<i64>,
-    #[serde(default, deserialize_with = "present")]
+    pub description: Patch<String>,
+    #[schema(value_type = i64)]
+    pub cost_points: Patch<i64>,
     #[schema(value_type = Option<i64>)]
-    pub stock: Option<Option<i64>>,
-    pub active: Option<bool>,
+    pub stock: Patch<i64>,
+    #[schema(value_type = bool)]
+    pub active: Patch<bool>,
 }
 
-/// Merge-patch fields: absent → `None`, `null` → `Some(None)`.
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
-
-impl RewardPatch {
-    /// The same rules as for a new reward, on the fields present.
-    pub fn check(&self) -> Vec<FieldError> {
-        let mut errors = Vec::new();
-        if let Some(name) = &self.name
-            && (name.trim().is_empty() || name.chars().count() > 200)
-        {
-            errors.push(FieldError::new(
-                "name",
-                "length",
-                "must be between 1 and 200 characters long",
-            ));
-        }
-        if let Some(Some(d)) = &self.description
-            && d.chars().count() > 2000
-        {
-            errors.push(FieldError::new(
-                "description",
-                "length",
-                "must be at most 2000 characters long",
-            ));
-        }
-        if let Some(c) = self.cost_points
-            && !(1..=1_000_000_000).contains(&c)
-        {
-            errors.push(FieldError::new(
+impl MergePatch<RewardIn> for RewardPatch {
+    fn merge_into(self, current: RewardIn, errors: &mut Vec<FieldError>) -> RewardIn {
+        RewardIn {
+            name: self.name.apply_required(current.name, "name", errors),
+            description: self.description.apply(current.description),
+            cost_points: self.cost_points.apply_required(
+                current.cost_points,
                 "cost_points",
-                "range",
-                "must be between 1 and 1000000000",
-            ));
+                errors,
+            ),
+            stock: self.stock.apply(current.stock),
+            active: self.active.apply_present(current.active, "active", errors),
         }
-        if let Some(Some(s)) = self.stock
-            && !(0..=1_000_000_000).contains(&s)
-        {
-            errors.push(FieldError::new(
-                "stock",
-                "range",
-                "must be between 0 and 1000000000",
-            ));
-        }
-        errors
     }
 }
 
@@ -243,34 +255,56 @@ pub struct RedemptionParams {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::patch::patched;
+
+    fn reward() -> Reward {
+        Reward {
+            id: Uuid::now_v7(),
+            name: "Coffee voucher".into(),
+            description: Some("One hot drink".into()),
+            cost_points: 150,
+            stock: Some(40),
+            active: true,
+            version: 1,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        }
+    }
+
+    fn patch(text: &str) -> RewardPatch {
+        serde_json::from_str(text).unwrap()
+    }
 
     #[test]
-    fn a_patch_tells_absent_from_null() {
-        let p: RewardPatch = serde_json::from_str(r#"{"stock": null}"#).unwrap();
-        assert_eq!(p.stock, Some(None));
-        assert_eq!(p.description, None);
-        let p: RewardPatch = serde_json::from_str(r#"{"stock": 5, "description": "x"}"#).unwrap();
-        assert_eq!(p.stock, Some(Some(5)));
-        assert_eq!(p.description, Some(Some("x".into())));
+    fn null_makes_stock_unlimited_and_absent_keeps_it() {
+        let merged = patched(reward().to_input(), patch(r#"{"stock": null}"#)).unwrap();
+        assert_eq!(merged.stock, None);
+        assert_eq!(merged.description.as_deref(), Some("One hot drink"));
+        let merged = patched(reward().to_input(), patch(r#"{"stock": 5}"#)).unwrap();
+        assert_eq!(merged.stock, Some(5));
     }
 
     #[test]
     fn a_patch_is_checked_like_a_new_reward() {
-        let p = RewardPatch {
-            cost_points: Some(0),
-            stock: Some(Some(-1)),
-            name: Some(" ".into()),
-            ..Default::default()
-        };
-        let fields: Vec<String> = p.check().into_iter().map(|e| e.field).collect();
-        assert_eq!(fields, vec!["name", "cost_points", "stock"]);
-        assert!(
-            RewardPatch {
-                stock: Some(None),
-                ..Default::default()
-            }
-            .check()
-            .is_empty()
-        );
+        let merged = patched(
+            reward().to_input(),
+            patch(r#"{"cost_points": 0, "stock": -1, "name": " "}"#),
+        )
+        .unwrap();
+        let fields: Vec<String> = merged
+            .checked()
+            .unwrap_err()
+            .to_problem()
+            .errors
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(fields, vec!["cost_points", "name", "stock"]);
+    }
+
+    #[test]
+    fn a_required_field_cannot_be_cleared() {
+        let err = patched(reward().to_input(), patch(r#"{"name": null}"#)).unwrap_err();
+        assert_eq!(err.to_problem().errors[0].field, "name");
     }
 }

@@ -4,7 +4,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::auth::Role;
+use crate::{auth::Role, http::patch::Patch};
 
 /// A staff member who uses the CRM.
 #[derive(Debug, Serialize, ToSchema)]
@@ -81,20 +81,27 @@ pub struct UserIn {
     pub active: Option<bool>,
 }
 
-/// Changes to a user (JSON merge patch: absent fields stay as they are).
-#[derive(Debug, Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
+/// Changes to a user (JSON merge patch: absent fields stay as they are;
+/// every field of a user is required, so none can be cleared with `null`).
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields, default)]
 #[schema(example = json!({"role": "manager"}))]
 pub struct UserPatch {
+    #[schema(value_type = String)]
     #[validate(
         email(message = "must be an email address such as ana@example.com"),
         length(max = 254)
     )]
-    pub email: Option<String>,
+    pub email: Patch<String>,
+    #[schema(value_type = String)]
     #[validate(length(min = 1, max = 200))]
-    pub display_name: Option<String>,
-    pub role: Option<Role>,
-    pub active: Option<bool>,
+    pub display_name: Patch<String>,
+    #[schema(value_type = Role)]
+    pub role: Patch<Role>,
+    #[schema(value_type = bool)]
+    pub active: Patch<bool>,
+    /// A new password, at least 12 characters.
+    #[schema(value_type = String)]
     #[validate(length(min = 12, max = 1024, message = "must be 12 to 1024 characters long"))]
-    pub password: Option<String>,
+    pub password: Patch<String>,
 }

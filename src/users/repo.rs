@@ -4,7 +4,10 @@ use super::model::{UserPatch, UserRow};
 use crate::{
     auth::{Role, password},
     db::{Db, Tx, is_unique_violation, new_id, now},
-    http::{ApiError, etag},
+    http::{
+        ApiError, etag,
+        patch::{Patch, refuse_nulls},
+    },
     on_db, on_tx,
 };
 
@@ -93,10 +96,19 @@ pub async fn update(
     db: &Db,
     id: Uuid,
     expected: Option<i64>,
-    patch: &UserPatch,
+    patch: UserPatch,
 ) -> Result<UserRow, ApiError> {
+    // No field of a user can be cleared: every null is refused before any work.
+    let mut errors = Vec::new();
+    patch.email.refuse_null("email", &mut errors);
+    patch.display_name.refuse_null("display_name", &mut errors);
+    patch.role.refuse_null("role", &mut errors);
+    patch.active.refuse_null("active", &mut errors);
+    patch.password.refuse_null("password", &mut errors);
+    refuse_nulls(errors)?;
+    let changes_password = patch.password.is_sent();
     // Hashed before the transaction: Argon2 takes tens of milliseconds.
-    let new_hash = match patch.password.as_deref() {
+    let new_hash = match patch.password.value() {
         Some(p) => Some(password::hash(p).await?),
         None => None,
     };
@@ -111,21 +123,21 @@ pub async fn update(
     }
     let loses_admin = current.role() == Role::Admin
         && current.active
-        && (patch.role.is_some_and(|r| r != Role::Admin) || patch.active == Some(false));
+        && (patch.role.value().is_some_and(|r| *r != Role::Admin)
+            || patch.active == Patch::Value(false));
     if loses_admin {
         ensure_another_admin(&mut tx, id).await?;
     }
     let email = patch
         .email
-        .as_deref()
+        .value()
         .map(|e| e.trim().to_lowercase())
         .unwrap_or(current.email.clone());
     let display_name = patch
         .display_name
-        .as_deref()
-        .map(str::trim)
-        .unwrap_or(&current.display_name)
-        .to_string();
+        .value()
+        .map(|n| n.trim().to_string())
+        .unwrap_or(current.display_name.clone());
     let role = patch.role.unwrap_or(current.role());
     let active = patch.active.unwrap_or(current.active);
     // A new password, role or deactivation ends every access token issued before.
@@ -141,7 +153,7 @@ pub async fn update(
      .bind(id).bind(current.version).bind(i64::from(revokes_tokens)).fetch_optional(&mut **c).await)
         .map_err(|e| if is_unique_violation(&e) { duplicate_email(&email) } else { e.into() })?
         .ok_or_else(|| etag::stale(current.version + 1))?;
-    if patch.password.is_some() || !active {
+    if changes_password || !active {
         revoke_refresh_tokens(&mut tx, id).await?;
     }
     tx.commit().await?;

@@ -168,7 +168,7 @@ async fn update_user(
 ) -> ApiResult<HttpResponse> {
     principal.require(Area::Users, Level::Admin)?;
     let before = repo::get(&state.db, *id).await?.into_user();
-    let user = repo::update(&state.db, *id, expected_version(&req)?, &body.0)
+    let user = repo::update(&state.db, *id, expected_version(&req)?, body.0)
         .await?
         .into_user();
     state.standings.forget(*id);

@@ -33,6 +33,7 @@ mod loyalty_ledger;
 mod loyalty_ledger_access;
 mod loyalty_program;
 mod loyalty_rewards;
+mod merge_patch;
 mod openapi;
 mod preferences;
 mod security;

@@ -5,7 +5,7 @@ use uuid::Uuid;
 use crate::{
     audit::{self, Actor, Change},
     db::{Db, new_id, now},
-    http::{ApiError, etag},
+    http::{ApiError, etag, patch::patched},
     loyalty::rewards::{Reward, RewardIn, RewardPatch},
     on_db, on_tx,
 };
@@ -35,23 +35,14 @@ pub async fn get(db: &Db, id: Uuid) -> Result<Reward, ApiError> {
     row.ok_or_else(|| ApiError::not_found("reward", id))
 }
 
-fn clean(text: Option<&str>) -> Option<String> {
-    text.map(str::trim)
-        .filter(|t| !t.is_empty())
-        .map(str::to_string)
-}
-
+/// Creates a reward from a checked input (`RewardIn::checked`).
 pub async fn create(db: &Db, actor: &Actor, input: &RewardIn) -> Result<Reward, ApiError> {
-    let name = input.name.trim();
-    if name.is_empty() {
-        return Err(ApiError::field("name", "required", "must not be blank"));
-    }
     let now = now();
     let mut tx = db.begin().await?;
     let reward: Reward = on_tx!(&mut tx, c => sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "INSERT INTO loyalty_rewards (id, name, description, cost_points, stock, active, version, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7) RETURNING {COLUMNS}"
-    ))).bind(new_id()).bind(name).bind(clean(input.description.as_deref())).bind(input.cost_points)
+    ))).bind(new_id()).bind(&input.name).bind(&input.description).bind(input.cost_points)
        .bind(input.stock).bind(input.active.unwrap_or(true)).bind(now).fetch_one(&mut **c).await)?;
     audit::record(
         &mut tx,
@@ -73,7 +64,7 @@ pub async fn update(
     actor: &Actor,
     id: Uuid,
     expected: Option<i64>,
-    patch: &RewardPatch,
+    patch: RewardPatch,
 ) -> Result<Reward, ApiError> {
     let mut tx = db.begin().await?;
     let current: Reward = on_tx!(&mut tx, c => sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -84,23 +75,13 @@ pub async fn update(
     if version != current.version {
         return Err(etag::stale(current.version));
     }
-    let name = patch
-        .name
-        .as_deref()
-        .map(str::trim)
-        .unwrap_or(&current.name)
-        .to_string();
-    let description = match &patch.description {
-        Some(d) => clean(d.as_deref()),
-        None => current.description.clone(),
-    };
-    let stock = patch.stock.unwrap_or(current.stock);
+    let input = patched(current.to_input(), patch)?.checked()?;
     let row: Option<Reward> = on_tx!(&mut tx, c => sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "UPDATE loyalty_rewards SET name = $1, description = $2, cost_points = $3, stock = $4, active = $5,
                 version = version + 1, updated_at = $6
          WHERE id = $7 AND version = $8 AND deleted_at IS NULL RETURNING {COLUMNS}"
-    ))).bind(name).bind(description).bind(patch.cost_points.unwrap_or(current.cost_points)).bind(stock)
-       .bind(patch.active.unwrap_or(current.active)).bind(now()).bind(id).bind(version)
+    ))).bind(&input.name).bind(&input.description).bind(input.cost_points).bind(input.stock)
+       .bind(input.active.unwrap_or(true)).bind(now()).bind(id).bind(version)
        .fetch_optional(&mut **c).await)?;
     let reward = row.ok_or_else(|| etag::stale(current.version + 1))?;
     audit::record(

@@ -6,8 +6,8 @@ use crate::{
     audit::Actor,
     auth::{Area, Level, Principal},
     http::{
-        ApiError, ApiResult, Page, PageParams, ValidatedJson, created, etag::expected_version,
-        ok_versioned, pagination::page_from, responses::*,
+        ApiResult, Page, PageParams, created, etag::expected_version, ok_versioned,
+        pagination::page_from, responses::*,
     },
     loyalty::{
         repo::rewards as repo,
@@ -75,10 +75,11 @@ async fn create_loyalty_reward(
     state: web::Data<AppState>,
     principal: Principal,
     req: HttpRequest,
-    body: ValidatedJson<RewardIn>,
+    body: web::Json<RewardIn>,
 ) -> ApiResult<HttpResponse> {
     principal.require(Area::Loyalty, Level::Manage)?;
-    let reward = repo::create(&state.db, &Actor::new(&principal, &req), &body.0).await?;
+    let input = body.into_inner().checked()?;
+    let reward = repo::create(&state.db, &Actor::new(&principal, &req), &input).await?;
     Ok(created(
         format!("/v1/loyalty/rewards/{}", reward.id),
         Some(reward.version),
@@ -141,16 +142,12 @@ async fn update_loyalty_reward(
     body: web::Json<RewardPatch>,
 ) -> ApiResult<HttpResponse> {
     principal.require(Area::Loyalty, Level::Manage)?;
-    let errors = body.check();
-    if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
-    }
     let reward = repo::update(
         &state.db,
         &Actor::new(&principal, &req),
         *id,
         expected_version(&req)?,
-        &body,
+        body.into_inner(),
     )
     .await?;
     Ok(ok_versioned(reward.version, reward))
