@@ -6,7 +6,7 @@ use crate::{
     bind_args,
     db::{
         Db, Tx, new_id, now,
-        refs::{Ref, TagTable, ensure_exists, replace_tags},
+        refs::{Active, References, TagTable, replace_tags},
         sql::{Arg, Filters},
     },
     http::{
@@ -16,9 +16,16 @@ use crate::{
     on_db, on_tx,
 };
 
+/// The account's references: its owner is a user (active or not).
+async fn check_references(tx: &mut Tx, f: &AccountFields) -> Result<(), ApiError> {
+    let mut refs = References::new();
+    refs.user(tx, "owner_id", f.owner_id, Active::Any).await?;
+    refs.finish()
+}
+
 pub async fn create(db: &Db, actor: &Actor, fields: AccountFields) -> Result<AccountRow, ApiError> {
     let mut tx = db.begin().await?;
-    ensure_exists(&mut tx, Ref::User, "owner_id", fields.owner_id).await?;
+    check_references(&mut tx, &fields).await?;
     let now = now();
     let row = insert(&mut tx, new_id(), &fields, now).await?;
     replace_tags(&mut tx, TagTable::Account, row.id, &fields.tags).await?;
@@ -76,7 +83,7 @@ pub async fn update(
     f: AccountFields,
 ) -> Result<AccountRow, ApiError> {
     let mut tx = db.begin().await?;
-    ensure_exists(&mut tx, Ref::User, "owner_id", f.owner_id).await?;
+    check_references(&mut tx, &f).await?;
     let sql = format!(
         "UPDATE accounts SET name = $1, name_key = $2, domain = $3, industry = $4, country = $5, region = $6,
             employee_count = $7, annual_revenue = $8, currency = $9, size_segment = $10, size_segment_set = $11,

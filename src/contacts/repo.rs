@@ -10,7 +10,7 @@ use crate::{
     bind_args,
     db::{
         Db, Tx, is_unique_violation, new_id, now,
-        refs::{Ref, TagTable, ensure_exists, insert_tags, replace_tags},
+        refs::{Active, References, TagTable, insert_tags, replace_tags},
         sql::{Arg, Filters},
     },
     http::{
@@ -42,10 +42,13 @@ async fn id_by_email_now(db: &Db, email: &str) -> Result<Option<Uuid>, ApiError>
     )
 }
 
-/// Checks the references of `f` (account, owner) inside `tx`.
+/// Checks the references of `f` inside `tx`: its account, and its owner (a
+/// user, active or not); every bad one is reported.
 pub async fn ensure_references(tx: &mut Tx, f: &ContactFields) -> Result<(), ApiError> {
-    ensure_exists(tx, Ref::Account, "account_id", f.account_id).await?;
-    ensure_exists(tx, Ref::User, "owner_id", f.owner_id).await
+    let mut refs = References::new();
+    refs.account(tx, "account_id", f.account_id).await?;
+    refs.user(tx, "owner_id", f.owner_id, Active::Any).await?;
+    refs.finish()
 }
 
 pub async fn insert(

@@ -1,55 +1,180 @@
-//! Checks that referenced records exist, so a bad id in a request is a 422
-//! naming the field rather than a foreign-key error from the database.
+//! The one reference checker: the records a request points at must exist
+//! (and be what the request needs), so a bad id is a 422 naming the field
+//! rather than a foreign-key error from the database. One [`References`]
+//! collects every bad reference of a request, so the answer names them all.
 
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::Tx;
-use crate::{http::ApiError, on_tx};
+use crate::{
+    http::{ApiError, FieldError},
+    on_tx,
+};
 
-/// Tables a request may point into, with the SQL that finds a live row.
-#[derive(Clone, Copy)]
-pub enum Ref {
-    User,
-    Account,
-    Contact,
+/// Whether a deactivated user or channel may be referred to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Active {
+    /// Any live record, active or not (e.g. the owner of an old record).
+    Any,
+    /// Only an active one; `takes` says what a deactivated one no longer
+    /// takes, for the message ("interactions", "feedback", "assignments").
+    Required { takes: &'static str },
 }
 
-impl Ref {
-    fn sql(self) -> &'static str {
-        match self {
-            Ref::User => "SELECT COUNT(*) FROM users WHERE id = $1 AND deleted_at IS NULL",
-            Ref::Account => "SELECT COUNT(*) FROM accounts WHERE id = $1 AND deleted_at IS NULL",
-            Ref::Contact => "SELECT COUNT(*) FROM contacts WHERE id = $1 AND deleted_at IS NULL",
+/// A channel that was found, with what writes on it need to know.
+#[derive(Clone, Debug, Default, sqlx::FromRow)]
+pub struct ChannelFacts {
+    pub kind: String,
+    pub first_response_minutes: Option<i64>,
+    pub resolution_business_days: Option<i64>,
+    pub active: bool,
+}
+
+/// Every bad reference of one request, checked inside its transaction.
+#[derive(Default)]
+pub struct References {
+    errors: Vec<FieldError>,
+}
+
+impl References {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Another rule of the request, reported together with the references.
+    pub fn also(&mut self, error: FieldError) {
+        self.errors.push(error);
+    }
+
+    /// A live account (not deleted).
+    pub async fn account(
+        &mut self,
+        tx: &mut Tx,
+        field: &str,
+        id: Option<Uuid>,
+    ) -> Result<(), ApiError> {
+        let Some(id) = id else { return Ok(()) };
+        let found: Option<(Uuid,)> = on_tx!(tx, c => sqlx::query_as(
+            "SELECT id FROM accounts WHERE id = $1 AND deleted_at IS NULL"
+        ).bind(id).fetch_optional(&mut **c).await)?;
+        if found.is_none() {
+            self.not_found(field, "account", id);
+        }
+        Ok(())
+    }
+
+    /// A live user (not deleted), and an active one when `active` requires it.
+    pub async fn user(
+        &mut self,
+        tx: &mut Tx,
+        field: &str,
+        id: Option<Uuid>,
+        active: Active,
+    ) -> Result<(), ApiError> {
+        let Some(id) = id else { return Ok(()) };
+        let found: Option<(bool,)> = on_tx!(tx, c => sqlx::query_as(
+            "SELECT active FROM users WHERE id = $1 AND deleted_at IS NULL"
+        ).bind(id).fetch_optional(&mut **c).await)?;
+        match (found, active) {
+            (None, Active::Any) => self.errors.push(FieldError::new(
+                field,
+                "not_found",
+                format!("no user has the id {id}"),
+            )),
+            (None, Active::Required { .. }) | (Some((false,)), Active::Required { .. }) => {
+                self.errors.push(FieldError::new(
+                    field,
+                    "not_found",
+                    format!("no active user has the id {id}"),
+                ))
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// A live contact whose personal data was not erased (nothing new is
+    /// recorded for an erased person). Gives the contact's account, when the
+    /// contact is fine.
+    pub async fn contact(
+        &mut self,
+        tx: &mut Tx,
+        field: &str,
+        id: Option<Uuid>,
+    ) -> Result<Option<Option<Uuid>>, ApiError> {
+        let Some(id) = id else { return Ok(None) };
+        let found: Option<(Option<Uuid>, Option<DateTime<Utc>>)> = on_tx!(tx, c => sqlx::query_as(
+            "SELECT account_id, erased_at FROM contacts WHERE id = $1 AND deleted_at IS NULL"
+        ).bind(id).fetch_optional(&mut **c).await)?;
+        match found {
+            None => {
+                self.not_found(field, "contact", id);
+                Ok(None)
+            }
+            Some((_, Some(_))) => {
+                self.errors.push(FieldError::new(
+                    field,
+                    "erased",
+                    "the contact was erased: their history is kept anonymised and nothing new is recorded for them",
+                ));
+                Ok(None)
+            }
+            Some((account_id, None)) => Ok(Some(account_id)),
         }
     }
 
-    fn noun(self) -> &'static str {
-        match self {
-            Ref::User => "user",
-            Ref::Account => "account",
-            Ref::Contact => "contact",
+    /// A channel, and an active one when `active` requires it.
+    pub async fn channel(
+        &mut self,
+        tx: &mut Tx,
+        field: &str,
+        id: Option<Uuid>,
+        active: Active,
+    ) -> Result<Option<ChannelFacts>, ApiError> {
+        let Some(id) = id else { return Ok(None) };
+        let found: Option<ChannelFacts> = on_tx!(tx, c => sqlx::query_as(
+            "SELECT kind, first_response_minutes, resolution_business_days, active FROM channels WHERE id = $1"
+        ).bind(id).fetch_optional(&mut **c).await)?;
+        match (found, active) {
+            (None, _) => {
+                self.errors.push(FieldError::new(
+                    field,
+                    "not_found",
+                    format!("no channel has the id {id}"),
+                ));
+                Ok(None)
+            }
+            (Some(channel), Active::Required { takes }) if !channel.active => {
+                self.errors.push(FieldError::new(
+                    field,
+                    "inactive",
+                    format!(
+                        "the channel is deactivated and takes no new {takes}; use an active channel"
+                    ),
+                ));
+                Ok(None)
+            }
+            (Some(channel), _) => Ok(Some(channel)),
         }
     }
-}
 
-/// Fails with 422 on `field` unless `id` (when given) names a live row.
-pub async fn ensure_exists(
-    tx: &mut Tx,
-    kind: Ref,
-    field: &str,
-    id: Option<Uuid>,
-) -> Result<(), ApiError> {
-    let Some(id) = id else { return Ok(()) };
-    let found: i64 =
-        on_tx!(tx, c => sqlx::query_scalar(kind.sql()).bind(id).fetch_one(&mut **c).await)?;
-    if found == 0 {
-        return Err(ApiError::field(
+    /// 422 naming every bad reference (and rule) found, if any.
+    pub fn finish(self) -> Result<(), ApiError> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::validation(self.errors))
+        }
+    }
+
+    fn not_found(&mut self, field: &str, noun: &str, id: Uuid) {
+        self.errors.push(FieldError::new(
             field,
             "not_found",
-            format!("no {} has the id {id}", kind.noun()),
+            format!("no {noun} has the id {id} (or it was deleted)"),
         ));
     }
-    Ok(())
 }
 
 /// Replaces the rows of a tag table (`account_tags` / `contact_tags`) for one owner.

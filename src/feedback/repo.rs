@@ -16,10 +16,11 @@ use crate::{
     bind_args,
     db::{
         Db, Tx, new_id, now,
+        refs::{Active, References},
         sql::{Arg, Filters},
     },
     http::{
-        ApiError, FieldError, etag,
+        ApiError, etag,
         pagination::{KeysetCursor, Sort},
     },
     on_db, on_tx,
@@ -69,77 +70,43 @@ async fn check_references(
     f: &mut Fields,
     changed: Changed,
 ) -> Result<ChannelTargets, ApiError> {
-    let mut errors = Vec::new();
-    let mut channel = ChannelTargets::default();
-    if let Some(id) = f.channel_id {
-        let found: Option<(Option<i64>, Option<i64>, bool)> = on_tx!(tx, c => sqlx::query_as(
-            "SELECT first_response_minutes, resolution_business_days, active FROM channels WHERE id = $1"
-        ).bind(id).fetch_optional(&mut **c).await)?;
-        match found {
-            None => errors.push(FieldError::new(
-                "channel_id",
-                "not_found",
-                format!("no channel has the id {id}"),
-            )),
-            Some((_, _, false)) if changed.channel => errors.push(FieldError::new(
-                "channel_id",
-                "inactive",
-                "the channel is deactivated and takes no new feedback; use an active channel",
-            )),
-            Some((first, days, _)) => channel = ChannelTargets { first, days },
-        }
-    }
-    if let Some(id) = f.contact_id.filter(|_| changed.contact) {
-        let found: Option<(Option<Uuid>, Option<DateTime<Utc>>)> = on_tx!(tx, c => sqlx::query_as(
-            "SELECT account_id, erased_at FROM contacts WHERE id = $1 AND deleted_at IS NULL"
-        ).bind(id).fetch_optional(&mut **c).await)?;
-        match found {
-            None => errors.push(FieldError::new(
-                "contact_id",
-                "not_found",
-                format!("no contact has the id {id} (or it was deleted)"),
-            )),
-            Some((_, Some(_))) => errors.push(FieldError::new(
-                "contact_id",
-                "erased",
-                "the contact was erased: their history is kept anonymised and no new feedback is recorded for them",
-            )),
-            Some((account_id, None)) if changed.fill_account => f.account_id = account_id,
-            Some(_) => {}
-        }
-    }
-    if let Some(id) = f
-        .account_id
-        .filter(|_| changed.account && !changed.fill_account)
-    {
-        let found: Option<(Uuid,)> = on_tx!(tx, c => sqlx::query_as(
-            "SELECT id FROM accounts WHERE id = $1 AND deleted_at IS NULL"
-        ).bind(id).fetch_optional(&mut **c).await)?;
-        if found.is_none() {
-            errors.push(FieldError::new(
-                "account_id",
-                "not_found",
-                format!("no account has the id {id} (or it was deleted)"),
-            ));
-        }
-    }
-    if let Some(id) = f.assignee_id.filter(|_| changed.assignee) {
-        let found: Option<(Uuid,)> = on_tx!(tx, c => sqlx::query_as(
-            "SELECT id FROM users WHERE id = $1 AND deleted_at IS NULL AND active = TRUE"
-        ).bind(id).fetch_optional(&mut **c).await)?;
-        if found.is_none() {
-            errors.push(FieldError::new(
-                "assignee_id",
-                "not_found",
-                format!("no active user has the id {id}"),
-            ));
-        }
-    }
-    if errors.is_empty() {
-        Ok(channel)
+    let mut refs = References::new();
+    // A deactivated channel keeps the items already on it, and their targets.
+    let active = if changed.channel {
+        Active::Required { takes: "feedback" }
     } else {
-        Err(ApiError::validation(errors))
+        Active::Any
+    };
+    let channel = refs
+        .channel(tx, "channel_id", f.channel_id, active)
+        .await?
+        .map(|c| ChannelTargets {
+            first: c.first_response_minutes,
+            days: c.resolution_business_days,
+        })
+        .unwrap_or_default();
+    let contact = f.contact_id.filter(|_| changed.contact);
+    if let Some(account_id) = refs.contact(tx, "contact_id", contact).await?
+        && changed.fill_account
+    {
+        f.account_id = account_id;
     }
+    let account = f
+        .account_id
+        .filter(|_| changed.account && !changed.fill_account);
+    refs.account(tx, "account_id", account).await?;
+    let assignee = f.assignee_id.filter(|_| changed.assignee);
+    refs.user(
+        tx,
+        "assignee_id",
+        assignee,
+        Active::Required {
+            takes: "assignments",
+        },
+    )
+    .await?;
+    refs.finish()?;
+    Ok(channel)
 }
 
 /// The targets and due times of a workflow item, from the calendar in force.

@@ -16,11 +16,12 @@ use crate::{
     channels::ChannelKind,
     db::{
         Db, Tx, is_foreign_key_violation, new_id, now,
+        refs::{Active, References},
         sql::{Arg, Filters},
     },
     domain::ERASED,
     http::{
-        ApiError, FieldError, etag,
+        ApiError, etag,
         pagination::{KeysetCursor, Sort, SortKind},
     },
     on_db, on_tx, preferences,
@@ -45,82 +46,38 @@ async fn resolve(
     new: &mut NewInteraction,
     changed: Changed,
 ) -> Result<ChannelKind, ApiError> {
-    let mut errors = Vec::new();
-    let channel: Option<(String, bool)> = on_tx!(tx, c => sqlx::query_as("SELECT kind, active FROM channels WHERE id = $1")
-        .bind(new.channel_id).fetch_optional(&mut **c).await)?;
-    let kind = match channel {
-        None => {
-            errors.push(FieldError::new(
-                "channel_id",
-                "not_found",
-                format!("no channel has the id {}", new.channel_id),
-            ));
-            None
+    let mut refs = References::new();
+    // A deactivated channel keeps the interactions already on it.
+    let active = if changed.channel {
+        Active::Required {
+            takes: "interactions",
         }
-        Some((_, false)) if changed.channel => {
-            errors.push(FieldError::new(
-                "channel_id",
-                "inactive",
-                "the channel is deactivated and takes no new interactions; use an active channel",
-            ));
-            None
-        }
-        Some((kind, _)) => ChannelKind::parse(&kind),
+    } else {
+        Active::Any
     };
-    if let Some(contact_id) = new.contact_id.filter(|_| changed.contact) {
-        let contact: Option<(Option<Uuid>, Option<DateTime<Utc>>)> = on_tx!(tx, c => sqlx::query_as(
-            "SELECT account_id, erased_at FROM contacts WHERE id = $1 AND deleted_at IS NULL"
-        ).bind(contact_id).fetch_optional(&mut **c).await)?;
-        match contact {
-            None => errors.push(FieldError::new(
-                "contact_id",
-                "not_found",
-                format!("no contact has the id {contact_id} (or it was deleted)"),
-            )),
-            Some((_, Some(_))) => errors.push(FieldError::new(
-                "contact_id",
-                "erased",
-                "the contact was erased: their history is kept anonymised and nothing new is logged for them",
-            )),
-            Some((account_id, None)) => {
-                if changed.fill_account {
-                    new.account_id = account_id;
-                }
-            }
-        }
-    }
-    if let Some(account_id) = new
-        .account_id
-        .filter(|_| changed.account && !changed.fill_account)
+    let channel = refs
+        .channel(tx, "channel_id", Some(new.channel_id), active)
+        .await?;
+    let contact = new.contact_id.filter(|_| changed.contact);
+    if let Some(account_id) = refs.contact(tx, "contact_id", contact).await?
+        && changed.fill_account
     {
-        let found: Option<(Uuid,)> = on_tx!(tx, c => sqlx::query_as("SELECT id FROM accounts WHERE id = $1 AND deleted_at IS NULL")
-            .bind(account_id).fetch_optional(&mut **c).await)?;
-        if found.is_none() {
-            errors.push(FieldError::new(
-                "account_id",
-                "not_found",
-                format!("no account has the id {account_id} (or it was deleted)"),
-            ));
-        }
+        new.account_id = account_id;
     }
-    if let Some(user_id) = new.handled_by.filter(|_| changed.handler) {
-        let found: Option<(Uuid,)> = on_tx!(tx, c => sqlx::query_as("SELECT id FROM users WHERE id = $1 AND deleted_at IS NULL")
-            .bind(user_id).fetch_optional(&mut **c).await)?;
-        if found.is_none() {
-            errors.push(FieldError::new(
-                "handled_by",
-                "not_found",
-                format!("no user has the id {user_id}"),
-            ));
-        }
-    }
+    let account = new
+        .account_id
+        .filter(|_| changed.account && !changed.fill_account);
+    refs.account(tx, "account_id", account).await?;
+    let handler = new.handled_by.filter(|_| changed.handler);
+    refs.user(tx, "handled_by", handler, Active::Any).await?;
     if let Err(e) = rules::require_party(new.contact_id, new.account_id) {
-        errors.push(e);
+        refs.also(e);
     }
-    match kind {
-        Some(kind) if errors.is_empty() => Ok(kind),
-        _ => Err(ApiError::validation(errors)),
-    }
+    refs.finish()?;
+    // The channels table admits only known kinds.
+    Ok(channel
+        .and_then(|c| ChannelKind::parse(&c.kind))
+        .unwrap_or(ChannelKind::Other))
 }
 
 /// Applies the consent and weekly-cap rules when the result is an outbound

@@ -36,6 +36,7 @@ mod loyalty_rewards;
 mod merge_patch;
 mod openapi;
 mod preferences;
+mod references;
 mod security;
 mod timeline;
 mod users;
