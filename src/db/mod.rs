@@ -8,7 +8,7 @@
 //!
 //! SQLite gets a single writer connection and a separate pool of readers:
 //! writers then queue in the pool instead of colliding on SQLite's write lock
-//! and sleeping in its busy handler (measured in STACK.md: p99 75–170 ms with
+//! and sleeping in its busy handler (measured in the team's ../shared/STACK.md: p99 75–170 ms with
 //! several writers, 5–35 ms with one).
 
 use std::{str::FromStr, time::Duration};
@@ -47,6 +47,26 @@ impl Tx {
 
     pub fn is_sqlite(&self) -> bool {
         matches!(self, Tx::Sqlite(_))
+    }
+
+    /// Row locks that only PostgreSQL needs: runs `select_for_update` (with
+    /// `id` bound as `$1` when given) on PostgreSQL; on SQLite the single
+    /// writer already serialises every write transaction, so nothing runs.
+    /// The one place where the engines differ in locking (SQL text that
+    /// differs goes through [`dialect!`]).
+    pub async fn lock_rows(
+        &mut self,
+        select_for_update: &'static str,
+        id: Option<uuid::Uuid>,
+    ) -> Result<(), sqlx::Error> {
+        if let Tx::Postgres(c) = self {
+            let mut query = sqlx::query(select_for_update);
+            if let Some(id) = id {
+                query = query.bind(id);
+            }
+            query.execute(&mut **c).await?;
+        }
+        Ok(())
     }
 }
 
@@ -137,7 +157,7 @@ impl Db {
 
     /// The handle one HTTP worker uses. On PostgreSQL a pool of its own, of
     /// this pool's size split over the workers, connecting as needed: workers
-    /// then never contend for one pool's lock (measured in STACK.md: 14k →
+    /// then never contend for one pool's lock (measured in the team's ../shared/STACK.md: 14k →
     /// 17k GET/s at 64 connections). SQLite keeps the shared pools: its one
     /// writer connection must be the node's only one.
     pub fn for_worker(&self, workers: usize) -> Db {
@@ -225,8 +245,9 @@ macro_rules! on_tx {
     };
 }
 
-/// Expands to the first expression on SQLite and the second on PostgreSQL:
-/// for the rare SQL that must differ between the engines.
+/// Expands to the first expression on SQLite and the second on PostgreSQL
+/// (`$db` is a `Db` or a `Tx`): the one construct for SQL text that must
+/// differ between the engines.
 #[macro_export]
 macro_rules! dialect {
     ($db:expr, sqlite: $sqlite:expr, postgres: $postgres:expr $(,)?) => {

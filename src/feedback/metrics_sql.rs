@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::service_levels::sla_state_sql;
-use crate::{db::Db, http::ApiError, on_db};
+use crate::{db::Db, dialect, http::ApiError, on_db};
 
 /// What a metrics query groups by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,15 +21,19 @@ pub enum Dimension {
     Priority,
 }
 
+/// The engine's SQL for the `YYYY-MM` of an item's `received_at` (UTC).
+fn month_of(db: &Db) -> &'static str {
+    dialect!(db,
+        // SQLite keeps RFC 3339 text in UTC: the month is its first seven characters.
+        sqlite: "SUBSTR(f.received_at, 1, 7)",
+        postgres: "TO_CHAR(f.received_at AT TIME ZONE 'UTC', 'YYYY-MM')",
+    )
+}
+
 impl Dimension {
-    /// The key columns, the joins they need and the GROUP BY clause.
-    fn keys(self, sqlite: bool) -> (String, &'static str, String) {
-        let month = if sqlite {
-            // SQLite keeps RFC 3339 text in UTC: the month is its first seven characters.
-            "SUBSTR(f.received_at, 1, 7)"
-        } else {
-            "TO_CHAR(f.received_at AT TIME ZONE 'UTC', 'YYYY-MM')"
-        };
+    /// The key columns, the joins they need and the GROUP BY clause, with
+    /// `month` the engine's expression for an item's month (`month_of`).
+    fn keys(self, month: &str) -> (String, &'static str, String) {
         let (channel_id, channel_name, segment, month_col, priority) = match self {
             Dimension::Channel => ("f.channel_id", "ch.name", "NULL", "NULL", "NULL"),
             Dimension::Segment => ("NULL", "NULL", "a.size_segment", "NULL", "NULL"),
@@ -113,7 +117,7 @@ pub async fn satisfaction(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<SatisfactionRow>, ApiError> {
-    let (keys, joins, group) = dim.keys(db.is_sqlite());
+    let (keys, joins, group) = dim.keys(month_of(db));
     let order = if group.is_empty() {
         ""
     } else {
@@ -163,7 +167,7 @@ pub async fn service_levels(
     now: DateTime<Utc>,
     kind: Option<&str>,
 ) -> Result<Vec<ServiceLevelRow>, ApiError> {
-    let (keys, joins, group) = dim.keys(db.is_sqlite());
+    let (keys, joins, group) = dim.keys(month_of(db));
     let order = if group.is_empty() {
         ""
     } else {
@@ -221,7 +225,7 @@ pub async fn medians(
     to: DateTime<Utc>,
     kind: Option<&str>,
 ) -> Result<Vec<MedianRow>, ApiError> {
-    let (keys, joins, _) = dim.keys(db.is_sqlite());
+    let (keys, joins, _) = dim.keys(month_of(db));
     let filter = period_filter("$3");
     let branch = |metric: &str, column: &str| {
         format!(
@@ -260,8 +264,11 @@ mod tests {
             Dimension::Month,
             Dimension::Priority,
         ] {
-            for sqlite in [true, false] {
-                let (select, _, _) = dim.keys(sqlite);
+            for month in [
+                "SUBSTR(f.received_at, 1, 7)",
+                "TO_CHAR(f.received_at, 'YYYY-MM')",
+            ] {
+                let (select, _, _) = dim.keys(month);
                 for col in [
                     "AS channel_id",
                     "AS channel_name",
@@ -273,9 +280,9 @@ mod tests {
                 }
             }
         }
-        let (_, joins, group) = Dimension::Segment.keys(true);
+        let (_, joins, group) = Dimension::Segment.keys("m");
         assert!(joins.contains("accounts"));
         assert_eq!(group, "GROUP BY a.size_segment");
-        assert_eq!(Dimension::Overall.keys(false).2, "");
+        assert_eq!(Dimension::Overall.keys("m").2, "");
     }
 }

@@ -274,10 +274,7 @@ async fn lookup(db: &Db, scope: &str, key: &str, request_hash: &str) -> Result<L
         ))));
     }
     let Some(status) = stored.status else {
-        return Ok(Lookup::Answer(Err(ApiError::conflict(
-            "A request with this Idempotency-Key is still being processed; retry in a moment.",
-        )
-        .with_header(header::RETRY_AFTER, "1"))));
+        return Ok(Lookup::Answer(Err(still_in_flight())));
     };
     Ok(Lookup::Answer(Ok(Answer {
         status: StatusCode::from_u16(status as u16).unwrap_or(StatusCode::OK),
@@ -299,13 +296,16 @@ async fn answer_from_record(
     match lookup(db, scope, key, request_hash).await {
         Ok(Lookup::Answer(Ok(answer))) => answer.respond(request),
         Ok(Lookup::Answer(Err(err))) | Err(err) => refused(err),
-        Ok(Lookup::Absent) => refused(
-            ApiError::conflict(
-                "A request with this Idempotency-Key is still being processed; retry in a moment.",
-            )
-            .with_header(header::RETRY_AFTER, "1"),
-        ),
+        Ok(Lookup::Absent) => refused(still_in_flight()),
     }
+}
+
+/// 409 for a retry that arrives while the first request with its key runs.
+fn still_in_flight() -> ApiError {
+    ApiError::conflict(
+        "A request with this Idempotency-Key is still being processed; retry in a moment.",
+    )
+    .with_header(header::RETRY_AFTER, "1")
 }
 
 /// Erasure: deletes the stored answers that mention any of `ids` (a person's

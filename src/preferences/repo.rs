@@ -96,12 +96,11 @@ pub async fn get(db: &Db, contact_id: Uuid) -> Result<Preferences, ApiError> {
 /// PostgreSQL (SQLite's single writer does that already): consent changes and
 /// the marketing check of a new interaction cannot interleave.
 pub async fn lock_contact(tx: &mut Tx, contact_id: Uuid) -> Result<(), ApiError> {
-    if let Tx::Postgres(c) = tx {
-        sqlx::query("SELECT id FROM contacts WHERE id = $1 FOR UPDATE")
-            .bind(contact_id)
-            .execute(&mut **c)
-            .await?;
-    }
+    tx.lock_rows(
+        "SELECT id FROM contacts WHERE id = $1 FOR UPDATE",
+        Some(contact_id),
+    )
+    .await?;
     Ok(())
 }
 

@@ -184,11 +184,11 @@ pub async fn delete(db: &Db, id: Uuid, expected: Option<i64>) -> Result<(), ApiE
 }
 
 async fn lock_admins(tx: &mut Tx) -> Result<(), ApiError> {
-    if let Tx::Postgres(c) = tx {
-        sqlx::query("SELECT id FROM users WHERE role = 'admin' AND deleted_at IS NULL FOR UPDATE")
-            .execute(&mut **c)
-            .await?;
-    }
+    tx.lock_rows(
+        "SELECT id FROM users WHERE role = 'admin' AND deleted_at IS NULL FOR UPDATE",
+        None,
+    )
+    .await?;
     Ok(())
 }
 
