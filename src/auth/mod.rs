@@ -19,40 +19,19 @@ pub use principal::Principal;
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use rand::RngCore;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
-/// A staff member's role. Admins do everything; managers all CRM data; agents
-/// read and write CRM data; viewers read, with personal data masked.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Admin,
-    Manager,
-    Agent,
-    Viewer,
+crate::choice! {
+    /// A staff member's role. Admins do everything; managers all CRM data; agents
+    /// read and write CRM data; viewers read, with personal data masked.
+    pub enum Role {
+        Admin = "admin",
+        Manager = "manager",
+        Agent = "agent",
+        Viewer = "viewer",
+    }
 }
 
 impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Manager => "manager",
-            Role::Agent => "agent",
-            Role::Viewer => "viewer",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Role> {
-        match text {
-            "admin" => Some(Role::Admin),
-            "manager" => Some(Role::Manager),
-            "agent" => Some(Role::Agent),
-            "viewer" => Some(Role::Viewer),
-            _ => None,
-        }
-    }
-
     /// The highest level this role reaches in any CRM area.
     fn max_level(self) -> Level {
         match self {

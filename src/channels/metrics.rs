@@ -71,7 +71,7 @@ pub struct ChannelMetric {
 #[derive(Debug, sqlx::FromRow)]
 pub struct ChannelMetricRow {
     pub channel_id: Uuid,
-    pub channel_kind: String,
+    pub channel_kind: ChannelKind,
     pub channel_name: String,
     pub active: bool,
     pub inbound: i64,
@@ -84,7 +84,7 @@ pub struct ChannelMetricRow {
 impl ChannelMetricRow {
     pub fn into_metric(self) -> ChannelMetric {
         ChannelMetric {
-            channel_kind: ChannelKind::parse(&self.channel_kind).unwrap_or(ChannelKind::Other),
+            channel_kind: self.channel_kind,
             channel_id: self.channel_id,
             channel_name: self.channel_name,
             active: self.active,

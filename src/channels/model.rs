@@ -58,7 +58,7 @@ pub struct Channel {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ChannelRow {
     pub id: Uuid,
-    pub kind: String,
+    pub kind: ChannelKind,
     pub name: String,
     pub active: bool,
     pub first_response_minutes: Option<i64>,
@@ -70,14 +70,13 @@ pub struct ChannelRow {
 
 impl ChannelRow {
     pub fn kind(&self) -> ChannelKind {
-        // The CHECK constraint admits only known kinds.
-        ChannelKind::parse(&self.kind).unwrap_or(ChannelKind::Other)
+        self.kind
     }
 
     /// The channel as a create would have sent it (what a patch applies to).
     pub fn to_input(&self) -> ChannelIn {
         ChannelIn {
-            kind: self.kind.clone(),
+            kind: self.kind.as_str().to_string(),
             name: self.name.clone(),
             active: Some(self.active),
             first_response_minutes: self.first_response_minutes,

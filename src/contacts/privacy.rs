@@ -258,7 +258,7 @@ mod tests {
             language: None,
             time_zone: None,
             country: None,
-            lifecycle_stage: "lead".into(),
+            lifecycle_stage: crate::domain::stages::LifecycleStage::Lead,
             owner_id: None,
             tags: Json(tags.iter().map(|t| t.to_string()).collect()),
             custom_fields: Json(serde_json::Map::new()),

@@ -49,6 +49,45 @@ macro_rules! choice {
             $( $(#[$vmeta])* #[serde(rename = $text)] $variant ),+
         }
 
+        // Stored as its text on both engines; a stored text that is not one
+        // of the values is a decode error, never a silent default.
+        impl<DB: sqlx::Database> sqlx::Type<DB> for $name
+        where
+            str: sqlx::Type<DB>,
+        {
+            fn type_info() -> DB::TypeInfo {
+                <str as sqlx::Type<DB>>::type_info()
+            }
+
+            fn compatible(ty: &DB::TypeInfo) -> bool {
+                <str as sqlx::Type<DB>>::compatible(ty)
+            }
+        }
+
+        impl<'r, DB: sqlx::Database> sqlx::Decode<'r, DB> for $name
+        where
+            &'r str: sqlx::Decode<'r, DB>,
+        {
+            fn decode(value: DB::ValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+                let text = <&'r str as sqlx::Decode<'r, DB>>::decode(value)?;
+                Self::parse(text).ok_or_else(|| {
+                    format!("{text:?} is not a {} ({})", stringify!($name), Self::allowed()).into()
+                })
+            }
+        }
+
+        impl<'q, DB: sqlx::Database> sqlx::Encode<'q, DB> for $name
+        where
+            &'q str: sqlx::Encode<'q, DB>,
+        {
+            fn encode_by_ref(
+                &self,
+                buf: &mut DB::ArgumentBuffer,
+            ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+                <&'q str as sqlx::Encode<'q, DB>>::encode(self.as_str(), buf)
+            }
+        }
+
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
 
@@ -107,6 +146,29 @@ mod tests {
         }
         assert_eq!(serde_json::to_value(Colour::DarkBlue).unwrap(), "dark_blue");
         assert_eq!(Colour::parse("Red"), None);
+    }
+
+    #[tokio::test]
+    async fn a_stored_text_decodes_and_an_unknown_one_is_an_error_not_a_default() {
+        let db = sqlx::SqlitePool::connect("sqlite::memory:").await.unwrap();
+        let stored: Colour = sqlx::query_scalar("SELECT 'dark_blue'")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+        assert_eq!(stored, Colour::DarkBlue);
+        let unknown = sqlx::query_scalar::<_, Colour>("SELECT 'purple'")
+            .fetch_one(&db)
+            .await;
+        assert!(
+            matches!(unknown, Err(sqlx::Error::ColumnDecode { .. })),
+            "{unknown:?}"
+        );
+        let written: String = sqlx::query_scalar("SELECT $1")
+            .bind(Colour::Red)
+            .fetch_one(&db)
+            .await
+            .unwrap();
+        assert_eq!(written, "red");
     }
 
     #[test]

@@ -1,53 +1,33 @@
 //! The classifications of the customer record.
 
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
-
-/// Where a customer is in its relationship with the firm.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum LifecycleStage {
-    Lead,
-    Prospect,
-    Customer,
-    AtRisk,
-    Churned,
+crate::choice! {
+    /// Where a customer is in its relationship with the firm.
+    pub enum LifecycleStage {
+        Lead = "lead",
+        Prospect = "prospect",
+        Customer = "customer",
+        AtRisk = "at_risk",
+        Churned = "churned",
+    }
 }
 
-/// An account's size, from its employee count unless set explicitly.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum SizeSegment {
-    Enterprise,
-    MidMarket,
-    Small,
+crate::choice! {
+    /// An account's size, from its employee count unless set explicitly.
+    pub enum SizeSegment {
+        Enterprise = "enterprise",
+        MidMarket = "mid_market",
+        Small = "small",
+    }
 }
 
-/// How much an account is worth to the firm, set by the firm.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ValueTier {
-    High,
-    Medium,
-    Low,
+crate::choice! {
+    /// How much an account is worth to the firm, set by the firm.
+    pub enum ValueTier {
+        High = "high",
+        Medium = "medium",
+        Low = "low",
+    }
 }
-
-macro_rules! text_enum {
-    ($ty:ty { $($variant:ident => $text:literal),+ $(,)? }) => {
-        impl $ty {
-            pub fn as_str(self) -> &'static str {
-                match self { $(Self::$variant => $text),+ }
-            }
-            pub fn parse(text: &str) -> Option<Self> {
-                match text { $($text => Some(Self::$variant),)+ _ => None }
-            }
-        }
-    };
-}
-
-text_enum!(LifecycleStage { Lead => "lead", Prospect => "prospect", Customer => "customer", AtRisk => "at_risk", Churned => "churned" });
-text_enum!(SizeSegment { Enterprise => "enterprise", MidMarket => "mid_market", Small => "small" });
-text_enum!(ValueTier { High => "high", Medium => "medium", Low => "low" });
 
 /// ≥ 1000 employees: enterprise; 100–999: mid-market; fewer: small.
 pub fn size_segment_for(employee_count: i64) -> SizeSegment {

@@ -87,7 +87,7 @@ pub struct Feedback {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct FeedbackRow {
     pub id: Uuid,
-    pub kind: String,
+    pub kind: FeedbackKind,
     pub text: Option<String>,
     pub csat: Option<i64>,
     pub nps: Option<i64>,
@@ -95,9 +95,9 @@ pub struct FeedbackRow {
     pub account_id: Option<Uuid>,
     pub channel_id: Option<Uuid>,
     pub category: Option<String>,
-    pub priority: String,
+    pub priority: Priority,
     pub assignee_id: Option<Uuid>,
-    pub status: Option<String>,
+    pub status: Option<FeedbackStatus>,
     pub received_at: DateTime<Utc>,
     pub first_response_target_minutes: Option<i64>,
     pub resolution_target_business_days: Option<i64>,
@@ -118,7 +118,7 @@ pub struct FeedbackRow {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Computed by [`super::service_levels::sla_state_sql`].
-    pub sla_state: Option<String>,
+    pub sla_state: Option<SlaState>,
 }
 
 /// The stored columns of a feedback row aliased `f`; the query adds `sla_state`.
@@ -130,14 +130,13 @@ pub const COLUMNS: &str = "f.id, f.kind, f.text, f.csat, f.nps, f.contact_id, f.
 
 impl FeedbackRow {
     pub fn kind(&self) -> FeedbackKind {
-        // CHECK constraints admit only known values.
-        FeedbackKind::parse(&self.kind).unwrap_or(FeedbackKind::Survey)
+        self.kind
     }
     pub fn status(&self) -> Option<FeedbackStatus> {
-        self.status.as_deref().and_then(FeedbackStatus::parse)
+        self.status
     }
     pub fn priority(&self) -> Priority {
-        Priority::parse(&self.priority).unwrap_or(Priority::Normal)
+        self.priority
     }
 
     pub fn into_feedback(self) -> Feedback {
@@ -145,7 +144,7 @@ impl FeedbackRow {
             kind: self.kind(),
             status: self.status(),
             priority: self.priority(),
-            sla_state: self.sla_state.as_deref().and_then(SlaState::parse),
+            sla_state: self.sla_state,
             id: self.id,
             text: self.text,
             csat: self.csat,

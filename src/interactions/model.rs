@@ -76,9 +76,9 @@ pub struct InteractionRow {
     pub contact_id: Option<Uuid>,
     pub account_id: Option<Uuid>,
     pub channel_id: Uuid,
-    pub direction: String,
-    pub interaction_type: String,
-    pub purpose: String,
+    pub direction: Direction,
+    pub interaction_type: InteractionType,
+    pub purpose: Purpose,
     pub subject: Option<String>,
     pub summary: Option<String>,
     pub outcome: Option<String>,
@@ -93,13 +93,13 @@ pub struct InteractionRow {
 impl InteractionRow {
     pub fn direction(&self) -> Direction {
         // CHECK constraints admit only known values.
-        Direction::parse(&self.direction).unwrap_or(Direction::Inbound)
+        self.direction
     }
     pub fn interaction_type(&self) -> InteractionType {
-        InteractionType::parse(&self.interaction_type).unwrap_or(InteractionType::Note)
+        self.interaction_type
     }
     pub fn purpose(&self) -> Purpose {
-        Purpose::parse(&self.purpose).unwrap_or(Purpose::Service)
+        self.purpose
     }
 
     pub fn into_interaction(self) -> Interaction {

@@ -9,41 +9,19 @@ use validator::Validate;
 
 use crate::http::{ApiError, FieldError};
 
-/// What an entry did.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum EntryKind {
-    /// Points earned (positive).
-    Earn,
-    /// Points spent (negative).
-    Redeem,
-    /// A manual correction by staff (either sign).
-    Adjust,
-    /// Earned points that reached their expiry date (negative).
-    Expire,
-    /// The exact opposite of an earlier entry.
-    Reverse,
-}
-
-impl EntryKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EntryKind::Earn => "earn",
-            EntryKind::Redeem => "redeem",
-            EntryKind::Adjust => "adjust",
-            EntryKind::Expire => "expire",
-            EntryKind::Reverse => "reverse",
-        }
-    }
-
-    pub fn parse(text: &str) -> EntryKind {
-        match text {
-            "earn" => EntryKind::Earn,
-            "redeem" => EntryKind::Redeem,
-            "adjust" => EntryKind::Adjust,
-            "expire" => EntryKind::Expire,
-            _ => EntryKind::Reverse,
-        }
+crate::choice! {
+    /// What an entry did.
+    pub enum EntryKind {
+        /// Points earned (positive).
+        Earn = "earn",
+        /// Points spent (negative).
+        Redeem = "redeem",
+        /// A manual correction by staff (either sign).
+        Adjust = "adjust",
+        /// Earned points that reached their expiry date (negative).
+        Expire = "expire",
+        /// The exact opposite of an earlier entry.
+        Reverse = "reverse",
     }
 }
 
@@ -118,7 +96,7 @@ pub struct EntryRow {
     pub id: Uuid,
     pub member_id: Uuid,
     pub contact_id: Uuid,
-    pub kind: String,
+    pub kind: EntryKind,
     pub points: i64,
     pub qualifying_points: i64,
     pub balance_after: i64,
@@ -135,7 +113,7 @@ pub struct EntryRow {
 
 impl EntryRow {
     pub fn kind(&self) -> EntryKind {
-        EntryKind::parse(&self.kind)
+        self.kind
     }
 
     pub fn into_entry(self, lots: Option<Vec<LotMovement>>) -> LedgerEntry {

@@ -38,30 +38,13 @@ pub struct Tier {
     pub min_points: i64,
 }
 
-/// Which points count towards tiers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum TierBasis {
-    /// All points ever earned (`lifetime_points`).
-    Lifetime,
-    /// Points earned in the last `tier_window_months` months.
-    Rolling,
-}
-
-impl TierBasis {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TierBasis::Lifetime => "lifetime",
-            TierBasis::Rolling => "rolling",
-        }
-    }
-
-    pub fn parse(text: &str) -> TierBasis {
-        if text == "rolling" {
-            TierBasis::Rolling
-        } else {
-            TierBasis::Lifetime
-        }
+crate::choice! {
+    /// Which points count towards tiers.
+    pub enum TierBasis {
+        /// All points ever earned (`lifetime_points`).
+        Lifetime = "lifetime",
+        /// Points earned in the last `tier_window_months` months.
+        Rolling = "rolling",
     }
 }
 
@@ -122,7 +105,7 @@ pub struct ProgramRow {
     pub earn_points: i64,
     pub earn_per_amount_minor: i64,
     pub tiers: Json<Vec<Tier>>,
-    pub tier_basis: String,
+    pub tier_basis: TierBasis,
     pub tier_window_months: Option<i64>,
     pub expiry_months: Option<i64>,
     pub version: i64,
@@ -132,7 +115,7 @@ pub struct ProgramRow {
 
 impl ProgramRow {
     pub fn basis(&self) -> TierBasis {
-        TierBasis::parse(&self.tier_basis)
+        self.tier_basis
     }
 
     pub fn earn_rate(&self) -> EarnRate {

@@ -91,11 +91,11 @@ pub struct Consent {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ConsentRow {
     pub id: Uuid,
-    pub channel_kind: String,
-    pub purpose: String,
+    pub channel_kind: ChannelKind,
+    pub purpose: Purpose,
     pub granted: bool,
     pub source: String,
-    pub legal_basis: String,
+    pub legal_basis: LegalBasis,
     pub recorded_at: DateTime<Utc>,
     pub actor_type: String,
     pub actor_id: Option<Uuid>,
@@ -106,11 +106,11 @@ impl ConsentRow {
         Consent {
             id: self.id,
             // CHECK constraints admit only known values.
-            channel_kind: ChannelKind::parse(&self.channel_kind).unwrap_or(ChannelKind::Other),
-            purpose: Purpose::parse(&self.purpose).unwrap_or(Purpose::Service),
+            channel_kind: self.channel_kind,
+            purpose: self.purpose,
             granted: self.granted,
             source: self.source,
-            legal_basis: LegalBasis::parse(&self.legal_basis).unwrap_or(LegalBasis::Consent),
+            legal_basis: self.legal_basis,
             recorded_at: self.recorded_at,
             actor_type: self.actor_type,
             actor_id: self.actor_id,

@@ -54,7 +54,7 @@ pub struct TimelineRow {
     pub id: Uuid,
     pub occurred_at: DateTime<Utc>,
     pub channel_id: Option<Uuid>,
-    pub channel_kind: Option<String>,
+    pub channel_kind: Option<ChannelKind>,
     pub channel_name: Option<String>,
     pub contact_id: Option<Uuid>,
     pub account_id: Option<Uuid>,
@@ -68,11 +68,7 @@ impl TimelineRow {
             .map(|s| (s.link)(&self))
             .unwrap_or_default();
         let channel = match (self.channel_id, self.channel_kind, self.channel_name) {
-            (Some(id), Some(kind), Some(name)) => Some(ChannelRef {
-                id,
-                kind: ChannelKind::parse(&kind).unwrap_or(ChannelKind::Other),
-                name,
-            }),
+            (Some(id), Some(kind), Some(name)) => Some(ChannelRef { id, kind, name }),
             _ => None,
         };
         TimelineItem {

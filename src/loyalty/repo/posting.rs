@@ -250,7 +250,7 @@ pub(super) async fn append(
         id,
         member_id: member.id,
         contact_id: member.contact_id,
-        kind: post.kind.as_str().to_string(),
+        kind: post.kind,
         points,
         qualifying_points: qualifying,
         balance_after: member.balance,
