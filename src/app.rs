@@ -67,7 +67,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         .openapi(ApiDoc::openapi())
         .configure(register)
         .split_for_parts();
-    crate::openapi::finish(api)
+    crate::openapi::finish(api, &crate::modules::registry())
 }
 
 /// What every worker shares.
@@ -232,6 +232,7 @@ async fn start_in_clock(settings: Settings) -> Result<Running, StartError> {
         jwt: auth::tokens::JwtKeys::new(&jwt_secret),
         settings,
         standings: std::sync::Arc::default(),
+        hooks: crate::modules::registry(),
     };
     let shared_clock = state.settings.clock.clone();
     let shared = Shared::new(state);

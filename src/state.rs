@@ -10,4 +10,6 @@ pub struct AppState {
     pub settings: Settings,
     /// Users' current standing, read briefly cached (see `auth::standing`).
     pub standings: std::sync::Arc<crate::auth::standing::StandingCache>,
+    /// Every module's merge, erase and export hooks (`crate::modules`).
+    pub hooks: crate::hooks::Registry,
 }

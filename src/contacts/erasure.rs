@@ -2,7 +2,7 @@
 //!
 //! The contact's personal fields are emptied, and so is every other place
 //! that holds something of theirs: the records other modules keep about them
-//! (through `hooks::on_erase`), the audit log's recorded values about each of
+//! (through the modules' hooks, `crate::hooks`), the audit log's recorded values about each of
 //! those records, stored idempotent answers that mention them, and every
 //! contact that was merged into this one (the same person). What counts
 //! (scores, points, times, states) stays, so reports still add up.
@@ -22,6 +22,7 @@ use crate::{
         Tx, now,
         refs::{TagTable, replace_tags},
     },
+    hooks::Registry,
     http::{ApiResult, idempotency, responses::*},
     on_tx,
     state::AppState,
@@ -62,9 +63,9 @@ pub async fn erase_contact(
         return Ok(web::Json(before.into_contact()));
     }
     for merged in repo::merged_into(&mut tx, *id).await? {
-        erase_one(&mut tx, merged).await?;
+        erase_one(&mut tx, &state.hooks, merged).await?;
     }
-    let erased = erase_one(&mut tx, *id).await?;
+    let erased = erase_one(&mut tx, &state.hooks, *id).await?;
     // The event names what was erased, never the values.
     let diff = Change::diff(&before.into_contact(), &erased.clone().into_contact());
     audit::record(
@@ -81,7 +82,11 @@ pub async fn erase_contact(
 }
 
 /// Empties one contact record and everything held about it.
-async fn erase_one(tx: &mut Tx, id: Uuid) -> Result<ContactRow, crate::http::ApiError> {
+async fn erase_one(
+    tx: &mut Tx,
+    hooks: &Registry,
+    id: Uuid,
+) -> Result<ContactRow, crate::http::ApiError> {
     let now = now();
     let erased: ContactRow = on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "UPDATE contacts SET first_name = NULL, last_name = NULL, name_key = '', given_name_key = '', email = NULL, phone = NULL,
@@ -93,8 +98,8 @@ async fn erase_one(tx: &mut Tx, id: Uuid) -> Result<ContactRow, crate::http::Api
     replace_tags(tx, TagTable::Contact, id, &[]).await?;
     audit::forget(tx, "contact", "SELECT id FROM contacts WHERE id = $1", id).await?;
     // Before the modules' hooks: they may move or relink what mentions the person.
-    let mentioned = super::hooks::ids_of_records(tx, id).await?;
+    let mentioned = hooks.ids_naming(tx, id).await?;
     idempotency::forget_answers_mentioning(tx, &mentioned).await?;
-    super::hooks::on_erase(tx, id).await?;
+    hooks.on_erase(tx, id).await?;
     Ok(erased)
 }

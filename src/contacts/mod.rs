@@ -2,7 +2,6 @@
 
 pub mod erasure;
 pub mod export;
-pub mod hooks;
 pub mod import;
 pub mod model;
 pub mod patch;

@@ -20,14 +20,8 @@ use crate::{
         Db, now,
         refs::{TagTable, replace_tags},
     },
-    feedback::{self, activities::Activity, model::Feedback},
     http::{ApiError, ApiResult, ValidatedJson, etag, responses::*},
-    interactions::{self, model::Interaction},
     on_db,
-    preferences::{
-        self,
-        model::{Consent, Preferences},
-    },
     state::AppState,
 };
 
@@ -44,16 +38,12 @@ pub struct PersonExport {
     pub account: Option<Account>,
     /// Every recorded change to the contact, oldest first.
     pub audit_events: Vec<AuditEvent>,
-    /// Every interaction with the contact, oldest first.
-    pub interactions: Vec<Interaction>,
-    /// Communication preferences and the consent in force.
-    pub preferences: Preferences,
-    /// Every consent statement ever recorded, oldest first.
-    pub consent_history: Vec<Consent>,
-    /// Everything the person told the firm (complaints, survey answers…), oldest first.
-    pub feedback: Vec<Feedback>,
-    /// The activity log of that feedback (transitions, assignments, comments), oldest first.
-    pub feedback_activities: Vec<Activity>,
+    /// What each module holds about the person (interactions, preferences,
+    /// feedback, …), one member per section: the modules' export hooks give
+    /// them, and describe them in the document.
+    #[serde(flatten)]
+    #[schema(ignore)]
+    pub records: serde_json::Map<String, serde_json::Value>,
     /// When this export was made.
     pub exported_at: chrono::DateTime<chrono::Utc>,
 }
@@ -89,20 +79,12 @@ async fn export_person(
         None => None,
     };
     let audit_events = audit_trail(&state.db, *id).await?;
-    let interactions = interactions::repo::all_of_contact(&state.db, *id).await?;
-    let preferences = preferences::repo::get(&state.db, *id).await?;
-    let consent_history = preferences::repo::all_consents(&state.db, *id).await?;
-    let feedback = feedback::repo::all_of_contact(&state.db, *id).await?;
-    let feedback_activities = feedback::activities::all_of_contact(&state.db, *id).await?;
+    let records = state.hooks.export(&state.db, *id).await?;
     Ok(web::Json(PersonExport {
         contact,
         account,
         audit_events,
-        interactions,
-        preferences,
-        consent_history,
-        feedback,
-        feedback_activities,
+        records,
         exported_at: now(),
     }))
 }
@@ -195,7 +177,10 @@ async fn merge_contacts(
         .await?
         .ok_or_else(|| etag::stale(survivor.version + 1))?;
     replace_tags(&mut tx, TagTable::Contact, row.id, &merged.tags).await?;
-    super::hooks::on_merge(&mut tx, duplicate.id, survivor.id).await?;
+    state
+        .hooks
+        .on_merge(&mut tx, duplicate.id, survivor.id)
+        .await?;
     let change = Change::diff(
         &survivor.clone().into_contact(),
         &row.clone().into_contact(),

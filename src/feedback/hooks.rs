@@ -1,16 +1,66 @@
-//! What happens to feedback when its contact is merged into another or erased
-//! (called from `contacts::hooks`, inside the merge's or erasure's transaction).
+//! What happens to feedback when its contact is merged into another, erased
+//! or exported (registered in `crate::modules`; merge and erasure run inside
+//! their transaction).
 
 use uuid::Uuid;
 
-use super::activities;
+use super::{activities, repo};
 use crate::{
     audit,
-    db::{Tx, now},
+    db::{Db, Tx, now},
     domain::ERASED,
+    hooks::{ContactRecords, Hook, Section, SectionSchema, list_of, section},
     http::ApiError,
     on_tx,
 };
+
+pub struct Feedback;
+
+impl ContactRecords for Feedback {
+    fn reassign<'a>(&'a self, tx: &'a mut Tx, duplicate: Uuid, survivor: Uuid) -> Hook<'a> {
+        Box::pin(reassign_contact(tx, duplicate, survivor))
+    }
+
+    fn erase<'a>(&'a self, tx: &'a mut Tx, contact: Uuid) -> Hook<'a> {
+        Box::pin(erase_contact(tx, contact))
+    }
+
+    /// An activity's stored answer names only its item.
+    fn ids_naming<'a>(&'a self, tx: &'a mut Tx, contact: Uuid) -> Hook<'a, Vec<Uuid>> {
+        Box::pin(ids_of_contact(tx, contact))
+    }
+
+    fn export<'a>(&'a self, db: &'a Db, contact: Uuid) -> Hook<'a, Vec<Section>> {
+        Box::pin(async move {
+            Ok(vec![
+                section("feedback", repo::all_of_contact(db, contact).await?)?,
+                section(
+                    "feedback_activities",
+                    activities::all_of_contact(db, contact).await?,
+                )?,
+            ])
+        })
+    }
+
+    fn export_schema(&self) -> Vec<SectionSchema> {
+        vec![
+            SectionSchema {
+                name: "feedback",
+                schema: list_of(
+                    "Feedback",
+                    "Everything the person told the firm (complaints, survey answers…), oldest first.",
+                ),
+            },
+            SectionSchema {
+                name: "feedback_activities",
+                schema: list_of(
+                    "Activity",
+                    "The activity log of that feedback (transitions, assignments, comments), oldest first.",
+                ),
+            },
+        ]
+    }
+}
 
 /// Merge: the duplicate's feedback moves to the survivor; each item keeps its `account_id`.
 pub async fn reassign_contact(tx: &mut Tx, from: Uuid, to: Uuid) -> Result<(), ApiError> {

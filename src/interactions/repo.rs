@@ -307,24 +307,20 @@ pub async fn list(
     )
 }
 
-/// Merge hook: moves a duplicate contact's interactions, consent history and
-/// (when the survivor has none) preferences to the survivor, inside the
-/// caller's transaction. The interactions keep their `account_id`.
+/// Merge hook: moves a duplicate contact's interactions to the survivor,
+/// inside the caller's transaction. The interactions keep their `account_id`.
 pub async fn reassign_contact(tx: &mut Tx, from: Uuid, to: Uuid) -> Result<(), ApiError> {
     on_tx!(tx, c => sqlx::query(
         "UPDATE interactions SET contact_id = $1, version = version + 1, updated_at = $2 WHERE contact_id = $3"
     ).bind(to).bind(now()).bind(from).execute(&mut **c).await.map(|r| r.rows_affected()))?;
-    preferences::repo::reassign_contact(tx, from, to).await
+    Ok(())
 }
 
 /// Erase hook: replaces the free text of the contact's interactions
-/// (subject, summary, outcome) with `[erased]`, empties the recorded values of
-/// their audit events and deletes their preferences,
-/// inside the caller's transaction. The interactions themselves stay (with
-/// channel, direction, type, purpose, time and duration), so channel metrics
-/// and account history keep their totals. Consent statements are kept as
-/// evidence of lawful contact and of honoured withdrawals; they hold no free
-/// personal text (see `ConsentIn::source`).
+/// (subject, summary, outcome) with `[erased]` and empties the recorded
+/// values of their audit events, inside the caller's transaction. The
+/// interactions themselves stay (with channel, direction, type, purpose, time
+/// and duration), so channel metrics and account history keep their totals.
 pub async fn erase_contact(tx: &mut Tx, contact_id: Uuid) -> Result<(), ApiError> {
     on_tx!(tx, c => sqlx::query(
         "UPDATE interactions SET
@@ -340,6 +336,5 @@ pub async fn erase_contact(tx: &mut Tx, contact_id: Uuid) -> Result<(), ApiError
         "SELECT id FROM interactions WHERE contact_id = $1",
         contact_id,
     )
-    .await?;
-    preferences::repo::erase_contact(tx, contact_id).await
+    .await
 }

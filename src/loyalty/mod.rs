@@ -19,10 +19,7 @@ pub mod repo;
 pub mod rewards;
 pub mod routes;
 
-pub use repo::{
-    expiry::ExpiryReport,
-    hooks::{erase_contact, member_ids_of_contact, reassign_contact},
-};
+pub use repo::expiry::ExpiryReport;
 
 use crate::{db::Db, http::ApiError};
 

@@ -81,8 +81,13 @@ impl Modify for BearerAuth {
 }
 
 /// Adds what the shared HTTP layers do to every operation (see [`protocol`]).
-pub fn finish(api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+/// The modules' sections of the person export are described here too.
+pub fn finish(
+    api: utoipa::openapi::OpenApi,
+    hooks: &crate::hooks::Registry,
+) -> utoipa::openapi::OpenApi {
     let mut doc = serde_json::to_value(&api).expect("the OpenAPI document serializes");
+    hooks.describe_export(&mut doc, "PersonExport", "exported_at");
     protocol::apply(&mut doc);
     serde_json::from_value(doc).expect("the finished document is still an OpenAPI document")
 }

@@ -1,5 +1,5 @@
-//! What contact merges and erasures do to loyalty data. The contacts module
-//! calls these inside its own transaction.
+//! What contact merges and erasures do to loyalty data (registered in
+//! `crate::modules`; run inside the merge's or erasure's transaction).
 
 use uuid::Uuid;
 
@@ -11,10 +11,28 @@ use super::{
 use crate::{
     audit::{self, Actor, Change},
     db::{Tx, now},
+    hooks::{ContactRecords, Hook},
     http::ApiError,
     loyalty::{ledger::EntryKind, members::MemberRow},
     on_tx,
 };
+
+pub struct Loyalty;
+
+impl ContactRecords for Loyalty {
+    fn reassign<'a>(&'a self, tx: &'a mut Tx, duplicate: Uuid, survivor: Uuid) -> Hook<'a> {
+        Box::pin(reassign_contact(tx, duplicate, survivor))
+    }
+
+    fn erase<'a>(&'a self, tx: &'a mut Tx, contact: Uuid) -> Hook<'a> {
+        Box::pin(erase_contact(tx, contact))
+    }
+
+    /// Ledger answers name the member, not the contact.
+    fn ids_naming<'a>(&'a self, tx: &'a mut Tx, contact: Uuid) -> Hook<'a, Vec<Uuid>> {
+        Box::pin(member_ids_of_contact(tx, contact))
+    }
+}
 
 async fn lock_live(tx: &mut Tx, contact_id: Uuid) -> Result<Option<MemberRow>, ApiError> {
     Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(format!(
