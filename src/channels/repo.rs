@@ -5,10 +5,11 @@ use uuid::Uuid;
 use super::model::{Channel, ChannelIn, ChannelKind, ChannelPatch, ChannelRow, name_key};
 use crate::{
     audit::{self, Actor, Change},
-    db::{Db, Tx, is_foreign_key_violation, is_unique_violation, new_id, now},
+    db::{Db, is_foreign_key_violation, is_unique_violation, new_id, now},
     http::{ApiError, etag, patch::patched},
     on_db, on_tx,
 };
+use crate::{db::On, on};
 
 const COLUMNS: &str = "id, kind, name, active, first_response_minutes, resolution_business_days, version, created_at, updated_at";
 
@@ -64,17 +65,10 @@ pub async fn create(
     Ok(channel)
 }
 
-pub async fn get(db: &Db, id: Uuid) -> Result<ChannelRow, ApiError> {
-    let row: Option<ChannelRow> = on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+pub async fn get<'a>(on: impl Into<On<'a>>, id: Uuid) -> Result<ChannelRow, ApiError> {
+    let row: Option<ChannelRow> = on!(on.into(), e => sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM channels WHERE id = $1"
-    ))).bind(id).fetch_optional(pool).await)?;
-    row.ok_or_else(|| ApiError::not_found("channel", id))
-}
-
-async fn get_in(tx: &mut Tx, id: Uuid) -> Result<ChannelRow, ApiError> {
-    let row: Option<ChannelRow> = on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM channels WHERE id = $1"
-    ))).bind(id).fetch_optional(&mut **c).await)?;
+    ))).bind(id).fetch_optional(e).await)?;
     row.ok_or_else(|| ApiError::not_found("channel", id))
 }
 
@@ -102,7 +96,7 @@ pub async fn update(
     patch: ChannelPatch,
 ) -> Result<Channel, ApiError> {
     let mut tx = db.begin().await?;
-    let current = get_in(&mut tx, id).await?;
+    let current = get(&mut tx, id).await?;
     if expected.is_some_and(|v| v != current.version) {
         return Err(etag::stale(current.version));
     }
@@ -155,7 +149,7 @@ pub async fn delete(
     expected: Option<i64>,
 ) -> Result<(), ApiError> {
     let mut tx = db.begin().await?;
-    let current = get_in(&mut tx, id).await?;
+    let current = get(&mut tx, id).await?;
     if expected.is_some_and(|v| v != current.version) {
         return Err(etag::stale(current.version));
     }

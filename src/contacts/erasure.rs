@@ -58,7 +58,7 @@ pub async fn erase_contact(
     principal.require(Area::Contacts, Level::Manage)?;
     let actor = Actor::new(&principal, &req);
     let mut tx = state.db.begin().await?;
-    let before = repo::get_any_in(&mut tx, *id).await?;
+    let before = repo::get_any(&mut tx, *id).await?;
     if before.erased_at.is_some() {
         return Ok(web::Json(before.into_contact()));
     }

@@ -421,7 +421,7 @@ async fn upsert(
         };
     }
     let existing = match &fields.email {
-        Some(email) => repo::id_by_email(tx, email).await?,
+        Some(email) => repo::id_by_email(&mut *tx, email).await?,
         None => None,
     };
     let Some(existing_id) = existing else {
@@ -439,7 +439,7 @@ async fn upsert(
         .await?;
         return Ok(Ok((row.id, true)));
     };
-    let before: ContactRow = repo::get_in(tx, existing_id).await?;
+    let before: ContactRow = repo::get(&mut *tx, existing_id).await?;
     let merged = match overlay(before.to_input(), input, given).check() {
         Ok(f) => f,
         Err(errors) => return Ok(Err(errors)),

@@ -19,6 +19,7 @@ use crate::{
     },
     on_db, on_tx,
 };
+use crate::{db::On, on};
 
 /// 409 for a second live contact with the same email, carrying the first one's id.
 pub fn duplicate_email(email: &str, existing_id: Uuid) -> ApiError {
@@ -28,17 +29,11 @@ pub fn duplicate_email(email: &str, existing_id: Uuid) -> ApiError {
     .with("existing_id", existing_id)
 }
 
-pub async fn id_by_email(tx: &mut Tx, email: &str) -> Result<Option<Uuid>, ApiError> {
+/// The live contact with this (normalised) email, if any.
+pub async fn id_by_email<'a>(on: impl Into<On<'a>>, email: &str) -> Result<Option<Uuid>, ApiError> {
     Ok(
-        on_tx!(tx, c => sqlx::query_scalar("SELECT id FROM contacts WHERE email = $1 AND deleted_at IS NULL")
-        .bind(email).fetch_optional(&mut **c).await)?,
-    )
-}
-
-async fn id_by_email_now(db: &Db, email: &str) -> Result<Option<Uuid>, ApiError> {
-    Ok(
-        on_db!(db, pool => sqlx::query_scalar("SELECT id FROM contacts WHERE email = $1 AND deleted_at IS NULL")
-        .bind(email).fetch_optional(pool).await)?,
+        on!(on.into(), e => sqlx::query_scalar("SELECT id FROM contacts WHERE email = $1 AND deleted_at IS NULL")
+        .bind(email).fetch_optional(e).await)?,
     )
 }
 
@@ -103,7 +98,7 @@ pub async fn create(db: &Db, actor: &Actor, f: ContactFields) -> Result<ContactR
         Err(e) if is_unique_violation(&e) => {
             drop(tx);
             let email = f.email.clone().unwrap_or_default();
-            let existing = id_by_email_now(db, &email).await?.unwrap_or_default();
+            let existing = id_by_email(db, &email).await?.unwrap_or_default();
             return Err(duplicate_email(&email, existing));
         }
         Err(e) => return Err(e.into()),
@@ -122,25 +117,19 @@ pub async fn create(db: &Db, actor: &Actor, f: ContactFields) -> Result<ContactR
     Ok(row)
 }
 
-pub async fn get(db: &Db, id: Uuid) -> Result<ContactRow, ApiError> {
-    let row: Option<ContactRow> = on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+/// A live contact (not deleted).
+pub async fn get<'a>(on: impl Into<On<'a>>, id: Uuid) -> Result<ContactRow, ApiError> {
+    let row: Option<ContactRow> = on!(on.into(), e => sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM contacts WHERE id = $1 AND deleted_at IS NULL"
-    ))).bind(id).fetch_optional(pool).await)?;
-    row.ok_or_else(|| ApiError::not_found("contact", id))
-}
-
-pub async fn get_in(tx: &mut Tx, id: Uuid) -> Result<ContactRow, ApiError> {
-    let row: Option<ContactRow> = on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM contacts WHERE id = $1 AND deleted_at IS NULL"
-    ))).bind(id).fetch_optional(&mut **c).await)?;
+    ))).bind(id).fetch_optional(e).await)?;
     row.ok_or_else(|| ApiError::not_found("contact", id))
 }
 
 /// A contact whether live, deleted or merged away (erasure reaches them all).
-pub async fn get_any_in(tx: &mut Tx, id: Uuid) -> Result<ContactRow, ApiError> {
-    let row: Option<ContactRow> = on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+pub async fn get_any<'a>(on: impl Into<On<'a>>, id: Uuid) -> Result<ContactRow, ApiError> {
+    let row: Option<ContactRow> = on!(on.into(), e => sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM contacts WHERE id = $1"
-    ))).bind(id).fetch_optional(&mut **c).await)?;
+    ))).bind(id).fetch_optional(e).await)?;
     row.ok_or_else(|| ApiError::not_found("contact", id))
 }
 
@@ -203,7 +192,7 @@ pub async fn update(
         Err(e) if is_unique_violation(&e) => {
             drop(tx);
             let email = f.email.clone().unwrap_or_default();
-            let existing = id_by_email_now(db, &email).await?.unwrap_or_default();
+            let existing = id_by_email(db, &email).await?.unwrap_or_default();
             return Err(duplicate_email(&email, existing));
         }
         Err(e) => return Err(e.into()),

@@ -211,6 +211,73 @@ impl Db {
     }
 }
 
+/// Where a query runs: on the node's pools, or inside an open transaction.
+/// A repository function that both a plain read and a write transaction
+/// need takes `impl Into<On<'_>>` and runs its query through [`on!`], so the
+/// query is written once (no `get` / `get_in` pairs).
+pub enum On<'a> {
+    /// Outside any transaction, on the read pool.
+    Read(&'a Db),
+    /// Outside any transaction, on the pool that may write.
+    Write(&'a Db),
+    /// Inside the caller's transaction (its writes and locks are seen).
+    Tx(&'a mut Tx),
+}
+
+impl<'a> From<&'a Db> for On<'a> {
+    fn from(db: &'a Db) -> Self {
+        On::Read(db)
+    }
+}
+
+impl<'a> From<&'a mut Tx> for On<'a> {
+    fn from(tx: &'a mut Tx) -> Self {
+        On::Tx(tx)
+    }
+}
+
+impl On<'_> {
+    /// The same place again, for one more query.
+    pub fn reborrow(&mut self) -> On<'_> {
+        match self {
+            On::Read(db) => On::Read(db),
+            On::Write(db) => On::Write(db),
+            On::Tx(tx) => On::Tx(tx),
+        }
+    }
+
+    /// The same transaction, or the pool that may write.
+    pub fn writer(&mut self) -> On<'_> {
+        match self {
+            On::Read(db) | On::Write(db) => On::Write(db),
+            On::Tx(tx) => On::Tx(tx),
+        }
+    }
+}
+
+/// Runs `$body` with `$e` bound to an executor for `$on` (anything that is
+/// `Into<On>`): a pool, or the transaction's connection. Write the body
+/// once, passing `$e` (or `&mut *$e` to use it twice) as the executor.
+#[macro_export]
+macro_rules! on {
+    ($on:expr, $e:ident => $body:expr) => {
+        match $crate::db::On::from($on) {
+            $crate::db::On::Read($crate::db::Db::Sqlite { reader: $e, .. }) => $body,
+            $crate::db::On::Read($crate::db::Db::Postgres($e)) => $body,
+            $crate::db::On::Write($crate::db::Db::Sqlite { writer: $e, .. }) => $body,
+            $crate::db::On::Write($crate::db::Db::Postgres($e)) => $body,
+            $crate::db::On::Tx($crate::db::Tx::Sqlite(tx)) => {
+                let $e = &mut **tx;
+                $body
+            }
+            $crate::db::On::Tx($crate::db::Tx::Postgres(tx)) => {
+                let $e = &mut **tx;
+                $body
+            }
+        }
+    };
+}
+
 /// Runs `$body` with `$pool` bound to the engine's read pool.
 #[macro_export]
 macro_rules! on_db {

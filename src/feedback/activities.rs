@@ -256,7 +256,7 @@ async fn list_feedback_activities(
         cursor: params.cursor.clone(),
     };
     let limit = page.limit()?;
-    repo::get(&state.db, *id).await?;
+    repo::get(&state.db, *id, now()).await?;
     let rows = list(&state.db, *id, visibility, page.cursor()?, limit).await?;
     Ok(web::Json(page_from(
         rows,
@@ -310,7 +310,7 @@ async fn add_feedback_comment(
     let actor = Actor::new(&principal, &req);
     let now = now();
     let mut tx = state.db.begin().await?;
-    repo::get_in(&mut tx, *id, now).await?;
+    repo::get(&mut tx, *id, now).await?;
     let activity = NewActivity {
         kind: ActivityKind::Comment,
         visibility,

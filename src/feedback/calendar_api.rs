@@ -15,10 +15,11 @@ use super::calendar::{WEEKDAYS, WorkCalendar, parse_time_zone, parse_weekday};
 use crate::{
     audit::{self, Actor, Change},
     auth::{Area, Level, Principal},
-    db::{Db, Tx, now},
+    db::{Db, now},
     http::{ApiError, ApiResult, FieldError, ValidatedJson, etag, ok_versioned, responses::*},
-    on_db, on_tx,
+    on_tx,
 };
+use crate::{db::On, on};
 
 /// The most holidays or extra working days a calendar holds (decades of them).
 pub const MAX_DATES: usize = 2000;
@@ -189,17 +190,18 @@ fn to_work(row: &CalendarRow) -> WorkCalendar {
 
 const SELECT: &str = "SELECT time_zone, working_days, holidays, extra_working_days, version, updated_at FROM service_calendar WHERE id = 'default'";
 
-/// The calendar in force, inside a write (to compute due times).
-pub async fn load_in(tx: &mut Tx) -> Result<WorkCalendar, ApiError> {
-    let row: Option<CalendarRow> =
-        on_tx!(tx, c => sqlx::query_as(SELECT).fetch_optional(&mut **c).await)?;
-    Ok(row.as_ref().map(to_work).unwrap_or_default())
+async fn row<'a>(on: impl Into<On<'a>>) -> Result<Option<CalendarRow>, ApiError> {
+    Ok(on!(on.into(), e => sqlx::query_as(SELECT).fetch_optional(e).await)?)
 }
 
-async fn load(db: &Db) -> Result<Calendar, ApiError> {
-    let row: Option<CalendarRow> =
-        on_db!(db, pool => sqlx::query_as(SELECT).fetch_optional(pool).await)?;
-    Ok(match row {
+/// The calendar in force, as the rules use it (e.g. inside a write, to
+/// compute due times).
+pub async fn load_work<'a>(on: impl Into<On<'a>>) -> Result<WorkCalendar, ApiError> {
+    Ok(row(on).await?.as_ref().map(to_work).unwrap_or_default())
+}
+
+async fn load<'a>(on: impl Into<On<'a>>) -> Result<Calendar, ApiError> {
+    Ok(match row(on).await? {
         Some(row) => Calendar::from_work(&to_work(&row), row.version, Some(row.updated_at)),
         None => Calendar::default_calendar(),
     })
@@ -219,7 +221,7 @@ async fn save(
     if expected.is_some_and(|v| v != version) {
         return Err(etag::stale(version));
     }
-    let before = load_in_calendar(&mut tx, version).await?;
+    let before = load(&mut tx).await?;
     let now = now();
     let out = Calendar::from_work(cal, version + 1, Some(now));
     let (days, holidays, extra) = (
@@ -256,10 +258,6 @@ async fn save(
     .await?;
     tx.commit().await?;
     Ok(out)
-}
-
-async fn load_in_calendar(tx: &mut Tx, version: i64) -> Result<Calendar, ApiError> {
-    Ok(Calendar::from_work(&load_in(tx).await?, version, None))
 }
 
 /// Get the working calendar

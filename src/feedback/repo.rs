@@ -25,6 +25,7 @@ use crate::{
     },
     on_db, on_tx,
 };
+use crate::{db::On, on};
 
 /// `SELECT … FROM feedback f` with `sla_state` computed against `$1` (now).
 fn select_sql(rest: &str) -> String {
@@ -34,15 +35,14 @@ fn select_sql(rest: &str) -> String {
     )
 }
 
-pub async fn get(db: &Db, id: Uuid) -> Result<FeedbackRow, ApiError> {
-    let row: Option<FeedbackRow> = on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(select_sql("WHERE f.id = $2")))
-        .bind(now()).bind(id).fetch_optional(pool).await)?;
-    row.ok_or_else(|| ApiError::not_found("feedback", id))
-}
-
-pub async fn get_in(tx: &mut Tx, id: Uuid, now: DateTime<Utc>) -> Result<FeedbackRow, ApiError> {
-    let row: Option<FeedbackRow> = on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(select_sql("WHERE f.id = $2")))
-        .bind(now).bind(id).fetch_optional(&mut **c).await)?;
+/// An item, with its service-level state at `now`.
+pub async fn get<'a>(
+    on: impl Into<On<'a>>,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<FeedbackRow, ApiError> {
+    let row: Option<FeedbackRow> = on!(on.into(), e => sqlx::query_as(sqlx::AssertSqlSafe(select_sql("WHERE f.id = $2")))
+        .bind(now).bind(id).fetch_optional(e).await)?;
     row.ok_or_else(|| ApiError::not_found("feedback", id))
 }
 
@@ -118,7 +118,7 @@ async fn service_levels(
     paused_micros: i64,
 ) -> Result<(Targets, Clock), ApiError> {
     let t = targets(f.priority, channel.first, channel.days);
-    let calendar = calendar_api::load_in(tx).await?;
+    let calendar = calendar_api::load_work(&mut *tx).await?;
     Ok((t, clock(received_at, t, &calendar, paused_micros)))
 }
 
@@ -165,7 +165,7 @@ pub async fn create(db: &Db, actor: &Actor, new: NewFeedback) -> Result<Feedback
         )
         .await?;
     }
-    let out = get_in(&mut tx, id, now).await?.into_feedback();
+    let out = get(&mut tx, id, now).await?.into_feedback();
     audit::record(
         &mut tx,
         actor,
@@ -266,7 +266,7 @@ pub async fn update(
         )
         .await?;
     }
-    let out = get_in(&mut tx, before.id, now).await?.into_feedback();
+    let out = get(&mut tx, before.id, now).await?.into_feedback();
     let change = Change::diff(&before.clone().into_feedback(), &out);
     audit::record(&mut tx, actor, "update", "feedback", before.id, change).await?;
     tx.commit().await?;

@@ -203,7 +203,7 @@ async fn get_feedback(
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     principal.require(Area::Feedback, Level::Read)?;
-    let out = repo::get(&state.db, *id).await?.into_feedback();
+    let out = repo::get(&state.db, *id, now()).await?.into_feedback();
     Ok(ok_versioned(out.version, out))
 }
 
@@ -240,7 +240,7 @@ async fn update_feedback(
     body: web::Json<FeedbackPatch>,
 ) -> ApiResult<HttpResponse> {
     principal.require(Area::Feedback, Level::Write)?;
-    let before = repo::get(&state.db, *id).await?;
+    let before = repo::get(&state.db, *id, now()).await?;
     let expected = expected_version(&req)?.unwrap_or(before.version);
     let (fields, fill_account) = patched(&before, body.into_inner())?;
     let out = repo::update(

@@ -185,7 +185,7 @@ pub async fn transition(
     for _ in 0..3 {
         let now = now();
         let mut tx = db.begin().await?;
-        let row = repo::get_in(&mut tx, id, now).await?;
+        let row = repo::get(&mut tx, id, now).await?;
         if expected.is_some_and(|v| v != row.version) {
             return Err(etag::stale(row.version));
         }
@@ -208,7 +208,7 @@ pub async fn transition(
             // the next round answers 409 from the new state; a concurrent edit of other fields is retried.
             drop(tx);
             if expected.is_some() {
-                let current = repo::get(db, id).await?;
+                let current = repo::get(db, id, now).await?;
                 return Err(etag::stale(current.version));
             }
             continue;
@@ -222,7 +222,7 @@ pub async fn transition(
             assignee_id: None,
         };
         activities::insert(&mut tx, actor, id, now, activity).await?;
-        let out = repo::get_in(&mut tx, id, now).await?.into_feedback();
+        let out = repo::get(&mut tx, id, now).await?.into_feedback();
         let change = Change::diff(&row.into_feedback(), &out);
         audit::record(&mut tx, actor, "transition", "feedback", id, change).await?;
         tx.commit().await?;

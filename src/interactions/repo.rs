@@ -26,6 +26,7 @@ use crate::{
     },
     on_db, on_tx, preferences,
 };
+use crate::{db::On, on};
 
 const COLUMNS: &str = "id, contact_id, account_id, channel_id, direction, interaction_type, purpose, subject, summary, \
                        outcome, occurred_at, duration_seconds, handled_by, version, created_at, updated_at";
@@ -136,17 +137,10 @@ pub async fn create(
     Ok(interaction)
 }
 
-pub async fn get(db: &Db, id: Uuid) -> Result<InteractionRow, ApiError> {
-    let row: Option<InteractionRow> = on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+pub async fn get<'a>(on: impl Into<On<'a>>, id: Uuid) -> Result<InteractionRow, ApiError> {
+    let row: Option<InteractionRow> = on!(on.into(), e => sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM interactions WHERE id = $1"
-    ))).bind(id).fetch_optional(pool).await)?;
-    row.ok_or_else(|| ApiError::not_found("interaction", id))
-}
-
-async fn get_in(tx: &mut Tx, id: Uuid) -> Result<InteractionRow, ApiError> {
-    let row: Option<InteractionRow> = on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM interactions WHERE id = $1"
-    ))).bind(id).fetch_optional(&mut **c).await)?;
+    ))).bind(id).fetch_optional(e).await)?;
     row.ok_or_else(|| ApiError::not_found("interaction", id))
 }
 
@@ -159,7 +153,7 @@ pub async fn update(
 ) -> Result<Interaction, ApiError> {
     let now = now();
     let mut tx = db.begin().await?;
-    let current = get_in(&mut tx, id).await?;
+    let current = get(&mut tx, id).await?;
     if expected.is_some_and(|v| v != current.version) {
         return Err(etag::stale(current.version));
     }
@@ -202,7 +196,7 @@ pub async fn delete(
     expected: Option<i64>,
 ) -> Result<(), ApiError> {
     let mut tx = db.begin().await?;
-    let current = get_in(&mut tx, id).await?;
+    let current = get(&mut tx, id).await?;
     if expected.is_some_and(|v| v != current.version) {
         return Err(etag::stale(current.version));
     }

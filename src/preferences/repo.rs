@@ -14,6 +14,7 @@ use crate::{
     http::{ApiError, etag},
     on_db, on_tx,
 };
+use crate::{db::On, on};
 
 const CONSENT_COLUMNS: &str =
     "id, channel_kind, purpose, granted, source, legal_basis, recorded_at, actor_type, actor_id";
@@ -60,35 +61,28 @@ fn assemble(
 }
 
 /// The contact's time zone, or 404 when there is no such (live) contact.
-async fn contact_time_zone(tx: &mut Tx, contact_id: Uuid) -> Result<Option<String>, ApiError> {
-    let found: Option<(Option<String>,)> = on_tx!(tx, c => sqlx::query_as(
+async fn contact_time_zone<'a>(
+    on: impl Into<On<'a>>,
+    contact_id: Uuid,
+) -> Result<Option<String>, ApiError> {
+    let found: Option<(Option<String>,)> = on!(on.into(), e => sqlx::query_as(
         "SELECT time_zone FROM contacts WHERE id = $1 AND deleted_at IS NULL"
-    ).bind(contact_id).fetch_optional(&mut **c).await)?;
+    ).bind(contact_id).fetch_optional(e).await)?;
     found
         .map(|(tz,)| tz)
         .ok_or_else(|| ApiError::not_found("contact", contact_id))
 }
 
-async fn read_in(tx: &mut Tx, contact_id: Uuid) -> Result<Preferences, ApiError> {
-    let time_zone = contact_time_zone(tx, contact_id).await?;
-    let row: Option<PreferencesRow> = on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+/// The contact's preferences and the consent in force (404 when there is no
+/// such live contact).
+pub async fn get<'a>(on: impl Into<On<'a>>, contact_id: Uuid) -> Result<Preferences, ApiError> {
+    let mut on = on.into();
+    let time_zone = contact_time_zone(on.reborrow(), contact_id).await?;
+    let row: Option<PreferencesRow> = on!(on.reborrow(), e => sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {PREFERENCE_COLUMNS} FROM contact_preferences WHERE contact_id = $1"
-    ))).bind(contact_id).fetch_optional(&mut **c).await)?;
-    let consents: Vec<ConsentRow> = on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(current_consents_sql()))
-        .bind(contact_id).fetch_all(&mut **c).await)?;
-    Ok(assemble(contact_id, time_zone, row, consents))
-}
-
-pub async fn get(db: &Db, contact_id: Uuid) -> Result<Preferences, ApiError> {
-    let found: Option<(Option<String>,)> = on_db!(db, pool => sqlx::query_as(
-        "SELECT time_zone FROM contacts WHERE id = $1 AND deleted_at IS NULL"
-    ).bind(contact_id).fetch_optional(pool).await)?;
-    let (time_zone,) = found.ok_or_else(|| ApiError::not_found("contact", contact_id))?;
-    let row: Option<PreferencesRow> = on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {PREFERENCE_COLUMNS} FROM contact_preferences WHERE contact_id = $1"
-    ))).bind(contact_id).fetch_optional(pool).await)?;
-    let consents: Vec<ConsentRow> = on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(current_consents_sql()))
-        .bind(contact_id).fetch_all(pool).await)?;
+    ))).bind(contact_id).fetch_optional(e).await)?;
+    let consents: Vec<ConsentRow> = on!(on, e => sqlx::query_as(sqlx::AssertSqlSafe(current_consents_sql()))
+        .bind(contact_id).fetch_all(e).await)?;
     Ok(assemble(contact_id, time_zone, row, consents))
 }
 
@@ -116,7 +110,7 @@ pub async fn put(
     let now = now();
     let mut tx = db.begin().await?;
     lock_contact(&mut tx, contact_id).await?;
-    let before = read_in(&mut tx, contact_id).await?;
+    let before = get(&mut tx, contact_id).await?;
     let erased: Option<(Option<DateTime<Utc>>,)> = on_tx!(&mut tx, c => sqlx::query_as(
         "SELECT erased_at FROM contacts WHERE id = $1"
     ).bind(contact_id).fetch_optional(&mut **c).await)?;
@@ -180,7 +174,7 @@ pub async fn put(
          .bind(consent.recorded_at.unwrap_or(now)).bind(actor.kind).bind(actor_id).bind(now)
          .execute(&mut **c).await.map(|r| r.rows_affected()))?;
     }
-    let after = read_in(&mut tx, contact_id).await?;
+    let after = get(&mut tx, contact_id).await?;
     audit::record(
         &mut tx,
         actor,

@@ -129,7 +129,7 @@ pub async fn run(db: &Db, now: DateTime<Utc>) -> Result<ExpiryReport, ApiError> 
             };
             let (lots, points) = expire_due(&mut tx, &mut member, now).await?;
             if lots > 0 {
-                let program = program::get_tx(&mut tx).await?;
+                let program = program::get(&mut tx).await?;
                 retier(&mut tx, &mut member, &program, None, now).await?;
                 report.members += 1;
                 report.lots += lots;

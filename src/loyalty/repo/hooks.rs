@@ -86,7 +86,7 @@ async fn fold(
     survivor: &mut MemberRow,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), ApiError> {
-    let program = program::get_tx(tx).await?;
+    let program = program::get(&mut *tx).await?;
     expiry::expire_due(tx, dup, now).await?;
     expiry::expire_due(tx, survivor, now).await?;
     let open: Vec<OpenLot> = on_tx!(tx, c => sqlx::query_as(

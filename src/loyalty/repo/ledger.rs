@@ -19,6 +19,7 @@ use crate::{
     },
     on_db, on_tx,
 };
+use crate::{db::On, on};
 
 /// An open write on one member: locked, programme loaded, due points expired.
 pub(crate) struct Open {
@@ -33,7 +34,7 @@ pub(crate) async fn open(db: &Db, contact_id: Uuid, key: &str) -> Result<Open, A
     let mut tx = db.begin().await?;
     let mut member = lock_member(&mut tx, contact_id, now).await?;
     ensure_new_key(&mut tx, member.id, key).await?;
-    let program = program::get_tx(&mut tx).await?;
+    let program = program::get(&mut tx).await?;
     expiry::expire_due(&mut tx, &mut member, now).await?;
     Ok(Open {
         tx,
@@ -155,7 +156,7 @@ pub async fn adjust(db: &Db, req: &Request<'_>, points: i64) -> Result<Posted, A
 /// Writes the exact opposite of an entry.
 pub async fn reverse(db: &Db, req: &Request<'_>, entry_id: Uuid) -> Result<Posted, ApiError> {
     let mut open = open(db, req.contact_id, req.key).await?;
-    let original = entry_in_tx(&mut open.tx, open.member.id, entry_id).await?;
+    let original = entry(&mut open.tx, open.member.id, entry_id).await?;
     match original.kind() {
         EntryKind::Expire => {
             return Err(ApiError::conflict(
@@ -207,7 +208,7 @@ pub(crate) async fn undo(
         )
         .await?
     } else {
-        let taken = lots_of_tx(&mut open.tx, original).await?;
+        let taken = lots_of(&mut open.tx, original).await?;
         let lots: Vec<(i64, Option<DateTime<Utc>>)> =
             taken.iter().map(|l| (l.points, l.expires_at)).collect();
         credit(
@@ -237,23 +238,27 @@ fn no_entry(entry_id: Uuid) -> ApiError {
     ))
 }
 
-pub(crate) async fn entry_in_tx(
-    tx: &mut Tx,
+/// An entry of one member's ledger.
+pub(crate) async fn entry<'a>(
+    on: impl Into<On<'a>>,
     member_id: Uuid,
     entry_id: Uuid,
 ) -> Result<EntryRow, ApiError> {
-    let row: Option<EntryRow> = on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    let row: Option<EntryRow> = on!(on.into(), e => sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{ENTRY_SELECT} WHERE e.id = $1 AND e.member_id = $2"
-    ))).bind(entry_id).bind(member_id).fetch_optional(&mut **c).await)?;
+    ))).bind(entry_id).bind(member_id).fetch_optional(e).await)?;
     row.ok_or_else(|| no_entry(entry_id))
 }
 
 /// An entry by id alone: a redemption's entry may sit in the ledger of a
 /// membership since merged into the one now holding the redemption.
-pub(crate) async fn entry_by_id_tx(tx: &mut Tx, entry_id: Uuid) -> Result<EntryRow, ApiError> {
-    let row: Option<EntryRow> = on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+pub(crate) async fn entry_by_id<'a>(
+    on: impl Into<On<'a>>,
+    entry_id: Uuid,
+) -> Result<EntryRow, ApiError> {
+    let row: Option<EntryRow> = on!(on.into(), e => sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{ENTRY_SELECT} WHERE e.id = $1"
-    ))).bind(entry_id).fetch_optional(&mut **c).await)?;
+    ))).bind(entry_id).fetch_optional(e).await)?;
     row.ok_or_else(|| no_entry(entry_id))
 }
 
@@ -262,13 +267,17 @@ const DEBITED_LOTS: &str = "SELECT u.lot_id, u.points, l.expires_at FROM loyalty
      JOIN loyalty_lots l ON l.id = u.lot_id WHERE u.entry_id = $1 \
      ORDER BY CASE WHEN l.expires_at IS NULL THEN 1 ELSE 0 END, l.expires_at, l.created_at, l.id";
 
-async fn lots_of_tx(tx: &mut Tx, entry: &EntryRow) -> Result<Vec<LotMovement>, ApiError> {
+/// The lots an entry credited (points > 0) or drew from.
+async fn lots_of<'a>(
+    on: impl Into<On<'a>>,
+    entry: &EntryRow,
+) -> Result<Vec<LotMovement>, ApiError> {
     let sql = if entry.points > 0 {
         CREDITED_LOTS
     } else {
         DEBITED_LOTS
     };
-    Ok(on_tx!(tx, c => sqlx::query_as(sql).bind(entry.id).fetch_all(&mut **c).await)?)
+    Ok(on!(on.into(), e => sqlx::query_as(sql).bind(entry.id).fetch_all(e).await)?)
 }
 
 // ---- reads ----
@@ -289,17 +298,8 @@ pub async fn get_entry(
     entry_id: Uuid,
 ) -> Result<(EntryRow, Vec<LotMovement>), ApiError> {
     let member_id = member_id(db, contact_id).await?;
-    let row: Option<EntryRow> = on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{ENTRY_SELECT} WHERE e.id = $1 AND e.member_id = $2"
-    ))).bind(entry_id).bind(member_id).fetch_optional(pool).await)?;
-    let row = row.ok_or_else(|| no_entry(entry_id))?;
-    let sql = if row.points > 0 {
-        CREDITED_LOTS
-    } else {
-        DEBITED_LOTS
-    };
-    let lots: Vec<LotMovement> =
-        on_db!(db, pool => sqlx::query_as(sql).bind(row.id).fetch_all(pool).await)?;
+    let row = entry(db, member_id, entry_id).await?;
+    let lots = lots_of(db, &row).await?;
     Ok((row, lots))
 }
 

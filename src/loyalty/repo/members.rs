@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use super::{
     MEMBER_COLUMNS, expiry, not_a_member,
-    posting::{WINDOW_SUM, lock_member, record_tier_change, retier},
+    posting::{lock_member, record_tier_change, retier, tier_points},
     program,
 };
 use crate::{
@@ -14,7 +14,7 @@ use crate::{
     http::ApiError,
     loyalty::{
         members::{ExpiringPoints, Member, MemberRow, TierChange},
-        program::{ProgramRow, TierBasis, standing, window_start},
+        program::standing,
     },
     on_db, on_tx,
 };
@@ -49,7 +49,7 @@ pub async fn enrol(db: &Db, actor: &Actor, contact_id: Uuid) -> Result<MemberRow
     if existing.is_some() {
         return Err(already_member(contact_id));
     }
-    let program = program::get_tx(&mut tx).await?;
+    let program = program::get(&mut tx).await?;
     let tier = standing(&program.tiers.0, 0).tier;
     let row: MemberRow = on_tx!(&mut tx, c => sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "INSERT INTO loyalty_members (id, contact_id, balance, lifetime_points, tier, tier_since, enrolled_at, updated_at)
@@ -85,19 +85,6 @@ async fn find(db: &Db, contact_id: Uuid) -> Result<MemberRow, ApiError> {
            AND EXISTS (SELECT 1 FROM contacts c WHERE c.id = m.contact_id AND c.deleted_at IS NULL)"
     ))).bind(contact_id).fetch_optional(pool).await)?;
     row.ok_or_else(|| not_a_member(contact_id))
-}
-
-async fn tier_points(
-    db: &Db,
-    row: &MemberRow,
-    program: &ProgramRow,
-    now: DateTime<Utc>,
-) -> Result<i64, ApiError> {
-    match (program.basis(), program.tier_window_months) {
-        (TierBasis::Rolling, Some(months)) => Ok(on_db!(db, pool => sqlx::query_scalar(WINDOW_SUM)
-            .bind(row.id).bind(window_start(now, months)).fetch_one(pool).await)?),
-        _ => Ok(row.lifetime_points),
-    }
 }
 
 /// A member with its standing. When points are due to expire, or the tier no
@@ -142,7 +129,7 @@ pub async fn get(db: &Db, contact_id: Uuid) -> Result<Member, ApiError> {
 pub async fn refresh(db: &Db, contact_id: Uuid, now: DateTime<Utc>) -> Result<(), ApiError> {
     let mut tx = db.begin().await?;
     let mut member = lock_member(&mut tx, contact_id, now).await?;
-    let program = program::get_tx(&mut tx).await?;
+    let program = program::get(&mut tx).await?;
     expiry::expire_due(&mut tx, &mut member, now).await?;
     retier(&mut tx, &mut member, &program, None, now).await?;
     tx.commit().await?;

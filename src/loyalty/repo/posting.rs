@@ -22,6 +22,7 @@ use crate::{
     },
     on_tx,
 };
+use crate::{db::On, on};
 
 /// Locks a contact's live membership for the rest of the transaction. It is
 /// the first statement of every write to a member's points: on PostgreSQL the
@@ -267,15 +268,17 @@ pub(super) async fn append(
 }
 
 /// The points that count towards tiers now.
-pub async fn tier_points_tx(
-    tx: &mut Tx,
+pub async fn tier_points<'a>(
+    on: impl Into<On<'a>>,
     member: &MemberRow,
     program: &ProgramRow,
     now: DateTime<Utc>,
 ) -> Result<i64, ApiError> {
     match (program.basis(), program.tier_window_months) {
-        (TierBasis::Rolling, Some(months)) => Ok(on_tx!(tx, c => sqlx::query_scalar(WINDOW_SUM)
-            .bind(member.id).bind(window_start(now, months)).fetch_one(&mut **c).await)?),
+        (TierBasis::Rolling, Some(months)) => {
+            Ok(on!(on.into(), e => sqlx::query_scalar(WINDOW_SUM)
+            .bind(member.id).bind(window_start(now, months)).fetch_one(e).await)?)
+        }
         _ => Ok(member.lifetime_points),
     }
 }
@@ -292,7 +295,7 @@ pub async fn retier(
     entry_id: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> Result<Option<TierChange>, ApiError> {
-    let points = tier_points_tx(tx, member, program, now).await?;
+    let points = tier_points(&mut *tx, member, program, now).await?;
     let tier = standing(&program.tiers.0, points).tier;
     if tier == member.tier {
         return Ok(None);

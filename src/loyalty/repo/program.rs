@@ -7,11 +7,12 @@ use uuid::Uuid;
 
 use crate::{
     audit::{self, Actor, Change},
-    db::{Db, Tx, now},
+    db::{Db, now},
     http::{ApiError, etag},
     loyalty::program::{ProgramIn, ProgramRow, default_program},
-    on_db, on_tx, on_writer,
+    on_tx,
 };
+use crate::{db::On, on};
 
 const SELECT: &str = "SELECT name, earn_currency, earn_points, earn_per_amount_minor, tiers, tier_basis, \
      tier_window_months, expiry_months, version, created_at, updated_at FROM loyalty_program WHERE id = 1";
@@ -37,29 +38,18 @@ macro_rules! bind_default {
     }};
 }
 
-/// The programme, for reads.
-pub async fn get(db: &Db) -> Result<ProgramRow, ApiError> {
+/// The programme; the first use creates it with the defaults (on the pool
+/// that may write, or in the caller's transaction).
+pub async fn get<'a>(on: impl Into<On<'a>>) -> Result<ProgramRow, ApiError> {
+    let mut on = on.into();
     let row: Option<ProgramRow> =
-        on_db!(db, pool => sqlx::query_as(SELECT).fetch_optional(pool).await)?;
+        on!(on.reborrow(), e => sqlx::query_as(SELECT).fetch_optional(e).await)?;
     if let Some(row) = row {
         return Ok(row);
     }
-    on_writer!(db, pool => bind_default!(sqlx::query(INSERT_DEFAULT)).execute(pool).await.map(|r| r.rows_affected()))?;
+    on!(on.writer(), e => bind_default!(sqlx::query(INSERT_DEFAULT)).execute(e).await.map(|r| r.rows_affected()))?;
     let row: Option<ProgramRow> =
-        on_writer!(db, pool => sqlx::query_as(SELECT).fetch_optional(pool).await)?;
-    row.ok_or_else(|| ApiError::internal("the loyalty programme row is missing after creating it"))
-}
-
-/// The programme, inside a write transaction.
-pub async fn get_tx(tx: &mut Tx) -> Result<ProgramRow, ApiError> {
-    let row: Option<ProgramRow> =
-        on_tx!(tx, c => sqlx::query_as(SELECT).fetch_optional(&mut **c).await)?;
-    if let Some(row) = row {
-        return Ok(row);
-    }
-    on_tx!(tx, c => bind_default!(sqlx::query(INSERT_DEFAULT)).execute(&mut **c).await.map(|r| r.rows_affected()))?;
-    let row: Option<ProgramRow> =
-        on_tx!(tx, c => sqlx::query_as(SELECT).fetch_optional(&mut **c).await)?;
+        on!(on.writer(), e => sqlx::query_as(SELECT).fetch_optional(e).await)?;
     row.ok_or_else(|| ApiError::internal("the loyalty programme row is missing after creating it"))
 }
 
@@ -73,7 +63,7 @@ pub async fn replace(
     expected: Option<i64>,
 ) -> Result<(ProgramRow, ProgramRow), ApiError> {
     let mut tx = db.begin().await?;
-    let before = get_tx(&mut tx).await?;
+    let before = get(&mut tx).await?;
     let version = expected.unwrap_or(before.version);
     if version != before.version {
         return Err(etag::stale(before.version));

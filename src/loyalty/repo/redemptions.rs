@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::{
     expiry,
-    ledger::{Open, entry_by_id_tx, undo},
+    ledger::{Open, entry_by_id, undo},
     posting::{Post, debit, ensure_new_key, lock_member_by_id, retier},
     program,
 };
@@ -24,6 +24,7 @@ use crate::{
     },
     on_db, on_tx,
 };
+use crate::{db::On, on};
 
 const SELECT: &str = "SELECT r.id, r.member_id, m.contact_id, r.reward_id, r.points, r.status, r.entry_id, \
      r.cancel_entry_id, COALESCE(ce.balance_after, e.balance_after) AS balance_after, r.created_at, r.cancelled_at \
@@ -74,7 +75,7 @@ pub async fn create(db: &Db, new: &NewRedemption<'_>) -> Result<RedemptionRow, A
     };
     ensure_new_key(&mut tx, member.id, new.key).await?;
     let reward = reward_state(&mut tx, new.reward_id).await?;
-    let program = program::get_tx(&mut tx).await?;
+    let program = program::get(&mut tx).await?;
     expiry::expire_due(&mut tx, &mut member, now).await?;
     let cost: Option<i64> = on_tx!(&mut tx, c => sqlx::query_scalar(
         "UPDATE loyalty_rewards
@@ -129,7 +130,7 @@ pub async fn create(db: &Db, new: &NewRedemption<'_>) -> Result<RedemptionRow, A
         change,
     )
     .await?;
-    let row = get_tx(&mut tx, id).await?;
+    let row = get(&mut tx, id).await?;
     tx.commit().await?;
     Ok(row)
 }
@@ -152,7 +153,7 @@ pub async fn cancel(
         ));
     };
     ensure_new_key(&mut tx, member.id, key).await?;
-    let program = program::get_tx(&mut tx).await?;
+    let program = program::get(&mut tx).await?;
     expiry::expire_due(&mut tx, &mut member, now).await?;
     let done = on_tx!(&mut tx, c => sqlx::query(
         "UPDATE loyalty_redemptions SET status = 'cancelled', cancelled_at = $1 WHERE id = $2 AND status = 'completed'"
@@ -162,7 +163,7 @@ pub async fn cancel(
             "The redemption {id} is already cancelled."
         )));
     }
-    let original = entry_by_id_tx(&mut tx, current.entry_id).await?;
+    let original = entry_by_id(&mut tx, current.entry_id).await?;
     let post = Post {
         kind: EntryKind::Reverse,
         reason,
@@ -197,22 +198,15 @@ pub async fn cancel(
         .with("status", "cancelled")
         .with("entry_id", posted.entry.id);
     audit::record(&mut tx, actor, "cancel", "loyalty_redemption", id, change).await?;
-    let row = get_tx(&mut tx, id).await?;
+    let row = get(&mut tx, id).await?;
     tx.commit().await?;
     Ok(row)
 }
 
-async fn get_tx(tx: &mut Tx, id: Uuid) -> Result<RedemptionRow, ApiError> {
-    let row: Option<RedemptionRow> = on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+pub async fn get<'a>(on: impl Into<On<'a>>, id: Uuid) -> Result<RedemptionRow, ApiError> {
+    let row: Option<RedemptionRow> = on!(on.into(), e => sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{SELECT} WHERE r.id = $1"
-    ))).bind(id).fetch_optional(&mut **c).await)?;
-    row.ok_or_else(|| ApiError::not_found("redemption", id))
-}
-
-pub async fn get(db: &Db, id: Uuid) -> Result<RedemptionRow, ApiError> {
-    let row: Option<RedemptionRow> = on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{SELECT} WHERE r.id = $1"
-    ))).bind(id).fetch_optional(pool).await)?;
+    ))).bind(id).fetch_optional(e).await)?;
     row.ok_or_else(|| ApiError::not_found("redemption", id))
 }
 
