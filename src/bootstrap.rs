@@ -24,6 +24,7 @@ pub async fn ensure_admin(db: &Db, settings: &Settings) -> Result<(), ApiError> 
     };
     let created = repo::create(
         db,
+        &crate::audit::Actor::system(),
         NewUser {
             email: &email,
             display_name: "Administrator",

@@ -152,6 +152,7 @@ async fn create_user(args: &[&str]) -> Result<(), String> {
         name.unwrap_or_else(|| email.split('@').next().unwrap_or("user").to_string());
     let user = repo::create(
         &db,
+        &rapport::audit::Actor::system(),
         NewUser {
             email: &email,
             display_name: &display_name,

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::{
     auth::Principal,
-    db::{Db, Tx, new_id, now},
+    db::{Tx, new_id, now},
     domain::mask::{mask_email, mask_phone},
     http::{ApiError, request_id},
     on_tx,
@@ -176,31 +176,6 @@ pub async fn forget(
         "UPDATE audit_events SET changes = $2 WHERE entity_type = $3 AND entity_id IN ({ids_sql})"
     ))).bind(subject).bind(Json(json!({"erased": true}))).bind(entity_type)
      .execute(&mut **c).await.map(|r| r.rows_affected()))?;
-    Ok(())
-}
-
-/// Writes one event in a transaction of its own (for changes to staff data
-/// made outside a repository transaction).
-pub async fn record_now(
-    db: &Db,
-    principal: &Principal,
-    req: &HttpRequest,
-    action: &str,
-    entity_type: &str,
-    entity_id: Uuid,
-    change: Change,
-) -> Result<(), ApiError> {
-    let mut tx = db.begin().await?;
-    record(
-        &mut tx,
-        &Actor::new(principal, req),
-        action,
-        entity_type,
-        entity_id,
-        change,
-    )
-    .await?;
-    tx.commit().await?;
     Ok(())
 }
 

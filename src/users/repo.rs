@@ -1,6 +1,7 @@
 use uuid::Uuid;
 
 use super::model::{UserPatch, UserRow};
+use crate::audit::{self, Actor, Change};
 use crate::{
     auth::{Role, password},
     db::{Db, Tx, is_unique_violation, new_id, now},
@@ -25,7 +26,8 @@ fn duplicate_email(email: &str) -> ApiError {
     ApiError::conflict(format!("A user with the email {email} already exists."))
 }
 
-pub async fn create(db: &Db, user: NewUser<'_>) -> Result<UserRow, ApiError> {
+/// Creates a user and its audit event, in one transaction.
+pub async fn create(db: &Db, actor: &Actor, user: NewUser<'_>) -> Result<UserRow, ApiError> {
     let hash = password::hash(user.password).await?;
     let now = now();
     let mut tx = db.begin().await?;
@@ -42,6 +44,16 @@ pub async fn create(db: &Db, user: NewUser<'_>) -> Result<UserRow, ApiError> {
             e.into()
         }
     })?;
+    let created = row.clone().into_user();
+    audit::record(
+        &mut tx,
+        actor,
+        "create",
+        "user",
+        row.id,
+        Change::created(&created),
+    )
+    .await?;
     tx.commit().await?;
     Ok(row)
 }
@@ -92,8 +104,10 @@ async fn ensure_another_admin(tx: &mut Tx, id: Uuid) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Applies a patch; the change and its audit event commit together.
 pub async fn update(
     db: &Db,
+    actor: &Actor,
     id: Uuid,
     expected: Option<i64>,
     patch: UserPatch,
@@ -156,11 +170,18 @@ pub async fn update(
     if changes_password || !active {
         revoke_refresh_tokens(&mut tx, id).await?;
     }
+    let change = Change::diff(&current.into_user(), &row.clone().into_user());
+    audit::record(&mut tx, actor, "update", "user", id, change).await?;
     tx.commit().await?;
     Ok(row)
 }
 
-pub async fn delete(db: &Db, id: Uuid, expected: Option<i64>) -> Result<(), ApiError> {
+pub async fn delete(
+    db: &Db,
+    actor: &Actor,
+    id: Uuid,
+    expected: Option<i64>,
+) -> Result<(), ApiError> {
     let mut tx = db.begin().await?;
     lock_admins(&mut tx).await?;
     let current: UserRow = on_tx!(&mut tx, c => sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -179,6 +200,7 @@ pub async fn delete(db: &Db, id: Uuid, expected: Option<i64>) -> Result<(), ApiE
                 token_version = token_version + 1 WHERE id = $2"
     ).bind(now).bind(id).execute(&mut **c).await.map(|r| r.rows_affected()))?;
     revoke_refresh_tokens(&mut tx, id).await?;
+    audit::record(&mut tx, actor, "delete", "user", id, Change::none()).await?;
     tx.commit().await?;
     Ok(())
 }

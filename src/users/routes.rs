@@ -7,7 +7,7 @@ use super::{
     repo::{self, NewUser},
 };
 use crate::{
-    audit::{self, Change},
+    audit::Actor,
     auth::{Area, Level, Principal},
     http::{
         ApiResult, Page, PageParams, ValidatedJson, created, etag::expected_version, ok_versioned,
@@ -84,6 +84,7 @@ async fn create_user(
     let input = body.0;
     let row = repo::create(
         &state.db,
+        &Actor::new(&principal, &req),
         NewUser {
             email: &input.email,
             display_name: &input.display_name,
@@ -94,16 +95,6 @@ async fn create_user(
     )
     .await?;
     let user = row.into_user();
-    audit::record_now(
-        &state.db,
-        &principal,
-        &req,
-        "create",
-        "user",
-        user.id,
-        Change::created(&user),
-    )
-    .await?;
     Ok(created(
         format!("/v1/users/{}", user.id),
         Some(user.version),
@@ -167,21 +158,11 @@ async fn update_user(
     body: ValidatedJson<UserPatch>,
 ) -> ApiResult<HttpResponse> {
     principal.require(Area::Users, Level::Admin)?;
-    let before = repo::get(&state.db, *id).await?.into_user();
-    let user = repo::update(&state.db, *id, expected_version(&req)?, body.0)
+    let actor = Actor::new(&principal, &req);
+    let user = repo::update(&state.db, &actor, *id, expected_version(&req)?, body.0)
         .await?
         .into_user();
     state.standings.forget(*id);
-    audit::record_now(
-        &state.db,
-        &principal,
-        &req,
-        "update",
-        "user",
-        user.id,
-        Change::diff(&before, &user),
-    )
-    .await?;
     Ok(ok_versioned(user.version, user))
 }
 
@@ -214,17 +195,8 @@ async fn delete_user(
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     principal.require(Area::Users, Level::Admin)?;
-    repo::delete(&state.db, *id, expected_version(&req)?).await?;
+    let actor = Actor::new(&principal, &req);
+    repo::delete(&state.db, &actor, *id, expected_version(&req)?).await?;
     state.standings.forget(*id);
-    audit::record_now(
-        &state.db,
-        &principal,
-        &req,
-        "delete",
-        "user",
-        *id,
-        Change::none(),
-    )
-    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
