@@ -3,6 +3,7 @@
 pub mod erasure;
 pub mod export;
 pub mod import;
+mod import_rows;
 pub mod model;
 pub mod patch;
 pub mod privacy;

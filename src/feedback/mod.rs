@@ -13,6 +13,7 @@ pub mod model;
 pub mod repo;
 pub mod routes;
 pub mod rules;
+pub mod service_level_metrics;
 pub mod service_levels;
 pub mod transitions;
 pub mod workflow;

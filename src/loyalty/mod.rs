@@ -18,6 +18,7 @@ pub mod program;
 pub mod repo;
 pub mod rewards;
 pub mod routes;
+pub mod tiers;
 
 pub use repo::expiry::ExpiryReport;
 

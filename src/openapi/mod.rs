@@ -8,6 +8,7 @@ use utoipa::{
 
 use crate::http::responses::*;
 
+mod links;
 pub mod protocol;
 pub mod routes_table;
 

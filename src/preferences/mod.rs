@@ -8,6 +8,7 @@
 //! outbound marketing touch.
 
 pub mod hooks;
+mod input;
 pub mod model;
 pub mod repo;
 pub mod routes;
