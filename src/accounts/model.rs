@@ -234,11 +234,9 @@ fn valid_domain(domain: &str) -> bool {
 impl AccountIn {
     /// Validates every field at once and normalises the values.
     pub fn into_fields(self) -> Result<AccountFields, ApiError> {
-        self.validate()
-            .map_err(|e| ApiError::validation(crate::http::json::field_errors(&e)))?;
-        let mut check = Check::new();
+        let mut check = Check::validated(&self);
         let name = self.name.trim().to_string();
-        if name.is_empty() {
+        if name.is_empty() && !check.has("name") {
             check.fail("name", "required", "must not be blank");
         }
         let domain = trimmed(self.domain).map(|d| d.to_lowercase());

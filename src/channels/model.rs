@@ -8,7 +8,7 @@ use crate::{
     choice,
     http::{
         ApiError, FieldError,
-        json::field_errors,
+        check::Check,
         patch::{MergePatch, Patch},
     },
 };
@@ -124,8 +124,7 @@ pub struct ChannelIn {
 impl ChannelIn {
     /// The create's checks, which a patched channel passes too; gives the kind.
     pub fn checked(&self) -> Result<ChannelKind, ApiError> {
-        self.validate()
-            .map_err(|e| ApiError::validation(field_errors(&e)))?;
+        Check::validated(self).finish()?;
         // Validated above: every kind that passes is known.
         Ok(ChannelKind::parse(&self.kind).unwrap_or(ChannelKind::Other))
     }

@@ -235,12 +235,7 @@ pub fn name_key(first: Option<&str>, last: Option<&str>, email: Option<&str>) ->
 impl ContactIn {
     /// Validates every field at once; the errors, if any, are per field.
     pub fn check(self) -> Result<ContactFields, Vec<FieldError>> {
-        let mut check = Check::new();
-        if let Err(e) = self.validate() {
-            crate::http::json::field_errors(&e)
-                .into_iter()
-                .for_each(|f| check.fail(&f.field, &f.code, f.message));
-        }
+        let mut check = Check::validated(&self);
         let first_name = trimmed(self.first_name);
         let last_name = trimmed(self.last_name);
         let email = check

@@ -2,14 +2,13 @@
 
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use uuid::Uuid;
-use validator::Validate;
 
 use super::{
     model::{FeedbackIn, FeedbackPatch, FeedbackRow},
     service_levels::Priority,
     workflow::FeedbackKind,
 };
-use crate::http::{ApiError, FieldError, patch::refuse_nulls};
+use crate::http::{ApiError, FieldError, check::Check, patch::refuse_nulls};
 
 /// How far ahead of the server's clock `received_at` may be (clock skew).
 pub const MAX_FUTURE: Duration = Duration::minutes(5);
@@ -64,20 +63,16 @@ fn check_fields(kind: FeedbackKind, f: &Fields, errors: &mut Vec<FieldError>) {
     }
 }
 
-fn validation(e: validator::ValidationErrors) -> ApiError {
-    ApiError::validation(crate::http::json::field_errors(&e))
-}
-
 /// A create request as typed values.
 pub fn new_feedback(input: FeedbackIn, now: DateTime<Utc>) -> Result<NewFeedback, ApiError> {
-    input.validate().map_err(validation)?;
-    let kind = FeedbackKind::parse(&input.kind).unwrap_or(FeedbackKind::Survey);
+    let mut errors = Check::validated(&input).into_errors();
+    // Checked above: an unknown kind is already an error, and the rules of a kind are skipped.
+    let kind = FeedbackKind::parse(&input.kind);
     let priority = input
         .priority
         .as_deref()
         .and_then(Priority::parse)
         .unwrap_or(Priority::Normal);
-    let mut errors = Vec::new();
     let received_at = input.received_at.map(|t| t.trunc_subsecs(6)).unwrap_or(now);
     if received_at > now + MAX_FUTURE {
         errors.push(FieldError::new(
@@ -100,10 +95,12 @@ pub fn new_feedback(input: FeedbackIn, now: DateTime<Utc>) -> Result<NewFeedback
         priority,
         assignee_id: input.assignee_id,
     };
-    check_fields(kind, &fields, &mut errors);
-    if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
+    if let Some(kind) = kind {
+        check_fields(kind, &fields, &mut errors);
     }
+    let Some(kind) = kind.filter(|_| errors.is_empty()) else {
+        return Err(ApiError::validation(errors));
+    };
     Ok(NewFeedback {
         kind,
         fill_account: input.account_id.is_none(),
@@ -114,7 +111,7 @@ pub fn new_feedback(input: FeedbackIn, now: DateTime<Utc>) -> Result<NewFeedback
 
 /// The fields a patch leaves, and whether the account should follow a new contact.
 pub fn patched(current: &FeedbackRow, patch: FeedbackPatch) -> Result<(Fields, bool), ApiError> {
-    patch.validate().map_err(validation)?;
+    let mut errors = Check::validated(&patch).into_errors();
     let mut nulls = Vec::new();
     let contact_id = patch.contact_id.apply(current.contact_id);
     let contact_changed = contact_id != current.contact_id;
@@ -136,7 +133,6 @@ pub fn patched(current: &FeedbackRow, patch: FeedbackPatch) -> Result<(Fields, b
         assignee_id: patch.assignee_id.apply(current.assignee_id),
     };
     refuse_nulls(nulls)?;
-    let mut errors = Vec::new();
     check_fields(current.kind(), &fields, &mut errors);
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));

@@ -21,6 +21,23 @@ impl Check {
         Self::default()
     }
 
+    /// A check that starts with every error of `input`'s derived rules
+    /// (lengths, ranges, formats), so the rules that follow add to them and
+    /// one answer lists every invalid field.
+    pub fn validated(input: &impl validator::Validate) -> Self {
+        let errors = input
+            .validate()
+            .err()
+            .map(|e| super::json::field_errors(&e))
+            .unwrap_or_default();
+        Self { errors }
+    }
+
+    /// Whether `field` already has an error (to report one problem per field).
+    pub fn has(&self, field: &str) -> bool {
+        self.errors.iter().any(|e| e.field == field)
+    }
+
     /// Records the error of a failed parse under `field`.
     pub fn parse<T>(&mut self, field: &str, result: Result<T, DomainError>) -> Option<T> {
         match result {

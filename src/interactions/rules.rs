@@ -13,7 +13,7 @@ use crate::{
     domain::choice::ChoiceText,
     http::{
         ApiError, FieldError,
-        json::field_errors,
+        check::Check,
         patch::{Patch, refuse_nulls},
     },
 };
@@ -24,21 +24,17 @@ fn field_checks(
     input: &impl validator::Validate,
     interaction_type: Option<&str>,
 ) -> Vec<FieldError> {
-    let mut errors = input
-        .validate()
-        .err()
-        .map(|e| field_errors(&e))
-        .unwrap_or_default();
+    let mut check = Check::validated(input);
     if let Some(text) = interaction_type
         && InteractionType::parse(text).is_none()
     {
-        errors.push(FieldError::new(
+        check.fail(
             "type",
             "invalid_choice",
             format!("must be one of: {}", InteractionType::allowed()),
-        ));
+        );
     }
-    errors
+    check.into_errors()
 }
 
 /// How far in the future `occurred_at` may be (clock skew, a meeting logged the evening before).

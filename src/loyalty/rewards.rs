@@ -8,7 +8,7 @@ use validator::Validate;
 
 use crate::http::{
     ApiError, FieldError,
-    json::field_errors,
+    check::Check,
     patch::{MergePatch, Patch},
 };
 
@@ -59,18 +59,12 @@ impl RewardIn {
     /// The checks every reward passes, new or patched: every invalid field at
     /// once; the name trimmed, a blank description dropped.
     pub fn checked(self) -> Result<RewardIn, ApiError> {
-        let mut errors = self
-            .validate()
-            .err()
-            .map(|e| field_errors(&e))
-            .unwrap_or_default();
+        let mut check = Check::validated(&self);
         let name = self.name.trim().to_string();
-        if name.is_empty() && !errors.iter().any(|e| e.field == "name") {
-            errors.push(FieldError::new("name", "required", "must not be blank"));
+        if name.is_empty() && !check.has("name") {
+            check.fail("name", "required", "must not be blank");
         }
-        if !errors.is_empty() {
-            return Err(ApiError::validation(errors));
-        }
+        check.finish()?;
         let description = self
             .description
             .map(|d| d.trim().to_string())

@@ -64,7 +64,12 @@ db_test!(every_invalid_account_field_is_reported_at_once, |app| {
         .iter()
         .map(|e| e["field"].as_str().unwrap())
         .collect();
-    assert_eq!(fields, vec!["employee_count"]);
+    // The derived rules (the range of employee_count) and the parsed ones
+    // (country, currency, custom_fields) are reported together.
+    assert_eq!(
+        fields,
+        vec!["country", "currency", "custom_fields", "employee_count"]
+    );
     let body = problem(
         app.post(
             "/v1/accounts",
