@@ -204,11 +204,11 @@ pub struct AccountFields {
     pub name_key: String,
     pub domain: Option<String>,
     pub industry: Option<String>,
-    pub country: Option<String>,
+    pub country: Option<CountryCode>,
     pub region: Option<String>,
     pub employee_count: Option<i64>,
     pub annual_revenue: Option<i64>,
-    pub currency: Option<String>,
+    pub currency: Option<CurrencyCode>,
     pub size_segment: Option<SizeSegment>,
     pub size_segment_set: bool,
     pub value_tier: Option<ValueTier>,
@@ -247,12 +247,8 @@ impl AccountIn {
                 "must be a domain name such as acme.example",
             );
         }
-        let country = check
-            .optional("country", self.country.as_deref(), CountryCode::parse)
-            .map(|c| c.as_str().to_string());
-        let currency = check
-            .optional("currency", self.currency.as_deref(), CurrencyCode::parse)
-            .map(|c| c.as_str().to_string());
+        let country = check.optional("country", self.country.as_deref(), CountryCode::parse);
+        let currency = check.optional("currency", self.currency.as_deref(), CurrencyCode::parse);
         if self.annual_revenue.is_some() && self.currency.is_none() {
             check.fail(
                 "currency",

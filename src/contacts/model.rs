@@ -204,13 +204,13 @@ pub struct ContactFields {
     pub last_name: Option<String>,
     pub name_key: String,
     pub given_name_key: String,
-    pub email: Option<String>,
-    pub phone: Option<String>,
+    pub email: Option<EmailAddress>,
+    pub phone: Option<PhoneNumber>,
     pub title: Option<String>,
     pub account_id: Option<Uuid>,
-    pub language: Option<String>,
-    pub time_zone: Option<String>,
-    pub country: Option<String>,
+    pub language: Option<LanguageTag>,
+    pub time_zone: Option<TimeZoneName>,
+    pub country: Option<CountryCode>,
     pub lifecycle_stage: LifecycleStage,
     pub owner_id: Option<Uuid>,
     pub tags: Vec<String>,
@@ -238,9 +238,7 @@ impl ContactIn {
         let mut check = Check::validated(&self);
         let first_name = trimmed(self.first_name);
         let last_name = trimmed(self.last_name);
-        let email = check
-            .optional("email", trimmed(self.email).as_deref(), EmailAddress::parse)
-            .map(EmailAddress::into_string);
+        let email = check.optional("email", trimmed(self.email).as_deref(), EmailAddress::parse);
         if first_name.is_none() && last_name.is_none() && email.is_none() && check.is_ok() {
             check.fail(
                 "first_name",
@@ -248,32 +246,24 @@ impl ContactIn {
                 "give at least one of first_name, last_name or email",
             );
         }
-        let country = check
-            .optional(
-                "country",
-                trimmed(self.country).as_deref(),
-                CountryCode::parse,
-            )
-            .map(|c| c.as_str().to_string());
-        let phone = check
-            .optional("phone", trimmed(self.phone).as_deref(), |p| {
-                PhoneNumber::parse(p, country.as_deref())
-            })
-            .map(PhoneNumber::into_string);
-        let language = check
-            .optional(
-                "language",
-                trimmed(self.language).as_deref(),
-                LanguageTag::parse,
-            )
-            .map(|l| l.as_str().to_string());
-        let time_zone = check
-            .optional(
-                "time_zone",
-                trimmed(self.time_zone).as_deref(),
-                TimeZoneName::parse,
-            )
-            .map(|t| t.as_str().to_string());
+        let country = check.optional(
+            "country",
+            trimmed(self.country).as_deref(),
+            CountryCode::parse,
+        );
+        let phone = check.optional("phone", trimmed(self.phone).as_deref(), |p| {
+            PhoneNumber::parse(p, country.as_ref().map(CountryCode::as_str))
+        });
+        let language = check.optional(
+            "language",
+            trimmed(self.language).as_deref(),
+            LanguageTag::parse,
+        );
+        let time_zone = check.optional(
+            "time_zone",
+            trimmed(self.time_zone).as_deref(),
+            TimeZoneName::parse,
+        );
         let tags = check
             .parse("tags", Tags::parse(self.tags.unwrap_or_default()))
             .map(Tags::into_vec)
@@ -287,12 +277,12 @@ impl ContactIn {
             name_key: name_key(
                 first_name.as_deref(),
                 last_name.as_deref(),
-                email.as_deref(),
+                email.as_ref().map(EmailAddress::as_str),
             ),
             given_name_key: name_key(
                 last_name.as_deref(),
                 first_name.as_deref(),
-                email.as_deref(),
+                email.as_ref().map(EmailAddress::as_str),
             ),
             first_name,
             last_name,

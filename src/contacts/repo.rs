@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::model::{COLUMNS, ContactFields, ContactRow};
+use crate::domain::EmailAddress;
 use crate::{
     accounts::repo::prefixed,
     audit::{self, Actor, Change},
@@ -30,10 +31,13 @@ pub fn duplicate_email(email: &str, existing_id: Uuid) -> ApiError {
 }
 
 /// The live contact with this (normalised) email, if any.
-pub async fn id_by_email<'a>(on: impl Into<On<'a>>, email: &str) -> Result<Option<Uuid>, ApiError> {
+pub async fn id_by_email<'a>(
+    on: impl Into<On<'a>>,
+    email: &EmailAddress,
+) -> Result<Option<Uuid>, ApiError> {
     Ok(
         on!(on.into(), e => sqlx::query_scalar("SELECT id FROM contacts WHERE email = $1 AND deleted_at IS NULL")
-        .bind(email).fetch_optional(e).await)?,
+        .bind(email.as_str()).fetch_optional(e).await)?,
     )
 }
 
@@ -97,9 +101,13 @@ pub async fn create(db: &Db, actor: &Actor, f: ContactFields) -> Result<ContactR
         Ok(row) => row,
         Err(e) if is_unique_violation(&e) => {
             drop(tx);
-            let email = f.email.clone().unwrap_or_default();
-            let existing = id_by_email(db, &email).await?.unwrap_or_default();
-            return Err(duplicate_email(&email, existing));
+            let Some(email) = &f.email else {
+                return Err(ApiError::conflict(
+                    "The contact conflicts with another one.",
+                ));
+            };
+            let existing = id_by_email(db, email).await?.unwrap_or_default();
+            return Err(duplicate_email(email.as_str(), existing));
         }
         Err(e) => return Err(e.into()),
     };
@@ -179,7 +187,7 @@ pub async fn update(
             .await?
             .filter(|id| *id != before.id)
     {
-        return Err(duplicate_email(email, existing));
+        return Err(duplicate_email(email.as_str(), existing));
     }
     let row = match update_row(&mut tx, before.id, expected, &f).await {
         Ok(Some(row)) => row,
@@ -191,9 +199,13 @@ pub async fn update(
         }
         Err(e) if is_unique_violation(&e) => {
             drop(tx);
-            let email = f.email.clone().unwrap_or_default();
-            let existing = id_by_email(db, &email).await?.unwrap_or_default();
-            return Err(duplicate_email(&email, existing));
+            let Some(email) = &f.email else {
+                return Err(ApiError::conflict(
+                    "The contact conflicts with another one.",
+                ));
+            };
+            let existing = id_by_email(db, email).await?.unwrap_or_default();
+            return Err(duplicate_email(email.as_str(), existing));
         }
         Err(e) => return Err(e.into()),
     };

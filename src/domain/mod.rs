@@ -30,3 +30,52 @@ pub use timezone::TimeZoneName;
 
 /// What erasure writes in place of free text that may have named the person.
 pub const ERASED: &str = "[erased]";
+
+/// A parsed value stored as its normalised text: the repository binds the
+/// parsed type itself, so what reaches the database has passed its parse.
+/// It reads as the text it holds (`Deref<Target = str>`).
+macro_rules! stored_as_text {
+    ($($ty:ty),+ $(,)?) => {$(
+        impl std::ops::Deref for $ty {
+            type Target = str;
+
+            fn deref(&self) -> &str {
+                self.as_str()
+            }
+        }
+
+        impl<DB: sqlx::Database> sqlx::Type<DB> for $ty
+        where
+            str: sqlx::Type<DB>,
+        {
+            fn type_info() -> DB::TypeInfo {
+                <str as sqlx::Type<DB>>::type_info()
+            }
+
+            fn compatible(ty: &DB::TypeInfo) -> bool {
+                <str as sqlx::Type<DB>>::compatible(ty)
+            }
+        }
+
+        impl<'q, DB: sqlx::Database> sqlx::Encode<'q, DB> for $ty
+        where
+            String: sqlx::Encode<'q, DB>,
+        {
+            fn encode_by_ref(
+                &self,
+                buf: &mut DB::ArgumentBuffer,
+            ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+                <String as sqlx::Encode<'q, DB>>::encode(self.as_str().to_string(), buf)
+            }
+        }
+    )+};
+}
+
+stored_as_text!(
+    CountryCode,
+    CurrencyCode,
+    EmailAddress,
+    LanguageTag,
+    PhoneNumber,
+    TimeZoneName
+);
