@@ -1,5 +1,5 @@
 //! The hooks registry: what each module does when a contact is merged,
-//! erased or exported. The customer record calls the hooks it finds here and
+//! erased or exported, and the kinds of event it adds to timelines. The customer record calls the hooks it finds here and
 //! imports no other module; each module implements [`ContactRecords`] in its
 //! own folder and is registered once, in `crate::modules`.
 
@@ -12,6 +12,7 @@ use uuid::Uuid;
 use crate::{
     db::{Db, Tx},
     http::ApiError,
+    timeline::sources::Source,
 };
 
 /// A hook's future: it runs inside the caller's transaction (or on the pool
@@ -61,12 +62,28 @@ pub trait ContactRecords: Send + Sync {
 #[derive(Clone, Default)]
 pub struct Registry {
     contact_records: Vec<Arc<dyn ContactRecords>>,
+    timeline: Vec<&'static Source>,
 }
 
 impl Registry {
     pub fn with(mut self, records: impl ContactRecords + 'static) -> Self {
         self.contact_records.push(Arc::new(records));
         self
+    }
+
+    /// Adds a kind of event to contact and account timelines.
+    pub fn with_timeline(mut self, source: &'static Source) -> Self {
+        self.timeline.push(source);
+        self
+    }
+
+    /// Every timeline kind, in registration order.
+    pub fn timeline_sources(&self) -> &[&'static Source] {
+        &self.timeline
+    }
+
+    pub fn timeline_source(&self, kind: &str) -> Option<&'static Source> {
+        self.timeline.iter().copied().find(|s| s.kind == kind)
     }
 
     pub async fn on_merge(

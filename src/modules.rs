@@ -9,4 +9,7 @@ pub fn registry() -> Registry {
         .with(preferences::hooks::Preferences)
         .with(feedback::hooks::Feedback)
         .with(loyalty::repo::hooks::Loyalty)
+        .with_timeline(&interactions::hooks::TIMELINE)
+        .with_timeline(&feedback::hooks::TIMELINE)
+        .with_timeline(&loyalty::repo::hooks::TIMELINE)
 }

@@ -13,6 +13,7 @@ use crate::{
     http::ApiError,
     on_tx,
 };
+use crate::{auth::Area, timeline::sources::Source};
 
 pub struct Feedback;
 
@@ -97,3 +98,19 @@ pub async fn ids_of_contact(tx: &mut Tx, contact_id: Uuid) -> Result<Vec<Uuid>, 
         .bind(contact_id).fetch_all(&mut **c).await)?,
     )
 }
+
+/// Feedback items (`type`: complaint, suggestion, praise, inquiry, survey), at
+/// the time the customer gave them.
+pub const TIMELINE: Source = Source {
+    kind: "feedback",
+    area: Area::Feedback,
+    select: "SELECT 'feedback' AS kind, f.id AS id, f.received_at AS occurred_at, f.channel_id AS channel_id,
+                    f.contact_id AS contact_id, f.account_id AS account_id, f.kind AS item_type,
+                    COALESCE(SUBSTR(f.text, 1, 200), 'NPS ' || f.nps, 'CSAT ' || f.csat, f.kind) AS summary
+             FROM feedback f",
+    occurred_at: "f.received_at",
+    id: "f.id",
+    contact_id: "f.contact_id",
+    account_id: Some("f.account_id"),
+    link: |row| format!("/v1/feedback/{}", row.id),
+};

@@ -4,6 +4,7 @@
 use uuid::Uuid;
 
 use super::repo;
+use crate::{auth::Area, timeline::sources::Source};
 use crate::{
     db::{Db, Tx},
     hooks::{ContactRecords, Hook, Section, SectionSchema, list_of, section},
@@ -39,3 +40,17 @@ impl ContactRecords for Interactions {
         }]
     }
 }
+
+pub const TIMELINE: Source = Source {
+    kind: "interaction",
+    area: Area::Interactions,
+    select: "SELECT 'interaction' AS kind, i.id AS id, i.occurred_at AS occurred_at, i.channel_id AS channel_id,
+                    i.contact_id AS contact_id, i.account_id AS account_id, i.interaction_type AS item_type,
+                    COALESCE(i.subject, SUBSTR(i.summary, 1, 200), i.direction || ' ' || i.interaction_type) AS summary
+             FROM interactions i",
+    occurred_at: "i.occurred_at",
+    id: "i.id",
+    contact_id: "i.contact_id",
+    account_id: Some("i.account_id"),
+    link: |row| format!("/v1/interactions/{}", row.id),
+};

@@ -20,7 +20,8 @@
 //!
 //! ## Adding a kind
 //!
-//! Add one [`sources::Source`] to [`sources::SOURCES`]: a `SELECT … FROM
+//! Define one [`sources::Source`] in your module (its `hooks.rs`) and
+//! register it in `crate::modules` with `.with_timeline(&…)`: a `SELECT … FROM
 //! <table> <alias>` (no WHERE, ORDER BY or LIMIT: the builder adds them)
 //! producing exactly these columns, in this order:
 //!

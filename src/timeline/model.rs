@@ -3,7 +3,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::sources;
 use crate::channels::ChannelKind;
 
 /// One event in a contact's or account's history.
@@ -63,8 +62,9 @@ pub struct TimelineRow {
 }
 
 impl TimelineRow {
-    pub fn into_item(self) -> TimelineItem {
-        let link = sources::find(&self.kind)
+    pub fn into_item(self, hooks: &crate::hooks::Registry) -> TimelineItem {
+        let link = hooks
+            .timeline_source(&self.kind)
             .map(|s| (s.link)(&self))
             .unwrap_or_default();
         let channel = match (self.channel_id, self.channel_kind, self.channel_name) {

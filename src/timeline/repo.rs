@@ -108,7 +108,7 @@ pub async fn page(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::timeline::sources::INTERACTIONS;
+    use crate::interactions::hooks::TIMELINE as INTERACTIONS;
 
     #[test]
     fn a_contact_timeline_has_one_branch_per_source() {

@@ -4,12 +4,13 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::{
-    model::{TimelineItem, TimelineParams, TimelineRow},
+    model::{TimelineItem, TimelineParams},
     repo::{self, Scope},
-    sources::{self, SOURCES, Source},
+    sources::Source,
 };
 use crate::{
     auth::{Area, Level, Principal},
+    hooks::Registry,
     http::{ApiError, ApiResult, Page, PageParams, pagination::page_from, responses::*},
     state::AppState,
 };
@@ -19,17 +20,24 @@ pub fn configure(cfg: &mut ServiceConfig) {
 }
 
 /// The sources this caller may read, narrowed to `?kind=`.
-fn visible(principal: &Principal, kind: Option<&str>) -> Result<Vec<&'static Source>, ApiError> {
+fn visible(
+    hooks: &Registry,
+    principal: &Principal,
+    kind: Option<&str>,
+) -> Result<Vec<&'static Source>, ApiError> {
     if let Some(k) = kind
-        && sources::find(k).is_none()
+        && hooks.timeline_source(k).is_none()
     {
+        let kinds: Vec<&str> = hooks.timeline_sources().iter().map(|s| s.kind).collect();
         return Err(ApiError::bad_request(format!(
             "kind={k:?} is not a timeline kind: use one of {}.",
-            sources::kinds().join(", ")
+            kinds.join(", ")
         )));
     }
-    Ok(SOURCES
+    Ok(hooks
+        .timeline_sources()
         .iter()
+        .copied()
         .filter(|s| kind.is_none_or(|k| s.kind == k))
         .filter(|s| principal.require(s.area, Level::Read).is_ok())
         .collect())
@@ -48,14 +56,14 @@ async fn timeline(
     };
     let limit = page.limit()?;
     let after = page.cursor::<(DateTime<Utc>, Uuid)>()?;
-    let sources = visible(principal, params.kind.as_deref())?;
+    let sources = visible(&state.hooks, principal, params.kind.as_deref())?;
     repo::ensure_exists(&state.db, scope, id).await?;
     let rows = repo::page(&state.db, &sources, scope, id, after, limit).await?;
     Ok(web::Json(page_from(
         rows,
         limit,
         |r| (r.occurred_at, r.id),
-        TimelineRow::into_item,
+        |row| row.into_item(&state.hooks),
     )))
 }
 

@@ -16,6 +16,7 @@ use crate::{
     loyalty::{ledger::EntryKind, members::MemberRow},
     on_tx,
 };
+use crate::{auth::Area, timeline::sources::Source};
 
 pub struct Loyalty;
 
@@ -179,3 +180,26 @@ pub async fn member_ids_of_contact(tx: &mut Tx, contact_id: Uuid) -> Result<Vec<
         .bind(contact_id).fetch_all(&mut **c).await)?,
     )
 }
+
+/// Loyalty ledger entries (`type`: earn, redeem, adjust, expire, reverse) and
+/// tier changes (`type`: tier_change), from the loyalty module's
+/// `loyalty_timeline` view. They belong to a contact only (a merged member's
+/// events carry the survivor's contact id).
+pub const TIMELINE: Source = Source {
+    kind: "loyalty",
+    area: Area::Loyalty,
+    select: "SELECT 'loyalty' AS kind, l.id AS id, l.occurred_at AS occurred_at, CAST(NULL AS UUID) AS channel_id,
+                    l.contact_id AS contact_id, CAST(NULL AS UUID) AS account_id,
+                    CASE WHEN l.kind = 'loyalty_tier_change' THEN 'tier_change' ELSE l.detail END AS item_type,
+                    l.summary AS summary
+             FROM loyalty_timeline l",
+    occurred_at: "l.occurred_at",
+    id: "l.id",
+    contact_id: "l.contact_id",
+    account_id: None,
+    link: |row| match (row.item_type.as_str(), row.contact_id) {
+        ("tier_change", Some(contact)) => format!("/v1/loyalty/members/{contact}/tier-changes"),
+        (_, Some(contact)) => format!("/v1/loyalty/members/{contact}/ledger/{}", row.id),
+        _ => String::new(),
+    },
+};
