@@ -10,6 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
+use super::import_rows::csv_header;
 use super::{
     model::ContactRow,
     repo::{self, ContactQuery, SORTS, sort_key},
@@ -134,25 +135,6 @@ struct Export {
     format: ExportFormat,
 }
 
-const CSV_HEADER: [&str; 16] = [
-    "id",
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "title",
-    "account_id",
-    "language",
-    "time_zone",
-    "country",
-    "lifecycle_stage",
-    "owner_id",
-    "tags",
-    "custom_fields",
-    "created_at",
-    "updated_at",
-];
-
 impl Export {
     /// One chunk per page of 500, fetched only when the client has taken the previous one.
     fn stream(self) -> impl futures_util::Stream<Item = Result<web::Bytes, actix_web::Error>> {
@@ -220,7 +202,9 @@ impl Export {
             ExportFormat::Csv => {
                 let mut writer = csv::Writer::from_writer(Vec::new());
                 if header {
-                    writer.write_record(CSV_HEADER).expect("writing to memory");
+                    writer
+                        .write_record(csv_header())
+                        .expect("writing to memory");
                 }
                 let text = |v: &Option<String>| v.clone().unwrap_or_default();
                 let id = |v: &Option<Uuid>| v.map(|v| v.to_string()).unwrap_or_default();

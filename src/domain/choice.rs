@@ -51,18 +51,7 @@ macro_rules! choice {
 
         // Stored as its text on both engines; a stored text that is not one
         // of the values is a decode error, never a silent default.
-        impl<DB: sqlx::Database> sqlx::Type<DB> for $name
-        where
-            str: sqlx::Type<DB>,
-        {
-            fn type_info() -> DB::TypeInfo {
-                <str as sqlx::Type<DB>>::type_info()
-            }
-
-            fn compatible(ty: &DB::TypeInfo) -> bool {
-                <str as sqlx::Type<DB>>::compatible(ty)
-            }
-        }
+        $crate::text_column_type!($name);
 
         impl<'r, DB: sqlx::Database> sqlx::Decode<'r, DB> for $name
         where

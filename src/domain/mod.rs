@@ -31,6 +31,26 @@ pub use timezone::TimeZoneName;
 /// What erasure writes in place of free text that may have named the person.
 pub const ERASED: &str = "[erased]";
 
+/// `sqlx::Type` for a Rust type stored as text on both engines (the choices
+/// of `choice!` and the parsed values below).
+#[macro_export]
+macro_rules! text_column_type {
+    ($ty:ty) => {
+        impl<DB: sqlx::Database> sqlx::Type<DB> for $ty
+        where
+            str: sqlx::Type<DB>,
+        {
+            fn type_info() -> DB::TypeInfo {
+                <str as sqlx::Type<DB>>::type_info()
+            }
+
+            fn compatible(ty: &DB::TypeInfo) -> bool {
+                <str as sqlx::Type<DB>>::compatible(ty)
+            }
+        }
+    };
+}
+
 /// A parsed value stored as its normalised text: the repository binds the
 /// parsed type itself, so what reaches the database has passed its parse.
 /// It reads as the text it holds (`Deref<Target = str>`).
@@ -44,18 +64,7 @@ macro_rules! stored_as_text {
             }
         }
 
-        impl<DB: sqlx::Database> sqlx::Type<DB> for $ty
-        where
-            str: sqlx::Type<DB>,
-        {
-            fn type_info() -> DB::TypeInfo {
-                <str as sqlx::Type<DB>>::type_info()
-            }
-
-            fn compatible(ty: &DB::TypeInfo) -> bool {
-                <str as sqlx::Type<DB>>::compatible(ty)
-            }
-        }
+        $crate::text_column_type!($ty);
 
         impl<'q, DB: sqlx::Database> sqlx::Encode<'q, DB> for $ty
         where
