@@ -7,7 +7,7 @@ use crate::{
     db::{
         Db, Tx, new_id, now,
         refs::{Active, References, TagTable, replace_tags},
-        sql::{Arg, Filters},
+        sql::{self, Arg, Filters},
     },
     http::{
         ApiError, etag,
@@ -236,25 +236,12 @@ pub async fn list(
     cursor: Option<KeysetCursor>,
     limit: i64,
 ) -> Result<Vec<AccountRow>, ApiError> {
-    let mut f = filters(q);
-    let order = sort.keyset(&mut f, cursor, "a.id")?;
-    let limit_arg = f.arg(Arg::Int(limit + 1));
-    let sql = format!(
-        "SELECT {} FROM accounts a {} {order} LIMIT {limit_arg}",
-        prefixed(COLUMNS, "a"),
-        f.where_sql()
-    );
-    Ok(
-        on_db!(db, pool => bind_args!(sqlx::query_as::<_, AccountRow>(sqlx::AssertSqlSafe(sql)), f.args).fetch_all(pool).await)?,
-    )
+    let select = format!("SELECT {} FROM accounts a", prefixed(COLUMNS, "a"));
+    sql::keyset_page(db, &select, filters(q), sort, cursor, "a.id", limit).await
 }
 
 pub async fn count(db: &Db, q: &AccountQuery) -> Result<i64, ApiError> {
-    let f = filters(q);
-    let sql = format!("SELECT COUNT(*) FROM accounts a {}", f.where_sql());
-    Ok(
-        on_db!(db, pool => bind_args!(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql)), f.args).fetch_one(pool).await)?,
-    )
+    sql::count(db, "FROM accounts a", &filters(q)).await
 }
 
 /// `a, b` → `t.a, t.b`.

@@ -8,17 +8,16 @@ use crate::domain::EmailAddress;
 use crate::{
     accounts::repo::prefixed,
     audit::{self, Actor, Change},
-    bind_args,
     db::{
         Db, Tx, is_unique_violation, new_id, now,
         refs::{Active, References, TagTable, insert_tags, replace_tags},
-        sql::{Arg, Filters},
+        sql::{self, Arg, Filters},
     },
     http::{
         ApiError, etag,
         pagination::{KeysetCursor, Sort, SortKind},
     },
-    on_db, on_tx,
+    on_tx,
 };
 use crate::{db::On, on};
 
@@ -323,25 +322,12 @@ pub async fn list(
     cursor: Option<KeysetCursor>,
     limit: i64,
 ) -> Result<Vec<ContactRow>, ApiError> {
-    let mut f = filters(q);
-    let order = sort.keyset(&mut f, cursor, "c.id")?;
-    let limit_arg = f.arg(Arg::Int(limit + 1));
-    let sql = format!(
-        "SELECT {} FROM contacts c {} {order} LIMIT {limit_arg}",
-        prefixed(COLUMNS, "c"),
-        f.where_sql()
-    );
-    Ok(
-        on_db!(db, pool => bind_args!(sqlx::query_as::<_, ContactRow>(sqlx::AssertSqlSafe(sql)), f.args).fetch_all(pool).await)?,
-    )
+    let select = format!("SELECT {} FROM contacts c", prefixed(COLUMNS, "c"));
+    sql::keyset_page(db, &select, filters(q), sort, cursor, "c.id", limit).await
 }
 
 pub async fn count(db: &Db, q: &ContactQuery) -> Result<i64, ApiError> {
-    let f = filters(q);
-    let sql = format!("SELECT COUNT(*) FROM contacts c {}", f.where_sql());
-    Ok(
-        on_db!(db, pool => bind_args!(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql)), f.args).fetch_one(pool).await)?,
-    )
+    sql::count(db, "FROM contacts c", &filters(q)).await
 }
 
 /// The sort value of a row, as a cursor key.

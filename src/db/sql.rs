@@ -122,3 +122,44 @@ mod tests {
         assert!("acme" < high.as_str() && "ad" > high.as_str());
     }
 }
+
+/// One keyset page of a list, plus one row (so the caller knows whether
+/// another page follows): `{select} WHERE {filters} ORDER BY {sort, id}
+/// LIMIT limit + 1`, starting after `cursor`. `select` is `SELECT … FROM
+/// table alias`; `id_column` breaks ties (`a.id`).
+pub async fn keyset_page<R>(
+    db: &super::Db,
+    select: &str,
+    mut filters: Filters,
+    sort: &crate::http::pagination::Sort,
+    cursor: Option<crate::http::pagination::KeysetCursor>,
+    id_column: &str,
+    limit: i64,
+) -> Result<Vec<R>, crate::http::ApiError>
+where
+    R: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+        + Send
+        + Unpin,
+{
+    let order = sort.keyset(&mut filters, cursor, id_column)?;
+    let limit_arg = filters.arg(Arg::Int(limit + 1));
+    let sql = format!("{select} {} {order} LIMIT {limit_arg}", filters.where_sql());
+    Ok(
+        crate::on_db!(db, pool => crate::bind_args!(sqlx::query_as::<_, R>(sqlx::AssertSqlSafe(sql)), filters.args)
+        .fetch_all(pool).await)?,
+    )
+}
+
+/// How many rows of `from` (`FROM table alias`) the filters match.
+pub async fn count(
+    db: &super::Db,
+    from: &str,
+    filters: &Filters,
+) -> Result<i64, crate::http::ApiError> {
+    let sql = format!("SELECT COUNT(*) {from} {}", filters.where_sql());
+    Ok(
+        crate::on_db!(db, pool => crate::bind_args!(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql)), filters.args)
+        .fetch_one(pool).await)?,
+    )
+}

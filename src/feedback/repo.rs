@@ -13,11 +13,10 @@ use super::{
 };
 use crate::{
     audit::{self, Actor, Change},
-    bind_args,
     db::{
         Db, Tx, new_id, now,
         refs::{Active, References},
-        sql::{Arg, Filters},
+        sql::{self, Arg, Filters},
     },
     http::{
         ApiError, etag,
@@ -369,16 +368,8 @@ pub async fn list(
     if let Some(v) = q.to {
         f.when("f.received_at < {}", Arg::Time(v));
     }
-    let order = sort.keyset(&mut f, cursor, "f.id")?;
-    let limit_arg = f.arg(Arg::Int(limit + 1));
-    let sql = format!(
-        "SELECT {COLUMNS}, {sla} AS sla_state FROM feedback f {} {order} LIMIT {limit_arg}",
-        f.where_sql()
-    );
-    Ok(
-        on_db!(db, pool => bind_args!(sqlx::query_as::<_, FeedbackRow>(sqlx::AssertSqlSafe(sql)), f.args)
-        .fetch_all(pool).await)?,
-    )
+    let select = format!("SELECT {COLUMNS}, {sla} AS sla_state FROM feedback f");
+    sql::keyset_page(db, &select, f, sort, cursor, "f.id", limit).await
 }
 
 /// The sort value of a row, as a cursor key.

@@ -12,12 +12,11 @@ use super::{
 };
 use crate::{
     audit::{self, Actor},
-    bind_args,
     channels::ChannelKind,
     db::{
         Db, Tx, is_foreign_key_violation, new_id, now,
         refs::{Active, References},
-        sql::{Arg, Filters},
+        sql::{self, Arg, Filters},
     },
     domain::ERASED,
     http::{
@@ -289,16 +288,8 @@ pub async fn list(
     if let Some(t) = q.to {
         f.when("occurred_at < {}", Arg::Time(t));
     }
-    let order = sort.keyset(&mut f, cursor, "id")?;
-    let limit = f.arg(Arg::Int(limit + 1));
-    let sql = format!(
-        "SELECT {COLUMNS} FROM interactions {} {order} LIMIT {limit}",
-        f.where_sql()
-    );
-    Ok(
-        on_db!(db, pool => bind_args!(sqlx::query_as::<_, InteractionRow>(sqlx::AssertSqlSafe(sql)), f.args)
-        .fetch_all(pool).await)?,
-    )
+    let select = format!("SELECT {COLUMNS} FROM interactions");
+    sql::keyset_page(db, &select, f, sort, cursor, "id", limit).await
 }
 
 /// Merge hook: moves a duplicate contact's interactions to the survivor,
