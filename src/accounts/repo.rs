@@ -128,9 +128,7 @@ pub async fn delete(
     let version = current_version(&mut tx, id)
         .await?
         .ok_or_else(|| ApiError::not_found("account", id))?;
-    if expected.is_some_and(|v| v != version) {
-        return Err(etag::stale(version));
-    }
+    etag::check(expected, version)?;
     let contacts: i64 = on_tx!(&mut tx, c => sqlx::query_scalar(
         "SELECT COUNT(*) FROM contacts WHERE account_id = $1 AND deleted_at IS NULL"
     ).bind(id).fetch_one(&mut **c).await)?;

@@ -97,9 +97,7 @@ pub async fn update(
 ) -> Result<Channel, ApiError> {
     let mut tx = db.begin().await?;
     let current = get(&mut tx, id).await?;
-    if expected.is_some_and(|v| v != current.version) {
-        return Err(etag::stale(current.version));
-    }
+    etag::check(expected, current.version)?;
     let input = patched(current.to_input(), patch)?;
     let kind = input.checked()?;
     let name = input.name.trim().to_string();
@@ -150,9 +148,7 @@ pub async fn delete(
 ) -> Result<(), ApiError> {
     let mut tx = db.begin().await?;
     let current = get(&mut tx, id).await?;
-    if expected.is_some_and(|v| v != current.version) {
-        return Err(etag::stale(current.version));
-    }
+    etag::check(expected, current.version)?;
     let used: i64 = on_tx!(&mut tx, c => sqlx::query_scalar(
         "SELECT COUNT(*) FROM (SELECT 1 FROM interactions WHERE channel_id = $1 LIMIT 1) used"
     ).bind(id).fetch_one(&mut **c).await)?;

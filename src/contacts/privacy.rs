@@ -148,9 +148,7 @@ async fn merge_contacts(
     let actor = Actor::new(&principal, &req);
     let mut tx = state.db.begin().await?;
     let survivor = repo::get(&mut tx, *id).await?;
-    if etag::expected_version(&req)?.is_some_and(|v| v != survivor.version) {
-        return Err(etag::stale(survivor.version));
-    }
+    etag::check(etag::expected_version(&req)?, survivor.version)?;
     let duplicate = repo::get(&mut tx, duplicate_id).await.map_err(|_| {
         ApiError::field(
             "duplicate_id",

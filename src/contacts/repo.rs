@@ -235,9 +235,7 @@ pub async fn delete(
     let version = current_version(&mut tx, id)
         .await?
         .ok_or_else(|| ApiError::not_found("contact", id))?;
-    if expected.is_some_and(|v| v != version) {
-        return Err(etag::stale(version));
-    }
+    etag::check(expected, version)?;
     if !soft_delete(&mut tx, id, version).await? {
         return Err(etag::stale(version + 1));
     }

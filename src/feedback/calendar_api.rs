@@ -218,9 +218,7 @@ async fn save(
         "SELECT version FROM service_calendar WHERE id = 'default'"
     ).fetch_optional(&mut **c).await)?;
     let version = current.unwrap_or(0);
-    if expected.is_some_and(|v| v != version) {
-        return Err(etag::stale(version));
-    }
+    etag::check(expected, version)?;
     let before = load(&mut tx).await?;
     let now = now();
     let out = Calendar::from_work(cal, version + 1, Some(now));

@@ -283,9 +283,7 @@ pub async fn delete(
     let version = current_version(&mut tx, id)
         .await?
         .ok_or_else(|| ApiError::not_found("feedback", id))?;
-    if expected.is_some_and(|v| v != version) {
-        return Err(etag::stale(version));
-    }
+    etag::check(expected, version)?;
     on_tx!(&mut tx, c => sqlx::query("DELETE FROM feedback_activities WHERE feedback_id = $1")
         .bind(id).execute(&mut **c).await.map(|r| r.rows_affected()))?;
     let done = on_tx!(&mut tx, c => sqlx::query("DELETE FROM feedback WHERE id = $1 AND version = $2")

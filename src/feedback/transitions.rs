@@ -186,9 +186,7 @@ pub async fn transition(
         let now = now();
         let mut tx = db.begin().await?;
         let row = repo::get(&mut tx, id, now).await?;
-        if expected.is_some_and(|v| v != row.version) {
-            return Err(etag::stale(row.version));
-        }
+        etag::check(expected, row.version)?;
         let from = row.status();
         if let (Some(seen), Some(current)) = (seen, from)
             && seen != current

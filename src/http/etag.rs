@@ -30,6 +30,16 @@ pub fn expected_version(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
         })
 }
 
+/// The one `If-Match` rule: when the caller sent a version, it must be the
+/// current one (else 412 naming the current ETag); without one, the write
+/// applies to whatever is current.
+pub fn check(expected: Option<i64>, current_version: i64) -> Result<(), ApiError> {
+    match expected {
+        Some(v) if v != current_version => Err(stale(current_version)),
+        _ => Ok(()),
+    }
+}
+
 /// The 412 for a stale `If-Match`.
 pub fn stale(current_version: i64) -> ApiError {
     ApiError::precondition_failed(format!(

@@ -153,9 +153,7 @@ pub async fn update(
     let now = now();
     let mut tx = db.begin().await?;
     let current = get(&mut tx, id).await?;
-    if expected.is_some_and(|v| v != current.version) {
-        return Err(etag::stale(current.version));
-    }
+    etag::check(expected, current.version)?;
     let (mut new, changed) = rules::patched(&current, patch, now)?;
     let kind = resolve(&mut tx, &mut new, changed).await?;
     enforce(&mut tx, &new, kind, changed, Some(id)).await?;
@@ -196,9 +194,7 @@ pub async fn delete(
 ) -> Result<(), ApiError> {
     let mut tx = db.begin().await?;
     let current = get(&mut tx, id).await?;
-    if expected.is_some_and(|v| v != current.version) {
-        return Err(etag::stale(current.version));
-    }
+    etag::check(expected, current.version)?;
     let deleted = on_tx!(&mut tx, c => sqlx::query("DELETE FROM interactions WHERE id = $1 AND version = $2")
         .bind(id).bind(current.version).execute(&mut **c).await.map(|r| r.rows_affected()))?;
     if deleted == 0 {

@@ -120,9 +120,7 @@ pub async fn put(
              history is kept as evidence and can still be read.",
         ));
     }
-    if expected.is_some_and(|v| v != before.version) {
-        return Err(etag::stale(before.version));
-    }
+    etag::check(expected, before.version)?;
     let (start, end) = match &input.quiet_hours {
         Some(q) => (Some(q.start.as_str()), Some(q.end.as_str())),
         None => (None, None),

@@ -132,9 +132,7 @@ pub async fn update(
         "SELECT {COLUMNS} FROM users WHERE id = $1 AND deleted_at IS NULL"
     ))).bind(id).fetch_optional(&mut **c).await)?
     .ok_or_else(|| ApiError::not_found("user", id))?;
-    if expected.is_some_and(|v| v != current.version) {
-        return Err(etag::stale(current.version));
-    }
+    etag::check(expected, current.version)?;
     let loses_admin = current.role() == Role::Admin
         && current.active
         && (patch.role.value().is_some_and(|r| *r != Role::Admin)
@@ -188,9 +186,7 @@ pub async fn delete(
         "SELECT {COLUMNS} FROM users WHERE id = $1 AND deleted_at IS NULL"
     ))).bind(id).fetch_optional(&mut **c).await)?
     .ok_or_else(|| ApiError::not_found("user", id))?;
-    if expected.is_some_and(|v| v != current.version) {
-        return Err(etag::stale(current.version));
-    }
+    etag::check(expected, current.version)?;
     if current.role() == Role::Admin && current.active {
         ensure_another_admin(&mut tx, id).await?;
     }

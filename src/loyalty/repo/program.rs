@@ -64,10 +64,8 @@ pub async fn replace(
 ) -> Result<(ProgramRow, ProgramRow), ApiError> {
     let mut tx = db.begin().await?;
     let before = get(&mut tx).await?;
-    let version = expected.unwrap_or(before.version);
-    if version != before.version {
-        return Err(etag::stale(before.version));
-    }
+    etag::check(expected, before.version)?;
+    let version = before.version;
     let row: Option<ProgramRow> = on_tx!(&mut tx, c => sqlx::query_as(
         "UPDATE loyalty_program SET name = $1, earn_currency = $2, earn_points = $3, earn_per_amount_minor = $4,
                 tiers = $5, tier_basis = $6, tier_window_months = $7, expiry_months = $8,

@@ -71,10 +71,8 @@ pub async fn update(
         "SELECT {COLUMNS} FROM loyalty_rewards WHERE id = $1 AND deleted_at IS NULL"
     ))).bind(id).fetch_optional(&mut **c).await)?
     .ok_or_else(|| ApiError::not_found("reward", id))?;
-    let version = expected.unwrap_or(current.version);
-    if version != current.version {
-        return Err(etag::stale(current.version));
-    }
+    etag::check(expected, current.version)?;
+    let version = current.version;
     let input = patched(current.to_input(), patch)?.checked()?;
     let row: Option<Reward> = on_tx!(&mut tx, c => sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "UPDATE loyalty_rewards SET name = $1, description = $2, cost_points = $3, stock = $4, active = $5,
