@@ -267,3 +267,29 @@ db_test!(
         assert_eq!(entry.1.to_string(), id(&e));
     }
 );
+
+db_test!(
+    the_person_export_holds_the_membership_and_its_ledger,
+    |app| {
+        let contact_id = new_member(&app).await;
+        earn(&app, &contact_id, 40).await;
+        let export = json_of(
+            app.get(&format!("/v1/contacts/{contact_id}/export")).await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(export["loyalty_member"]["contact_id"], contact_id.as_str());
+        assert_eq!(export["loyalty_member"]["balance"], 40);
+        let ledger = export["loyalty_ledger"].as_array().unwrap();
+        assert_eq!(ledger.len(), 1);
+        assert_eq!(ledger[0]["kind"], "earn");
+        let stranger = contact(&app, None).await;
+        let export = json_of(
+            app.get(&format!("/v1/contacts/{stranger}/export")).await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(export["loyalty_member"], serde_json::Value::Null);
+        assert_eq!(export["loyalty_ledger"], serde_json::json!([]));
+    }
+);

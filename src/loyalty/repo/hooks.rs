@@ -4,17 +4,20 @@
 use uuid::Uuid;
 
 use super::{
-    MEMBER_COLUMNS, expiry,
+    ENTRY_SELECT, MEMBER_COLUMNS, expiry, members,
     posting::{Post, credit, debit, retier},
     program,
 };
 use crate::{
     audit::{self, Actor, Change},
-    db::{Tx, now},
-    hooks::{ContactRecords, Hook},
+    db::{Db, Tx, now},
+    hooks::{ContactRecords, Hook, Section, SectionSchema, list_of, section},
     http::ApiError,
-    loyalty::{ledger::EntryKind, members::MemberRow},
-    on_tx,
+    loyalty::{
+        ledger::{EntryKind, EntryRow, LedgerEntry},
+        members::MemberRow,
+    },
+    on_db, on_tx,
 };
 use crate::{auth::Area, timeline::sources::Source};
 
@@ -32,6 +35,46 @@ impl ContactRecords for Loyalty {
     /// Ledger answers name the member, not the contact.
     fn ids_naming<'a>(&'a self, tx: &'a mut Tx, contact: Uuid) -> Hook<'a, Vec<Uuid>> {
         Box::pin(member_ids_of_contact(tx, contact))
+    }
+
+    fn export<'a>(&'a self, db: &'a Db, contact: Uuid) -> Hook<'a, Vec<Section>> {
+        Box::pin(async move {
+            let enrolled: Option<(Uuid,)> = on_db!(db, pool => sqlx::query_as(
+                "SELECT id FROM loyalty_members WHERE contact_id = $1 AND merged_into IS NULL"
+            ).bind(contact).fetch_optional(pool).await)?;
+            let member = match enrolled {
+                Some(_) => Some(members::get(db, contact).await?),
+                None => None,
+            };
+            // Every entry of the person's memberships, merged ones included.
+            let rows: Vec<EntryRow> = on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "{ENTRY_SELECT} WHERE m.contact_id = $1 ORDER BY e.created_at, e.id"
+            ))).bind(contact).fetch_all(pool).await)?;
+            let ledger: Vec<LedgerEntry> = rows.into_iter().map(|r| r.into_entry(None)).collect();
+            Ok(vec![
+                section("loyalty_member", member)?,
+                section("loyalty_ledger", ledger)?,
+            ])
+        })
+    }
+
+    fn export_schema(&self) -> Vec<SectionSchema> {
+        vec![
+            SectionSchema {
+                name: "loyalty_member",
+                schema: serde_json::json!({
+                    "oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/Member"}],
+                    "description": "The person's loyalty membership (balance, tier), or null when not enrolled.",
+                }),
+            },
+            SectionSchema {
+                name: "loyalty_ledger",
+                schema: list_of(
+                    "LedgerEntry",
+                    "Every points entry of the person's memberships, oldest first.",
+                ),
+            },
+        ]
     }
 }
 
