@@ -6,11 +6,29 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::Tx;
+use super::{On, Tx};
 use crate::{
     http::{ApiError, FieldError},
     on_tx,
 };
+
+/// A record that is live while it is not deleted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Live {
+    Account,
+    Contact,
+}
+
+/// Whether a live (not deleted) account or contact has this id.
+pub async fn is_live<'a>(on: impl Into<On<'a>>, kind: Live, id: Uuid) -> Result<bool, ApiError> {
+    let sql = match kind {
+        Live::Account => "SELECT id FROM accounts WHERE id = $1 AND deleted_at IS NULL",
+        Live::Contact => "SELECT id FROM contacts WHERE id = $1 AND deleted_at IS NULL",
+    };
+    let found: Option<(Uuid,)> =
+        crate::on!(on.into(), e => sqlx::query_as(sql).bind(id).fetch_optional(e).await)?;
+    Ok(found.is_some())
+}
 
 /// Whether a deactivated user or channel may be referred to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,10 +73,7 @@ impl References {
         id: Option<Uuid>,
     ) -> Result<(), ApiError> {
         let Some(id) = id else { return Ok(()) };
-        let found: Option<(Uuid,)> = on_tx!(tx, c => sqlx::query_as(
-            "SELECT id FROM accounts WHERE id = $1 AND deleted_at IS NULL"
-        ).bind(id).fetch_optional(&mut **c).await)?;
-        if found.is_none() {
+        if !is_live(&mut *tx, Live::Account, id).await? {
             self.not_found(field, "account", id);
         }
         Ok(())

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{model::TimelineRow, sources::Source};
+use crate::db::refs::{Live, is_live};
 use crate::{db::Db, http::ApiError, on_db};
 
 /// Whose timeline.
@@ -68,21 +69,15 @@ pub fn timeline_sql(sources: &[&Source], scope: Scope, keyset: bool) -> String {
 
 /// 404 unless the contact or account exists and is not deleted.
 pub async fn ensure_exists(db: &Db, scope: Scope, id: Uuid) -> Result<(), ApiError> {
-    let (sql, what) = match scope {
-        Scope::Contact => (
-            "SELECT id FROM contacts WHERE id = $1 AND deleted_at IS NULL",
-            "contact",
-        ),
-        Scope::Account => (
-            "SELECT id FROM accounts WHERE id = $1 AND deleted_at IS NULL",
-            "account",
-        ),
+    let (kind, what) = match scope {
+        Scope::Contact => (Live::Contact, "contact"),
+        Scope::Account => (Live::Account, "account"),
     };
-    let found: Option<(Uuid,)> =
-        on_db!(db, pool => sqlx::query_as(sql).bind(id).fetch_optional(pool).await)?;
-    found
-        .map(|_| ())
-        .ok_or_else(|| ApiError::not_found(what, id))
+    if is_live(db, kind, id).await? {
+        Ok(())
+    } else {
+        Err(ApiError::not_found(what, id))
+    }
 }
 
 /// One page (plus one row) of the timeline, newest first.
