@@ -11,7 +11,8 @@ FROM rust:1-slim-bookworm AS builder
 WORKDIR /src
 # Dependencies first, against stub sources, so that a change to the code does
 # not rebuild them. sqlx's migrate! macro embeds migrations/ at compile time.
-COPY Cargo.toml Cargo.lock ./
+# build.rs maps handlers to their files for the route table (src/openapi/routes_table.rs).
+COPY Cargo.toml Cargo.lock build.rs ./
 RUN mkdir src \
     && echo 'fn main() {}' > src/main.rs \
     && touch src/lib.rs \
