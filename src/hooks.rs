@@ -1,7 +1,8 @@
 //! The hooks registry: what each module does when a contact is merged,
-//! erased or exported, and the kinds of event it adds to timelines. The customer record calls the hooks it finds here and
-//! imports no other module; each module implements [`ContactRecords`] in its
-//! own folder and is registered once, in `crate::modules`.
+//! erased or exported, and the kinds of event it adds to timelines. The
+//! customer record calls the hooks it finds here and imports no other
+//! module; each module implements [`ContactRecords`] in its own folder and is
+//! registered once, in `crate::modules`.
 
 use std::sync::Arc;
 

@@ -39,13 +39,7 @@ impl ContactRecords for Loyalty {
 
     fn export<'a>(&'a self, db: &'a Db, contact: Uuid) -> Hook<'a, Vec<Section>> {
         Box::pin(async move {
-            let enrolled: Option<(Uuid,)> = on_db!(db, pool => sqlx::query_as(
-                "SELECT id FROM loyalty_members WHERE contact_id = $1 AND merged_into IS NULL"
-            ).bind(contact).fetch_optional(pool).await)?;
-            let member = match enrolled {
-                Some(_) => Some(members::get(db, contact).await?),
-                None => None,
-            };
+            let member = members::get_if_member(db, contact).await?;
             // Every entry of the person's memberships, merged ones included.
             let rows: Vec<EntryRow> = on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "{ENTRY_SELECT} WHERE m.contact_id = $1 ORDER BY e.created_at, e.id"

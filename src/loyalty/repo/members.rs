@@ -78,22 +78,39 @@ pub async fn enrol(db: &Db, actor: &Actor, contact_id: Uuid) -> Result<MemberRow
     Ok(row)
 }
 
-async fn find(db: &Db, contact_id: Uuid) -> Result<MemberRow, ApiError> {
-    let row: Option<MemberRow> = on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+async fn find_if_member(db: &Db, contact_id: Uuid) -> Result<Option<MemberRow>, ApiError> {
+    Ok(
+        on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {MEMBER_COLUMNS} FROM loyalty_members m
          WHERE contact_id = $1 AND merged_into IS NULL
            AND EXISTS (SELECT 1 FROM contacts c WHERE c.id = m.contact_id AND c.deleted_at IS NULL)"
-    ))).bind(contact_id).fetch_optional(pool).await)?;
-    row.ok_or_else(|| not_a_member(contact_id))
+    ))).bind(contact_id).fetch_optional(pool).await)?,
+    )
 }
 
-/// A member with its standing. When points are due to expire, or the tier no
-/// longer matches (the programme changed, or a rolling window moved on), the
-/// member is brought up to date first, so a read never shows stale points.
+async fn find(db: &Db, contact_id: Uuid) -> Result<MemberRow, ApiError> {
+    find_if_member(db, contact_id)
+        .await?
+        .ok_or_else(|| not_a_member(contact_id))
+}
+
+/// A member with its standing (404 when the contact is not a member). When
+/// points are due to expire, or the tier no longer matches (the programme
+/// changed, or a rolling window moved on), the member is brought up to date
+/// first, so a read never shows stale points.
 pub async fn get(db: &Db, contact_id: Uuid) -> Result<Member, ApiError> {
+    get_if_member(db, contact_id)
+        .await?
+        .ok_or_else(|| not_a_member(contact_id))
+}
+
+/// [`get`], or `None` when the contact is not a member.
+pub async fn get_if_member(db: &Db, contact_id: Uuid) -> Result<Option<Member>, ApiError> {
     let now = now();
+    let Some(mut row) = find_if_member(db, contact_id).await? else {
+        return Ok(None);
+    };
     let program = program::get(db).await?;
-    let mut row = find(db, contact_id).await?;
     let mut points = tier_points(db, &row, &program, now).await?;
     let due: Option<Uuid> = on_db!(db, pool => sqlx::query_scalar(
         "SELECT id FROM loyalty_lots WHERE member_id = $1 AND remaining > 0 AND expires_at <= $2 LIMIT 1"
@@ -109,7 +126,7 @@ pub async fn get(db: &Db, contact_id: Uuid) -> Result<Member, ApiError> {
          GROUP BY expires_at ORDER BY expires_at"
     ).bind(row.id).bind(now).bind(now + Duration::days(EXPIRING_SOON_DAYS)).fetch_all(pool).await)?;
     let standing = standing(&program.tiers.0, points);
-    Ok(Member {
+    Ok(Some(Member {
         id: row.id,
         contact_id: row.contact_id,
         balance: row.balance,
@@ -122,7 +139,7 @@ pub async fn get(db: &Db, contact_id: Uuid) -> Result<Member, ApiError> {
         expiring_soon,
         enrolled_at: row.enrolled_at,
         updated_at: row.updated_at,
-    })
+    }))
 }
 
 /// Expires due points and re-tiers one member.
