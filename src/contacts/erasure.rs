@@ -2,9 +2,10 @@
 //!
 //! The contact's personal fields are emptied, and so is every other place
 //! that holds something of theirs: the records other modules keep about them
-//! (through the modules' hooks, `crate::hooks`), the audit log's recorded values about each of
-//! those records, stored idempotent answers that mention them, and every
-//! contact that was merged into this one (the same person). What counts
+//! (through the modules' hooks, `crate::hooks`), the audit log's recorded
+//! values about each of those records, stored idempotent answers that
+//! mention them, and every contact that was merged into this one (the same
+//! person). What counts
 //! (scores, points, times, states) stays, so reports still add up.
 
 use actix_web::{HttpRequest, post, web};

@@ -126,7 +126,7 @@ pub fn patched(current: &FeedbackRow, patch: FeedbackPatch) -> Result<(Fields, b
         category: clean_category(patch.category.apply(current.category.clone())),
         priority: patch
             .priority
-            .apply_present(None, "priority", &mut nulls)
+            .sent("priority", &mut nulls)
             .as_deref()
             .and_then(Priority::parse)
             .unwrap_or(current.priority()),

@@ -92,32 +92,37 @@ impl<T> Patch<T> {
 
     /// The sent value, else `current` (for a field whose `null` was refused).
     pub fn unwrap_or(self, current: T) -> T {
-        match self {
-            Patch::Value(v) => v,
-            _ => current,
-        }
+        self.into_value().unwrap_or(current)
+    }
+
+    /// The sent value, if any, for a field that cannot be cleared: a `null`
+    /// is reported in `errors` (so the other fields can still be checked).
+    pub fn sent(self, field: &str, errors: &mut Vec<FieldError>) -> Option<T> {
+        self.refuse_null(field, errors);
+        self.into_value()
     }
 
     /// The field after the patch, for a field that cannot be cleared: a
-    /// `null` is reported in `errors` (and the current value is kept, so the
-    /// other fields can still be checked).
+    /// `null` is reported in `errors` and the current value is kept.
     pub fn apply_required(self, current: T, field: &str, errors: &mut Vec<FieldError>) -> T {
-        self.refuse_null(field, errors);
-        self.unwrap_or(current)
+        self.sent(field, errors).unwrap_or(current)
     }
 
     /// `apply_required` for a field held as an `Option` by the create type
-    /// (absent there means "the default"), e.g. a create's `name: Option<String>`.
+    /// (absent there means "the default"), e.g. a create's `active: Option<bool>`.
     pub fn apply_present(
         self,
         current: Option<T>,
         field: &str,
         errors: &mut Vec<FieldError>,
     ) -> Option<T> {
-        self.refuse_null(field, errors);
+        self.sent(field, errors).or(current)
+    }
+
+    fn into_value(self) -> Option<T> {
         match self {
-            Patch::Null => current,
-            other => other.apply(current),
+            Patch::Value(v) => Some(v),
+            _ => None,
         }
     }
 }

@@ -74,10 +74,14 @@ async fn resolve(
         refs.also(e);
     }
     refs.finish()?;
-    // The channels table admits only known kinds.
-    Ok(channel
-        .and_then(|c| ChannelKind::parse(&c.kind))
-        .unwrap_or(ChannelKind::Other))
+    // Found (else `finish` refused); a kind outside the choices is an error, not a default.
+    let kind = channel.map(|c| c.kind).unwrap_or_default();
+    ChannelKind::parse(&kind).ok_or_else(|| {
+        ApiError::internal(format!(
+            "the channel {} has the unknown kind {kind:?}",
+            new.channel_id
+        ))
+    })
 }
 
 /// Applies the consent and weekly-cap rules when the result is an outbound

@@ -166,28 +166,25 @@ pub fn patched(
     let contact_id = patch.contact_id.apply(current.contact_id);
     let account_given = patch.account_id.is_sent();
     let account_id = patch.account_id.apply(current.account_id);
-    let occurred = match patch
-        .occurred_at
-        .apply_present(None, "occurred_at", &mut nulls)
-    {
+    let occurred = match patch.occurred_at.sent("occurred_at", &mut nulls) {
         None => Some(current.occurred_at),
         Some(t) => occurred_at(Some(t), now).map_err(|e| errors.push(e)).ok(),
     };
     let direction = patch
         .direction
-        .apply_present(None, "direction", &mut nulls)
+        .sent("direction", &mut nulls)
         .as_deref()
         .and_then(Direction::parse)
         .unwrap_or(current.direction());
     let purpose = patch
         .purpose
-        .apply_present(None, "purpose", &mut nulls)
+        .sent("purpose", &mut nulls)
         .as_deref()
         .and_then(Purpose::parse)
         .unwrap_or(current.purpose());
     let interaction_type = patch
         .interaction_type
-        .apply_present(None, "type", &mut nulls)
+        .sent("type", &mut nulls)
         .as_deref()
         .and_then(InteractionType::parse)
         .unwrap_or(current.interaction_type());
