@@ -2,6 +2,8 @@
 
 use std::{net::TcpListener, sync::Arc};
 
+use chrono::{DateTime, TimeDelta, Utc};
+
 use actix_cors::Cors;
 use actix_web::{
     App, HttpServer,
@@ -22,7 +24,7 @@ use crate::{
     config::Settings,
     contacts,
     db::Db,
-    feedback,
+    events, feedback,
     http::{
         fallback::not_matched,
         idempotency::{idempotency, purge_expired},
@@ -36,7 +38,7 @@ use crate::{
     openapi::ApiDoc,
     ops, preferences,
     state::AppState,
-    timeline, users,
+    timeline, users, webhooks,
 };
 
 /// Every route of the API. Each module registers its own handlers here with
@@ -55,7 +57,9 @@ pub fn register(cfg: &mut ServiceConfig) {
             .configure(feedback::routes::configure)
             .configure(preferences::routes::configure)
             .configure(timeline::routes::configure)
-            .configure(loyalty::routes::configure),
+            .configure(loyalty::routes::configure)
+            .configure(events::routes::configure)
+            .configure(webhooks::routes::configure),
     )
     .configure(ops::configure);
 }
@@ -235,6 +239,7 @@ async fn start_in_clock(settings: Settings) -> Result<Running, StartError> {
         hooks: crate::modules::registry(),
     };
     let shared_clock = state.settings.clock.clone();
+    let settings_for_jobs = state.settings.clone();
     let shared = Shared::new(state);
     spawn_forgetting_idle_callers(shared.limiter.clone());
     let server = HttpServer::new(move || build_app(shared.clone()))
@@ -246,6 +251,7 @@ async fn start_in_clock(settings: Settings) -> Result<Running, StartError> {
             source,
         })?
         .run();
+    spawn_event_jobs(db.clone(), shared_clock.clone(), &settings_for_jobs);
     spawn_housekeeping(db.clone(), shared_clock);
     Ok(Running { port, server, db })
 }
@@ -259,6 +265,39 @@ fn spawn_forgetting_idle_callers(limiter: web::Data<Limiter>) {
             limiter.forget_idle();
         }
     });
+}
+
+/// The jobs behind events, every `jobs_interval`: service levels that went
+/// at risk or were breached become events, webhook deliveries move, and
+/// hourly the events past their retention go.
+/// Safe on any number of nodes (see `webhooks::worker`).
+fn spawn_event_jobs(db: Db, clock: Clock, settings: &Settings) {
+    let deliverer = webhooks::worker::Deliverer::new(db.clone(), settings.webhook_timeout);
+    let interval = settings.jobs_interval;
+    let retention = TimeDelta::from_std(settings.event_retention).unwrap_or(TimeDelta::MAX);
+    tokio::spawn(clock.scope(async move {
+        let mut tick = tokio::time::interval(interval);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut pruned_at: Option<DateTime<Utc>> = None;
+        loop {
+            tick.tick().await;
+            if let Err(err) = feedback::events::emit_due(&db).await {
+                tracing::warn!(%err, "could not emit service-level events");
+            }
+            if let Err(err) = deliverer.tick().await {
+                tracing::warn!(%err, "could not move webhook deliveries");
+            }
+            // Hourly by the server's clock (tests move it forward), after the
+            // dispatcher: only dispatched events are removed.
+            let now = crate::db::now();
+            if pruned_at.is_none_or(|at| now - at >= TimeDelta::hours(1)) {
+                match events::feed::prune(&db, now - retention).await {
+                    Ok(_) => pruned_at = Some(now),
+                    Err(err) => tracing::warn!(%err, "could not prune old events"),
+                }
+            }
+        }
+    }));
 }
 
 /// Periodic clean-up: expired idempotency records, forgotten sign-in

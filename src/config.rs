@@ -40,6 +40,17 @@ pub struct Settings {
     pub trust_proxy: bool,
     /// When set, `GET /metrics` needs `Authorization: Bearer <this token>`.
     pub metrics_token: Option<String>,
+    /// How long events stay in the feed (and can still be delivered).
+    pub event_retention: Duration,
+    /// How often the background jobs look for work: webhook deliveries due,
+    /// service levels that went at risk or were breached.
+    pub jobs_interval: Duration,
+    /// How long a webhook receiver has to answer one delivery.
+    pub webhook_timeout: Duration,
+    /// Whether webhook URLs may point at loopback, private and link-local
+    /// addresses (a development setting: in production they would let an
+    /// admin's URL reach the server's own network).
+    pub webhook_allow_private_urls: bool,
 }
 
 /// How many requests a caller may make per minute on one node; `None` for no
@@ -131,6 +142,26 @@ impl Settings {
             },
             trust_proxy: var("RAPPORT_TRUST_PROXY").is_some_and(|v| v == "true" || v == "1"),
             metrics_token: var("RAPPORT_METRICS_TOKEN"),
+            event_retention: Duration::from_secs(
+                86_400
+                    * u64::from(parse_number(
+                        "RAPPORT_EVENT_RETENTION_DAYS",
+                        var("RAPPORT_EVENT_RETENTION_DAYS"),
+                        30,
+                    )?),
+            ),
+            jobs_interval: Duration::from_millis(u64::from(parse_number(
+                "RAPPORT_JOBS_INTERVAL_MS",
+                var("RAPPORT_JOBS_INTERVAL_MS"),
+                1_000,
+            )?)),
+            webhook_timeout: Duration::from_millis(u64::from(parse_number(
+                "RAPPORT_WEBHOOK_TIMEOUT_MS",
+                var("RAPPORT_WEBHOOK_TIMEOUT_MS"),
+                10_000,
+            )?)),
+            webhook_allow_private_urls: var("RAPPORT_WEBHOOK_ALLOW_PRIVATE_URLS")
+                .is_some_and(|v| v == "true" || v == "1"),
         })
     }
 
@@ -159,6 +190,11 @@ impl Settings {
             },
             trust_proxy: false,
             metrics_token: None,
+            event_retention: Duration::from_secs(30 * 86_400),
+            // Tests wait for deliveries; a short tick keeps them quick.
+            jobs_interval: Duration::from_millis(50),
+            webhook_timeout: Duration::from_secs(2),
+            webhook_allow_private_urls: true,
         }
     }
 }

@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use crate::{
     db::{Db, Tx},
+    events::EventType,
     http::ApiError,
     timeline::sources::Source,
 };
@@ -64,6 +65,7 @@ pub trait ContactRecords: Send + Sync {
 pub struct Registry {
     contact_records: Vec<Arc<dyn ContactRecords>>,
     timeline: Vec<&'static Source>,
+    events: Vec<&'static EventType>,
 }
 
 impl Registry {
@@ -76,6 +78,21 @@ impl Registry {
     pub fn with_timeline(mut self, source: &'static Source) -> Self {
         self.timeline.push(source);
         self
+    }
+
+    /// Adds a module's kinds of event (see `crate::events`).
+    pub fn with_events(mut self, types: &'static [EventType]) -> Self {
+        self.events.extend(types);
+        self
+    }
+
+    /// Every kind of event, in registration order.
+    pub fn event_types(&self) -> &[&'static EventType] {
+        &self.events
+    }
+
+    pub fn event_type(&self, name: &str) -> Option<&'static EventType> {
+        self.events.iter().copied().find(|t| t.name == name)
     }
 
     /// Every timeline kind, in registration order.
@@ -124,6 +141,29 @@ impl Registry {
             }
         }
         Ok(sections)
+    }
+
+    /// Lists every kind of event under the tag `tag`'s description.
+    pub fn describe_events(&self, doc: &mut Value, tag: &str) {
+        let Some(tags) = doc["tags"].as_array_mut() else {
+            return;
+        };
+        let Some(entry) = tags.iter_mut().find(|t| t["name"] == tag) else {
+            return;
+        };
+        let mut text = entry["description"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        for kind in &self.events {
+            let readers = if kind.area.admin_only() {
+                "admins".to_string()
+            } else {
+                format!("{}:read", kind.area.as_str())
+            };
+            text.push_str(&format!("\n- `{}` ({readers}): {}", kind.name, kind.about));
+        }
+        entry["description"] = Value::String(text);
     }
 
     /// Adds the modules' sections to the schema `name` in the document (a

@@ -1,7 +1,10 @@
 //! Where modules register their hooks (see `crate::hooks`): one line per
-//! module, in the order the hooks run.
+//! module and kind of hook, in the order the hooks run.
 
-use crate::{feedback, hooks::Registry, interactions, loyalty, preferences};
+use crate::{
+    accounts, channels, contacts, feedback, hooks::Registry, interactions, loyalty, preferences,
+    webhooks,
+};
 
 pub fn registry() -> Registry {
     Registry::default()
@@ -12,4 +15,12 @@ pub fn registry() -> Registry {
         .with_timeline(&interactions::hooks::TIMELINE)
         .with_timeline(&feedback::hooks::TIMELINE)
         .with_timeline(&loyalty::repo::hooks::TIMELINE)
+        .with_events(&accounts::events::EVENTS)
+        .with_events(&contacts::events::EVENTS)
+        .with_events(&preferences::events::EVENTS)
+        .with_events(&channels::events::EVENTS)
+        .with_events(&interactions::events::EVENTS)
+        .with_events(&feedback::events::EVENTS)
+        .with_events(&loyalty::events::EVENTS)
+        .with_events(&webhooks::EVENTS)
 }

@@ -1,5 +1,6 @@
 //! Accounts: the client organisations (`/v1/accounts`).
 
+pub mod events;
 pub mod model;
 pub mod patch;
 pub mod repo;

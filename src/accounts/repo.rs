@@ -1,5 +1,6 @@
 use uuid::Uuid;
 
+use super::events::{CREATED, DELETED, UPDATED};
 use super::model::{AccountFields, AccountRow, COLUMNS};
 use crate::{
     audit::{self, Actor, Change},
@@ -9,6 +10,7 @@ use crate::{
         refs::{Active, References, TagTable, replace_tags},
         sql::{self, Arg, Filters},
     },
+    events,
     http::{
         ApiError, etag,
         pagination::{KeysetCursor, Sort},
@@ -29,15 +31,17 @@ pub async fn create(db: &Db, actor: &Actor, fields: AccountFields) -> Result<Acc
     let now = now();
     let row = insert(&mut tx, new_id(), &fields, now).await?;
     replace_tags(&mut tx, TagTable::Account, row.id, &fields.tags).await?;
+    let account = row.clone().into_account();
     audit::record(
         &mut tx,
         actor,
         "create",
         "account",
         row.id,
-        Change::created(&row.clone().into_account()),
+        Change::created(&account),
     )
     .await?;
+    events::record(&mut tx, actor, &CREATED, None, &account).await?;
     tx.commit().await?;
     Ok(row)
 }
@@ -104,8 +108,10 @@ pub async fn update(
         return Err(current.map_or_else(|| ApiError::not_found("account", before.id), etag::stale));
     };
     replace_tags(&mut tx, TagTable::Account, row.id, &f.tags).await?;
-    let change = Change::diff(&before.clone().into_account(), &row.clone().into_account());
+    let account = row.clone().into_account();
+    let change = Change::diff(&before.clone().into_account(), &account);
     audit::record(&mut tx, actor, "update", "account", row.id, change).await?;
+    events::record(&mut tx, actor, &UPDATED, None, &account).await?;
     tx.commit().await?;
     Ok(row)
 }
@@ -148,6 +154,7 @@ pub async fn delete(
     on_tx!(&mut tx, c => sqlx::query("DELETE FROM account_tags WHERE account_id = $1").bind(id)
         .execute(&mut **c).await.map(|r| r.rows_affected()))?;
     audit::record(&mut tx, actor, "delete", "account", id, Change::none()).await?;
+    events::record(&mut tx, actor, &DELETED, None, &events::ids(id)).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -46,7 +46,7 @@ pub struct AuditEvent {
 /// The area whose read access an entity's events need: the log shows the
 /// changed values, so it is as private as the records themselves. Every
 /// entity type written to the log is listed here.
-pub const ENTITY_AREAS: [(&str, Area); 12] = [
+pub const ENTITY_AREAS: [(&str, Area); 13] = [
     ("account", Area::Accounts),
     ("contact", Area::Contacts),
     ("channel", Area::Channels),
@@ -59,6 +59,7 @@ pub const ENTITY_AREAS: [(&str, Area); 12] = [
     ("loyalty_reward", Area::Loyalty),
     ("user", Area::Users),
     ("api_key", Area::ApiKeys),
+    ("webhook_endpoint", Area::Settings),
 ];
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -66,7 +67,7 @@ pub const ENTITY_AREAS: [(&str, Area); 12] = [
 #[serde(deny_unknown_fields)]
 pub struct AuditFilter {
     /// `account`, `contact`, `channel`, `interaction`, `feedback`, `service_calendar`, `loyalty_member`,
-    /// `loyalty_program`, `loyalty_redemption`, `loyalty_reward`, `user` or `api_key`. Without it, the events of
+    /// `loyalty_program`, `loyalty_redemption`, `loyalty_reward`, `user`, `api_key` or `webhook_endpoint`. Without it, the events of
     /// every entity type the caller may read.
     pub entity_type: Option<String>,
     pub entity_id: Option<Uuid>,

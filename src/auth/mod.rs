@@ -117,7 +117,7 @@ impl Area {
     }
 
     /// Areas only admins reach; API keys never do.
-    fn admin_only(self) -> bool {
+    pub fn admin_only(self) -> bool {
         matches!(self, Area::Users | Area::ApiKeys | Area::Settings)
     }
 }

@@ -5,6 +5,7 @@
 //! it); it is deactivated instead, and inactive channels take no new
 //! interactions.
 
+pub mod events;
 pub mod metrics;
 pub mod model;
 pub mod repo;

@@ -2,10 +2,12 @@
 
 use uuid::Uuid;
 
+use super::events::{CREATED, DELETED, UPDATED};
 use super::model::{Channel, ChannelIn, ChannelKind, ChannelPatch, ChannelRow, name_key};
 use crate::{
     audit::{self, Actor, Change},
     db::{Db, is_foreign_key_violation, is_unique_violation, new_id, now},
+    events,
     http::{ApiError, etag, patch::patched},
     on_db, on_tx,
 };
@@ -61,6 +63,7 @@ pub async fn create(
         Change::created(&channel),
     )
     .await?;
+    events::record(&mut tx, actor, &CREATED, None, &channel).await?;
     tx.commit().await?;
     Ok(channel)
 }
@@ -129,6 +132,7 @@ pub async fn update(
         Change::diff(&before, &channel),
     )
     .await?;
+    events::record(&mut tx, actor, &UPDATED, None, &channel).await?;
     tx.commit().await?;
     Ok(channel)
 }
@@ -166,6 +170,7 @@ pub async fn delete(
         Err(e) => return Err(e.into()),
     }
     audit::record(&mut tx, actor, "delete", "channel", id, Change::none()).await?;
+    events::record(&mut tx, actor, &DELETED, None, &events::ids(id)).await?;
     tx.commit().await?;
     Ok(())
 }

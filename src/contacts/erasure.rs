@@ -12,6 +12,7 @@ use actix_web::{HttpRequest, post, web};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use super::events::ERASED;
 use super::{
     model::{COLUMNS, Contact, ContactRow},
     repo,
@@ -23,6 +24,7 @@ use crate::{
         Tx, now,
         refs::{TagTable, replace_tags},
     },
+    events,
     hooks::Registry,
     http::{ApiResult, idempotency, responses::*},
     on_tx,
@@ -78,6 +80,7 @@ pub async fn erase_contact(
         Change::none().with("erased_fields", diff.fields()),
     )
     .await?;
+    events::record(&mut tx, &actor, &ERASED, None, &events::ids(*id)).await?;
     tx.commit().await?;
     Ok(web::Json(erased.into_contact()))
 }
@@ -98,6 +101,7 @@ async fn erase_one(
        .bind(now).bind(id).fetch_one(&mut **c).await)?;
     replace_tags(tx, TagTable::Contact, id, &[]).await?;
     audit::forget(tx, "contact", "SELECT id FROM contacts WHERE id = $1", id).await?;
+    events::forget_contact(tx, id).await?;
     // Before the modules' hooks: they may move or relink what mentions the person.
     let mentioned = hooks.ids_naming(tx, id).await?;
     idempotency::forget_answers_mentioning(tx, &mentioned).await?;

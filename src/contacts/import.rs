@@ -7,6 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
+use super::events::{CREATED, UPDATED};
 use super::{
     import_rows::{overlay, parse_csv, parse_json},
     model::{ContactFields, ContactIn, ContactRow},
@@ -16,6 +17,7 @@ use crate::{
     audit::{self, Actor, Change},
     auth::{Area, Level, Principal},
     db::{Db, Tx, now},
+    events,
     http::{ApiError, ApiResult, FieldError, Problem, responses::*},
     state::AppState,
 };
@@ -259,15 +261,17 @@ async fn upsert(
         let row = repo::insert(tx, &fields, now()).await?;
         crate::db::refs::replace_tags(tx, crate::db::refs::TagTable::Contact, row.id, &fields.tags)
             .await?;
+        let contact = row.clone().into_contact();
         audit::record(
             tx,
             actor,
             "import",
             "contact",
             row.id,
-            Change::created(&row.clone().into_contact()),
+            Change::created(&contact),
         )
         .await?;
+        events::record(tx, actor, &CREATED, Some(row.id), &contact).await?;
         return Ok(Ok((row.id, true)));
     };
     let before: ContactRow = repo::get(&mut *tx, existing_id).await?;
@@ -280,8 +284,10 @@ async fn upsert(
         .ok_or_else(|| ApiError::conflict("A contact changed during the import; retry it."))?;
     crate::db::refs::replace_tags(tx, crate::db::refs::TagTable::Contact, row.id, &merged.tags)
         .await?;
-    let change = Change::diff(&before.into_contact(), &row.clone().into_contact());
+    let contact = row.clone().into_contact();
+    let change = Change::diff(&before.into_contact(), &contact);
     audit::record(tx, actor, "import", "contact", row.id, change).await?;
+    events::record(tx, actor, &UPDATED, Some(row.id), &contact).await?;
     Ok(Ok((row.id, false)))
 }
 

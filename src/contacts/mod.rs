@@ -1,6 +1,7 @@
 //! Contacts: the people the firm deals with (`/v1/contacts`).
 
 pub mod erasure;
+pub mod events;
 pub mod export;
 pub mod import;
 mod import_rows;

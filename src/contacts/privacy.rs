@@ -8,6 +8,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 use validator::Validate;
 
+use super::events::MERGED;
 use super::{
     model::{Contact, ContactIn, ContactRow},
     repo,
@@ -20,6 +21,7 @@ use crate::{
         Db, now,
         refs::{TagTable, replace_tags},
     },
+    events,
     http::{ApiError, ApiResult, ValidatedJson, etag, responses::*},
     on_db,
     state::AppState,
@@ -194,8 +196,11 @@ async fn merge_contacts(
         Change::none().with("merged_into", survivor.id),
     )
     .await?;
+    let contact = row.into_contact();
+    let data = serde_json::json!({"contact": &contact, "merged_contact_ids": [duplicate.id]});
+    events::record(&mut tx, &actor, &MERGED, Some(survivor.id), &data).await?;
     tx.commit().await?;
-    Ok(web::Json(row.into_contact()))
+    Ok(web::Json(contact))
 }
 
 /// The survivor's fields, completed with the duplicate's where the survivor has none.

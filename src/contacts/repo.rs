@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use super::events::{CREATED, DELETED, UPDATED};
 use super::model::{COLUMNS, ContactFields, ContactRow};
 use crate::domain::EmailAddress;
 use crate::{
@@ -13,6 +14,7 @@ use crate::{
         refs::{Active, References, TagTable, insert_tags, replace_tags},
         sql::{self, Arg, Filters},
     },
+    events,
     http::{
         ApiError, etag,
         pagination::{KeysetCursor, Sort, SortKind},
@@ -111,15 +113,17 @@ pub async fn create(db: &Db, actor: &Actor, f: ContactFields) -> Result<ContactR
         Err(e) => return Err(e.into()),
     };
     insert_tags(&mut tx, TagTable::Contact, row.id, &f.tags).await?;
+    let contact = row.clone().into_contact();
     audit::record(
         &mut tx,
         actor,
         "create",
         "contact",
         row.id,
-        Change::created(&row.clone().into_contact()),
+        Change::created(&contact),
     )
     .await?;
+    events::record(&mut tx, actor, &CREATED, Some(row.id), &contact).await?;
     tx.commit().await?;
     Ok(row)
 }
@@ -209,8 +213,10 @@ pub async fn update(
         Err(e) => return Err(e.into()),
     };
     replace_tags(&mut tx, TagTable::Contact, row.id, &f.tags).await?;
-    let change = Change::diff(&before.clone().into_contact(), &row.clone().into_contact());
+    let contact = row.clone().into_contact();
+    let change = Change::diff(&before.clone().into_contact(), &contact);
     audit::record(&mut tx, actor, "update", "contact", row.id, change).await?;
+    events::record(&mut tx, actor, &UPDATED, Some(row.id), &contact).await?;
     tx.commit().await?;
     Ok(row)
 }
@@ -240,6 +246,7 @@ pub async fn delete(
         return Err(etag::stale(version + 1));
     }
     audit::record(&mut tx, actor, "delete", "contact", id, Change::none()).await?;
+    events::record(&mut tx, actor, &DELETED, Some(id), &events::ids(id)).await?;
     tx.commit().await?;
     Ok(())
 }

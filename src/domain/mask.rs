@@ -2,6 +2,25 @@
 
 use super::phone::split_calling_code;
 
+/// Masks every `email` and `phone` string in a JSON document (an event's
+/// copy of a resource), as the resource's own `GET` masks them for viewers.
+pub fn mask_contact_details(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            for (key, item) in map.iter_mut() {
+                match (key.as_str(), &item) {
+                    ("email", Value::String(s)) => *item = Value::String(mask_email(s)),
+                    ("phone", Value::String(s)) => *item = Value::String(mask_phone(s)),
+                    _ => mask_contact_details(item),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(mask_contact_details),
+        _ => {}
+    }
+}
+
 /// Masks an email address, keeping the first character of the local part and the
 /// whole domain: `"pat@acme.example"` → `"p***@acme.example"`. Input without an
 /// `@` becomes `"***"`.

@@ -19,6 +19,7 @@ use crate::{
         Db, Tx, new_id, now,
         sql::{Arg, Filters},
     },
+    events,
     http::{
         ApiError, ApiResult, Page, PageParams, ValidatedJson, created, pagination::page_from,
         responses::*,
@@ -327,6 +328,16 @@ async fn add_feedback_comment(
         "feedback",
         *id,
         Change::none().with("activity_id", out.id),
+    )
+    .await?;
+    // A comment can change the item (a public reply is its first response).
+    let item = repo::get(&mut tx, *id, now).await?.into_feedback();
+    events::record(
+        &mut tx,
+        &actor,
+        &super::events::UPDATED,
+        item.contact_id,
+        &item,
     )
     .await?;
     tx.commit().await?;

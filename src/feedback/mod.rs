@@ -6,6 +6,7 @@
 pub mod activities;
 pub mod calendar;
 pub mod calendar_api;
+pub mod events;
 pub mod hooks;
 pub mod metrics;
 pub mod metrics_sql;

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use super::events::{CREATED, DELETED, UPDATED};
 use super::{
     activities::{self, NewActivity},
     calendar_api,
@@ -18,6 +19,7 @@ use crate::{
         refs::{Active, References},
         sql::{self, Arg, Filters},
     },
+    events,
     http::{
         ApiError, etag,
         pagination::{KeysetCursor, Sort},
@@ -174,6 +176,7 @@ pub async fn create(db: &Db, actor: &Actor, new: NewFeedback) -> Result<Feedback
         Change::created(&out),
     )
     .await?;
+    events::record(&mut tx, actor, &CREATED, out.contact_id, &out).await?;
     tx.commit().await?;
     Ok(out)
 }
@@ -268,6 +271,7 @@ pub async fn update(
     let out = get(&mut tx, before.id, now).await?.into_feedback();
     let change = Change::diff(&before.clone().into_feedback(), &out);
     audit::record(&mut tx, actor, "update", "feedback", before.id, change).await?;
+    events::record(&mut tx, actor, &UPDATED, out.contact_id, &out).await?;
     tx.commit().await?;
     Ok(out)
 }
@@ -292,6 +296,7 @@ pub async fn delete(
         return Err(etag::stale(version + 1));
     }
     audit::record(&mut tx, actor, "delete", "feedback", id, Change::none()).await?;
+    events::record(&mut tx, actor, &DELETED, None, &events::ids(id)).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
+use super::events::STATUS_CHANGED;
 use super::{
     activities::{self, ActivityKind, NewActivity, Visibility},
     model::{Feedback, FeedbackRow},
@@ -21,6 +22,7 @@ use crate::{
     audit::{self, Actor, Change},
     auth::{Area, Level, Principal},
     db::{Db, Tx, now},
+    events,
     http::{ApiError, ApiResult, ValidatedJson, etag, ok_versioned, responses::*},
     on_tx,
     state::AppState,
@@ -223,6 +225,7 @@ pub async fn transition(
         let out = repo::get(&mut tx, id, now).await?.into_feedback();
         let change = Change::diff(&row.into_feedback(), &out);
         audit::record(&mut tx, actor, "transition", "feedback", id, change).await?;
+        events::record(&mut tx, actor, &STATUS_CHANGED, out.contact_id, &out).await?;
         tx.commit().await?;
         return Ok(out);
     }

@@ -170,6 +170,9 @@ impl ApiError {
             detail,
         )
     }
+    pub fn gone(detail: impl Into<String>) -> Self {
+        Self::problem(StatusCode::GONE, "gone", "No longer available", detail)
+    }
     pub fn precondition_failed(detail: impl Into<String>) -> Self {
         Self::problem(
             StatusCode::PRECONDITION_FAILED,

@@ -49,6 +49,14 @@ pub struct NotFound(Problem);
 }))]
 pub struct Conflict(Problem);
 
+/// What the request points at is no longer kept (an events cursor older than the retention period).
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json", example = json!({
+    "type": "urn:rapport:problem:gone", "title": "No longer available", "status": 410,
+    "detail": "This cursor points before events that were removed after the 30-day retention period; start again without `after`, or resynchronise from the resources' lists."
+}))]
+pub struct Gone(Problem);
+
 /// `If-Match` names a version that is no longer current.
 #[derive(ToResponse)]
 #[response(content_type = "application/problem+json", example = json!({

@@ -5,6 +5,7 @@
 //! [`repo::reassign_contact`] and [`repo::erase_contact`] are the hooks the
 //! contacts module calls when it merges or erases a contact.
 
+pub mod events;
 pub mod hooks;
 pub mod model;
 pub mod repo;

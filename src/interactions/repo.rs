@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use super::events::{CREATED, DELETED, UPDATED};
 use super::{
     model::{
         Direction, Interaction, InteractionPatch, InteractionRow, InteractionType, NewInteraction,
@@ -19,6 +20,7 @@ use crate::{
         sql::{self, Arg, Filters},
     },
     domain::ERASED,
+    events,
     http::{
         ApiError, etag,
         pagination::{KeysetCursor, Sort, SortKind},
@@ -136,6 +138,14 @@ pub async fn create(
         audit_change(None, Some(&interaction)),
     )
     .await?;
+    events::record(
+        &mut tx,
+        actor,
+        &CREATED,
+        interaction.contact_id,
+        &interaction,
+    )
+    .await?;
     tx.commit().await?;
     Ok(interaction)
 }
@@ -186,6 +196,14 @@ pub async fn update(
         audit_change(Some(&before), Some(&interaction)),
     )
     .await?;
+    events::record(
+        &mut tx,
+        actor,
+        &UPDATED,
+        interaction.contact_id,
+        &interaction,
+    )
+    .await?;
     tx.commit().await?;
     Ok(interaction)
 }
@@ -212,6 +230,14 @@ pub async fn delete(
         "interaction",
         id,
         audit_change(Some(&before), None),
+    )
+    .await?;
+    events::record(
+        &mut tx,
+        actor,
+        &DELETED,
+        before.contact_id,
+        &events::ids(id),
     )
     .await?;
     tx.commit().await?;

@@ -12,6 +12,7 @@
 //! command and the server's hourly task) and [`TIMELINE_SQL`] (loyalty events
 //! for the customer timeline).
 
+pub mod events;
 pub mod ledger;
 pub mod members;
 pub mod program;

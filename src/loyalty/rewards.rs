@@ -171,7 +171,7 @@ pub struct Redemption {
     pub cancelled_at: Option<DateTime<Utc>>,
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(Clone, sqlx::FromRow)]
 pub struct RedemptionRow {
     pub id: Uuid,
     pub member_id: Uuid,

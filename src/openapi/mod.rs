@@ -36,7 +36,7 @@ lists are keyset-paginated with `limit` and an opaque `cursor`; responses carry 
         crate::contacts::export::ExportFormat, crate::contacts::import::ImportMode,
         crate::feedback::workflow::WorkflowKind,
     ), responses(
-        BadRequest, Unauthorized, Forbidden, NotFound, Conflict, PreconditionFailed, PayloadTooLarge,
+        BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Gone, PreconditionFailed, PayloadTooLarge,
         UnsupportedMediaType, Unprocessable, PreconditionRequired, Unavailable
     )),
     tags(
@@ -55,6 +55,13 @@ come from the working calendar and count whole days; time waiting on the custome
         (name = "metrics", description = "Figures computed by the database over a period `[from, to)` of at most five years (1,830 days; a longer one is a 400)."),
         (name = "audit", description = "Who changed what, and when."),
         (name = "loyalty", description = "The loyalty points programme: settings, members, an append-only ledger that can never be overdrawn or double-counted (ledger writes require an `Idempotency-Key`), tiers, rewards and redemptions."),
+        (name = "events", description = "What changed, for partner systems: every change to CRM data is an event, written in the \
+same transaction as the change (a change that is rolled back emits nothing). Read them from the changes feed, or have them \
+pushed to a webhook endpoint. An event is `{id, type, occurred_at, data, actor}`; `data` is the resource as `GET` returns \
+it to an admin (only its `id` for `*.deleted` and `*.erased`; erasing a contact reduces their earlier events to ids). \
+The event types:"),
+        (name = "webhooks", description = "Endpoints that receive events as signed HTTP POSTs (Standard Webhooks), with their \
+deliveries and attempts (admins only)."),
         (name = "operations", description = "Health, readiness and metrics."),
     )
 )]
@@ -89,6 +96,7 @@ pub fn finish(
 ) -> utoipa::openapi::OpenApi {
     let mut doc = serde_json::to_value(&api).expect("the OpenAPI document serializes");
     hooks.describe_export(&mut doc, "PersonExport", "exported_at");
+    hooks.describe_events(&mut doc, "events");
     protocol::apply(&mut doc);
     serde_json::from_value(doc).expect("the finished document is still an OpenAPI document")
 }

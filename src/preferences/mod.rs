@@ -7,6 +7,7 @@
 //! it. [`repo::enforce_marketing`] (with the rules in [`rules`]) is what interactions call before logging an
 //! outbound marketing touch.
 
+pub mod events;
 pub mod hooks;
 mod input;
 pub mod model;

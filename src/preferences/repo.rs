@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use super::events::CONSENT_CHANGED;
 use super::{
     model::{Consent, ConsentRow, NewPreferences, Preferences, PreferencesRow, QuietHours},
     rules::{CAP_WINDOW, Refusal, marketing_allowed},
@@ -11,6 +12,7 @@ use crate::{
     audit::{self, Actor, Change},
     channels::ChannelKind,
     db::{Db, Tx, new_id, now},
+    events,
     http::{ApiError, etag},
     on_db, on_tx,
 };
@@ -182,6 +184,7 @@ pub async fn put(
         Change::diff(&before, &after),
     )
     .await?;
+    events::record(&mut tx, actor, &CONSENT_CHANGED, Some(contact_id), &after).await?;
     tx.commit().await?;
     Ok(after)
 }

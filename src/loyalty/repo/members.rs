@@ -74,6 +74,14 @@ pub async fn enrol(db: &Db, actor: &Actor, contact_id: Uuid) -> Result<MemberRow
         Change::created(&row.clone().summary()),
     )
     .await?;
+    crate::events::record(
+        &mut tx,
+        actor,
+        &crate::loyalty::events::MEMBER_ENROLLED,
+        Some(contact_id),
+        &row.clone().summary(),
+    )
+    .await?;
     tx.commit().await?;
     Ok(row)
 }

@@ -16,6 +16,7 @@ use crate::{
     db::{Tx, is_unique_violation, new_id},
     http::ApiError,
     loyalty::{
+        events,
         ledger::{EntryKind, EntryRow, LotMovement},
         members::{MemberRow, TierChange},
         program::{ProgramRow, TierBasis, standing, window_start},
@@ -247,7 +248,7 @@ pub(super) async fn append(
         on_tx!(tx, c => sqlx::query("INSERT INTO loyalty_entry_reasons (entry_id, reason) VALUES ($1, $2)")
             .bind(id).bind(reason).execute(&mut **c).await.map(|r| r.rows_affected()))?;
     }
-    Ok(EntryRow {
+    let entry = EntryRow {
         id,
         member_id: member.id,
         contact_id: member.contact_id,
@@ -264,7 +265,22 @@ pub(super) async fn append(
         actor_type: post.actor.kind.to_string(),
         actor_id,
         created_at: post.now,
-    })
+    };
+    let kind = match post.kind {
+        EntryKind::Earn => &events::POINTS_EARNED,
+        EntryKind::Redeem => &events::POINTS_REDEEMED,
+        EntryKind::Adjust | EntryKind::Reverse => &events::POINTS_ADJUSTED,
+        EntryKind::Expire => &events::POINTS_EXPIRED,
+    };
+    crate::events::record(
+        tx,
+        post.actor,
+        kind,
+        Some(member.contact_id),
+        &entry.clone().into_entry(None),
+    )
+    .await?;
+    Ok(entry)
 }
 
 /// The points that count towards tiers now.
@@ -312,6 +328,16 @@ pub async fn retier(
     };
     member.tier_since = now;
     record_tier_change(tx, member.id, &change).await?;
+    // Tiers follow the points, so the programme itself made the move.
+    let data = serde_json::json!({"member_id": member.id, "contact_id": member.contact_id, "change": &change});
+    crate::events::record(
+        tx,
+        &Actor::system(),
+        &events::TIER_CHANGED,
+        Some(member.contact_id),
+        &data,
+    )
+    .await?;
     Ok(Some(change))
 }
 

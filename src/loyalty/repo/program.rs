@@ -91,6 +91,14 @@ pub async fn replace(
         change,
     )
     .await?;
+    crate::events::record(
+        &mut tx,
+        actor,
+        &crate::loyalty::events::PROGRAM_UPDATED,
+        None,
+        &after.clone().into_program(),
+    )
+    .await?;
     tx.commit().await?;
     Ok((before, after))
 }

@@ -131,6 +131,14 @@ pub async fn create(db: &Db, new: &NewRedemption<'_>) -> Result<RedemptionRow, A
     )
     .await?;
     let row = get(&mut tx, id).await?;
+    crate::events::record(
+        &mut tx,
+        new.actor,
+        &crate::loyalty::events::REDEMPTION_CREATED,
+        Some(row.contact_id),
+        &row.clone().into_redemption(),
+    )
+    .await?;
     tx.commit().await?;
     Ok(row)
 }
@@ -199,6 +207,14 @@ pub async fn cancel(
         .with("entry_id", posted.entry.id);
     audit::record(&mut tx, actor, "cancel", "loyalty_redemption", id, change).await?;
     let row = get(&mut tx, id).await?;
+    crate::events::record(
+        &mut tx,
+        actor,
+        &crate::loyalty::events::REDEMPTION_CANCELLED,
+        Some(row.contact_id),
+        &row.clone().into_redemption(),
+    )
+    .await?;
     tx.commit().await?;
     Ok(row)
 }

@@ -2,6 +2,7 @@
 
 use uuid::Uuid;
 
+use crate::loyalty::events::REWARD_CHANGED;
 use crate::{
     audit::{self, Actor, Change},
     db::{Db, new_id, now},
@@ -53,6 +54,7 @@ pub async fn create(db: &Db, actor: &Actor, input: &RewardIn) -> Result<Reward, 
         Change::created(&reward),
     )
     .await?;
+    crate::events::record(&mut tx, actor, &REWARD_CHANGED, None, &reward).await?;
     tx.commit().await?;
     Ok(reward)
 }
@@ -91,6 +93,7 @@ pub async fn update(
         Change::diff(&current, &reward),
     )
     .await?;
+    crate::events::record(&mut tx, actor, &REWARD_CHANGED, None, &reward).await?;
     tx.commit().await?;
     Ok(reward)
 }
@@ -123,6 +126,14 @@ pub async fn delete(
         "loyalty_reward",
         id,
         Change::none(),
+    )
+    .await?;
+    crate::events::record(
+        &mut tx,
+        actor,
+        &REWARD_CHANGED,
+        None,
+        &crate::events::ids(id),
     )
     .await?;
     tx.commit().await?;

@@ -9,6 +9,7 @@
 
 pub mod feedback;
 pub mod loyalty;
+pub mod receiver;
 pub mod records;
 
 use chrono::{DateTime, Utc};
@@ -88,14 +89,16 @@ macro_rules! db_test {
             use super::*;
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[allow(unused_mut)]
             async fn sqlite() {
-                let $app = $crate::common::TestApp::sqlite().await;
+                let mut $app = $crate::common::TestApp::sqlite().await;
                 $body
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[allow(unused_mut)]
             async fn postgres() {
-                let Some($app) = $crate::common::TestApp::postgres().await else {
+                let Some(mut $app) = $crate::common::TestApp::postgres().await else {
                     return;
                 };
                 $body
@@ -152,6 +155,13 @@ impl TestApp {
             base: format!("http://127.0.0.1:{}", node.port),
             handle,
         }
+    }
+
+    /// Moves the server's clock forward and signs the admin in again (their
+    /// access token would have expired on the moved clock).
+    pub async fn advance_clock(&mut self, by: chrono::TimeDelta) {
+        self.clock.advance(by);
+        self.admin_token = self.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     }
 
     /// The time on the server's clock.
@@ -328,6 +338,30 @@ impl TestApp {
     }
 
     /// The JWT signing secret the server keeps in its database.
+    /// Runs one SQL statement on the test database, as an operator (or a
+    /// crashed node) would leave it.
+    pub async fn execute_sql(&self, sql: &str) {
+        if self.database_url.starts_with("sqlite:") {
+            let pool = sqlx::SqlitePool::connect(&self.database_url)
+                .await
+                .expect("open the test database");
+            sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+                .execute(&pool)
+                .await
+                .expect("the statement runs");
+            pool.close().await;
+        } else {
+            let pool = sqlx::PgPool::connect(&self.database_url)
+                .await
+                .expect("open the test database");
+            sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+                .execute(&pool)
+                .await
+                .expect("the statement runs");
+            pool.close().await;
+        }
+    }
+
     pub async fn stored_jwt_secret(&self) -> String {
         let sql = "SELECT value FROM settings WHERE key = 'jwt_secret'";
         if self.database_url.starts_with("sqlite:") {

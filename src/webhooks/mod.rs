@@ -1,0 +1,27 @@
+//! Webhooks: each event of the feed (`crate::events`) delivered to the
+//! endpoints that subscribe to its type, signed per the Standard Webhooks
+//! specification, at least once, with retries on a schedule of about three
+//! days. Deliveries live in the database and are worked by a background job
+//! on every node ([`worker`]); no API request ever waits for one.
+
+pub mod delivery_routes;
+pub mod model;
+pub mod repo;
+pub mod routes;
+pub mod schedule;
+pub mod signing;
+pub mod worker;
+
+use crate::{auth::Area, events::EventType};
+
+pub const TEST: EventType = EventType {
+    name: "webhook.test",
+    area: Area::Settings,
+    about: "Sent to one endpoint by `POST /v1/webhook-endpoints/{id}/test`; never in the feed of other endpoints.",
+};
+pub const ENDPOINT_DISABLED: EventType = EventType {
+    name: "webhook_endpoint.disabled",
+    area: Area::Settings,
+    about: "An endpoint failed every attempt of a delivery's whole schedule and was disabled; data is the endpoint.",
+};
+pub const EVENTS: [EventType; 2] = [TEST, ENDPOINT_DISABLED];
