@@ -192,7 +192,7 @@ impl Settings {
             metrics_token: None,
             event_retention: Duration::from_secs(30 * 86_400),
             // Tests wait for deliveries; a short tick keeps them quick.
-            jobs_interval: Duration::from_millis(50),
+            jobs_interval: Duration::from_millis(100),
             webhook_timeout: Duration::from_secs(2),
             webhook_allow_private_urls: true,
         }

@@ -17,6 +17,7 @@ mod contacts_bulk;
 mod contacts_customer_record;
 mod contract;
 mod events;
+mod events_sla;
 mod feedback;
 mod feedback_customer_record;
 mod feedback_metrics;
