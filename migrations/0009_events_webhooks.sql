@@ -83,6 +83,10 @@ CREATE TABLE webhook_attempts (
 );
 CREATE INDEX webhook_attempts_delivery ON webhook_attempts (delivery_id, attempted_at);
 
--- Service-level events are emitted once each, by a scheduled job.
+-- Service-level events are emitted once each, by a scheduled job that
+-- watches the open items not yet breached (the index keeps that to the
+-- working set, however much history the table holds).
 ALTER TABLE feedback ADD COLUMN sla_at_risk_emitted_at TIMESTAMPTZ;
 ALTER TABLE feedback ADD COLUMN sla_breached_emitted_at TIMESTAMPTZ;
+CREATE INDEX feedback_sla_watch ON feedback (received_at)
+    WHERE status IS NOT NULL AND resolved_at IS NULL AND sla_breached_emitted_at IS NULL;

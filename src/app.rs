@@ -272,7 +272,11 @@ fn spawn_forgetting_idle_callers(limiter: web::Data<Limiter>) {
 /// hourly the events past their retention go.
 /// Safe on any number of nodes (see `webhooks::worker`).
 fn spawn_event_jobs(db: Db, clock: Clock, settings: &Settings) {
-    let deliverer = webhooks::worker::Deliverer::new(db.clone(), settings.webhook_timeout);
+    let deliverer = webhooks::worker::Deliverer::new(
+        db.clone(),
+        settings.webhook_timeout,
+        settings.webhook_allow_private_urls,
+    );
     let interval = settings.jobs_interval;
     let retention = TimeDelta::from_std(settings.event_retention).unwrap_or(TimeDelta::MAX);
     tokio::spawn(clock.scope(async move {

@@ -2,24 +2,21 @@
 
 use crate::{auth::Area, events::EventType};
 
-const fn event(name: &'static str, about: &'static str) -> EventType {
-    EventType {
-        name,
-        area: Area::Accounts,
-        about,
-    }
-}
+const AREA: Area = Area::Accounts;
 
-pub const CREATED: EventType = event(
+pub const CREATED: EventType = EventType::new(
     "account.created",
+    AREA,
     "An account was created; data is the account.",
 );
-pub const UPDATED: EventType = event(
+pub const UPDATED: EventType = EventType::new(
     "account.updated",
+    AREA,
     "An account changed; data is the account.",
 );
-pub const DELETED: EventType = event(
+pub const DELETED: EventType = EventType::new(
     "account.deleted",
+    AREA,
     "An account was deleted; data holds its id.",
 );
 

@@ -2,21 +2,21 @@
 
 use crate::{auth::Area, events::EventType};
 
-const fn event(name: &'static str, about: &'static str) -> EventType {
-    EventType {
-        name,
-        area: Area::Channels,
-        about,
-    }
-}
+const AREA: Area = Area::Channels;
 
-pub const CREATED: EventType = event(
+pub const CREATED: EventType = EventType::new(
     "channel.created",
+    AREA,
     "A channel was created; data is the channel.",
 );
-pub const UPDATED: EventType = event("channel.updated", "A channel changed; data is the channel.");
-pub const DELETED: EventType = event(
+pub const UPDATED: EventType = EventType::new(
+    "channel.updated",
+    AREA,
+    "A channel changed; data is the channel.",
+);
+pub const DELETED: EventType = EventType::new(
     "channel.deleted",
+    AREA,
     "A channel was deleted; data holds its id.",
 );
 

@@ -32,6 +32,12 @@ pub struct EventType {
     pub about: &'static str,
 }
 
+impl EventType {
+    pub const fn new(name: &'static str, area: Area, about: &'static str) -> Self {
+        Self { name, area, about }
+    }
+}
+
 /// Writes one event about a change inside the change's transaction. `data`
 /// is the resource as `GET` returns it to an admin (only ids for deletions
 /// and erasures); `contact` is the person it is about, if any, so erasing

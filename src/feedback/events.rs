@@ -14,36 +14,36 @@ use crate::{
     on_db, on_tx,
 };
 
-const fn feedback(name: &'static str, about: &'static str) -> EventType {
-    EventType {
-        name,
-        area: Area::Feedback,
-        about,
-    }
-}
+const AREA: Area = Area::Feedback;
 
-pub const CREATED: EventType = feedback(
+pub const CREATED: EventType = EventType::new(
     "feedback.created",
+    AREA,
     "An item of feedback was received; data is the item.",
 );
-pub const UPDATED: EventType = feedback(
+pub const UPDATED: EventType = EventType::new(
     "feedback.updated",
+    AREA,
     "An item's fields changed (not its status); data is the item.",
 );
-pub const DELETED: EventType = feedback(
+pub const DELETED: EventType = EventType::new(
     "feedback.deleted",
+    AREA,
     "An item was deleted; data holds its id.",
 );
-pub const STATUS_CHANGED: EventType = feedback(
+pub const STATUS_CHANGED: EventType = EventType::new(
     "feedback.status_changed",
+    AREA,
     "A complaint or inquiry moved in its workflow; data is the item.",
 );
-pub const SLA_AT_RISK: EventType = feedback(
+pub const SLA_AT_RISK: EventType = EventType::new(
     "feedback.sla_at_risk",
+    AREA,
     "Less than a fifth of an item's first-response or resolution window is left; emitted once, by the clock.",
 );
-pub const SLA_BREACHED: EventType = feedback(
+pub const SLA_BREACHED: EventType = EventType::new(
     "feedback.sla_breached",
+    AREA,
     "An item missed its first-response or resolution due time; emitted once, by the clock (an item that went \
      straight to breached gets no sla_at_risk).",
 );
@@ -61,12 +61,14 @@ pub const EVENTS: [EventType; 6] = [
 const BATCH: i64 = 200;
 
 /// Emits the service-level events that are due; each item's event once,
-/// whichever node gets there first (the `*_emitted_at` guard).
+/// whichever node gets there first (the `*_emitted_at` guard). Only open
+/// items are watched (index `feedback_sla_watch`): an item resolved after its
+/// due time while no node was running gets no `sla_breached`.
 pub async fn emit_due(db: &Db) -> Result<usize, ApiError> {
     let now = now();
     let sql = format!(
         "SELECT f.id, {state} AS state FROM feedback f
-         WHERE f.status IS NOT NULL AND f.sla_breached_emitted_at IS NULL
+         WHERE f.status IS NOT NULL AND f.resolved_at IS NULL AND f.sla_breached_emitted_at IS NULL
            AND ({state} = 'breached' OR ({state} = 'at_risk' AND f.sla_at_risk_emitted_at IS NULL))
          LIMIT $2",
         state = sla_state_sql("$1")

@@ -2,24 +2,21 @@
 
 use crate::{auth::Area, events::EventType};
 
-const fn event(name: &'static str, about: &'static str) -> EventType {
-    EventType {
-        name,
-        area: Area::Interactions,
-        about,
-    }
-}
+const AREA: Area = Area::Interactions;
 
-pub const CREATED: EventType = event(
+pub const CREATED: EventType = EventType::new(
     "interaction.created",
+    AREA,
     "An interaction was logged; data is the interaction.",
 );
-pub const UPDATED: EventType = event(
+pub const UPDATED: EventType = EventType::new(
     "interaction.updated",
+    AREA,
     "An interaction changed; data is the interaction.",
 );
-pub const DELETED: EventType = event(
+pub const DELETED: EventType = EventType::new(
     "interaction.deleted",
+    AREA,
     "An interaction was deleted; data holds its id.",
 );
 

@@ -2,16 +2,11 @@
 
 use crate::{auth::Area, events::EventType};
 
-const fn event(name: &'static str, about: &'static str) -> EventType {
-    EventType {
-        name,
-        area: Area::Contacts,
-        about,
-    }
-}
+const AREA: Area = Area::Contacts;
 
-pub const CONSENT_CHANGED: EventType = event(
+pub const CONSENT_CHANGED: EventType = EventType::new(
     "consent.changed",
+    AREA,
     "A contact's consent or communication preferences changed; data is their preferences.",
 );
 

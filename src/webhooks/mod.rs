@@ -14,14 +14,14 @@ pub mod worker;
 
 use crate::{auth::Area, events::EventType};
 
-pub const TEST: EventType = EventType {
-    name: "webhook.test",
-    area: Area::Settings,
-    about: "Sent to one endpoint by `POST /v1/webhook-endpoints/{id}/test`; never in the feed of other endpoints.",
-};
-pub const ENDPOINT_DISABLED: EventType = EventType {
-    name: "webhook_endpoint.disabled",
-    area: Area::Settings,
-    about: "An endpoint failed every attempt of a delivery's whole schedule and was disabled; data is the endpoint.",
-};
+pub const TEST: EventType = EventType::new(
+    "webhook.test",
+    Area::Settings,
+    "Sent by `POST /v1/webhook-endpoints/{id}/test` to that endpoint alone (other endpoints never get it).",
+);
+pub const ENDPOINT_DISABLED: EventType = EventType::new(
+    "webhook_endpoint.disabled",
+    Area::Settings,
+    "An endpoint failed every attempt of a delivery's whole schedule and was disabled; data is the endpoint.",
+);
 pub const EVENTS: [EventType; 2] = [TEST, ENDPOINT_DISABLED];

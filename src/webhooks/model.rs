@@ -200,15 +200,22 @@ fn is_private_host(host: &str) -> bool {
     if host.eq_ignore_ascii_case("localhost") || host.to_ascii_lowercase().ends_with(".localhost") {
         return true;
     }
-    match host.parse::<IpAddr>() {
-        Ok(IpAddr::V4(ip)) => {
+    host.parse::<IpAddr>().is_ok_and(is_private_ip)
+}
+
+/// Loopback, private, link-local, unspecified or broadcast: addresses a
+/// webhook must not reach unless the server allows it (see `worker`, which
+/// also checks what a host name resolves to).
+pub fn is_private_ip(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(ip) => {
             ip.is_loopback()
                 || ip.is_private()
                 || ip.is_link_local()
                 || ip.is_unspecified()
                 || ip.is_broadcast()
         }
-        Ok(IpAddr::V6(ip)) => {
+        IpAddr::V6(ip) => {
             let segments = ip.segments();
             ip.is_loopback()
                 || ip.is_unspecified()
@@ -216,9 +223,8 @@ fn is_private_host(host: &str) -> bool {
                 || (segments[0] & 0xffc0) == 0xfe80
                 || ip
                     .to_ipv4_mapped()
-                    .is_some_and(|v4| v4.is_loopback() || v4.is_private() || v4.is_link_local())
+                    .is_some_and(|v4| is_private_ip(IpAddr::V4(v4)))
         }
-        Err(_) => false,
     }
 }
 

@@ -15,7 +15,7 @@ use serde_json::json;
 
 use super::{
     ENDPOINT_DISABLED, TEST,
-    model::DeliveryStatus,
+    model::{DeliveryStatus, is_private_ip},
     repo::{
         self,
         deliveries::{self, Claimed, Outcome},
@@ -39,9 +39,38 @@ pub struct Deliverer {
     timeout: Duration,
 }
 
+/// Resolves receivers' host names and refuses private addresses, so a public
+/// name that points (or is re-pointed) at the server's own network is not
+/// reached either.
+struct PublicAddressesOnly;
+
+impl reqwest::dns::Resolve for PublicAddressesOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let addresses: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
+                .await?
+                .filter(|a| !is_private_ip(a.ip()))
+                .collect();
+            if addresses.is_empty() {
+                return Err(format!(
+                    "{host} has no public address (private addresses are refused)"
+                )
+                .into());
+            }
+            let addresses: reqwest::dns::Addrs = Box::new(addresses.into_iter());
+            Ok(addresses)
+        })
+    }
+}
+
 impl Deliverer {
-    pub fn new(db: Db, timeout: Duration) -> Self {
-        let client = reqwest::Client::builder()
+    pub fn new(db: Db, timeout: Duration, allow_private: bool) -> Self {
+        let mut builder = reqwest::Client::builder();
+        if !allow_private {
+            builder = builder.dns_resolver(std::sync::Arc::new(PublicAddressesOnly));
+        }
+        let client = builder
             .timeout(timeout)
             // A receiver answers itself; a redirect could send the signed
             // payload somewhere the admin never configured.
@@ -219,4 +248,21 @@ pub async fn dispatch(db: &Db) -> Result<usize, ApiError> {
     feed::set_dispatched(&mut tx, last).await?;
     tx.commit().await?;
     Ok(created)
+}
+
+#[cfg(test)]
+mod tests {
+    use reqwest::dns::Resolve;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_name_that_resolves_to_a_private_address_is_refused() {
+        let name: reqwest::dns::Name = "localhost".parse().unwrap();
+        let refused = PublicAddressesOnly.resolve(name).await.err().unwrap();
+        assert!(
+            refused.to_string().contains("no public address"),
+            "{refused}"
+        );
+    }
 }

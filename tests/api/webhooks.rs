@@ -362,3 +362,27 @@ db_test!(two_nodes_deliver_each_event_once, |app| {
     );
     node.stop().await;
 });
+
+db_test!(a_server_that_forbids_private_urls_refuses_them, |app| {
+    let node = app
+        .another_node(|s| s.webhook_allow_private_urls = false)
+        .await;
+    for url in [
+        "http://127.0.0.1:9/x",
+        "http://localhost/x",
+        "http://169.254.169.254/latest",
+        "http://[::1]/x",
+    ] {
+        let response = app
+            .client
+            .post(node.url("/v1/webhook-endpoints"))
+            .bearer_auth(&app.admin_token)
+            .json(&json!({"url": url}))
+            .send()
+            .await
+            .unwrap();
+        let body = problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert_eq!(body["errors"][0]["field"], "url", "{url}: {body}");
+    }
+    node.stop().await;
+});
