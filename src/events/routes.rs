@@ -15,7 +15,55 @@ use crate::{
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(list_events);
+    cfg.service(list_events).service(list_event_types);
+}
+
+/// A kind of event.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"type": "contact.created", "area": "contacts",
+                          "description": "A contact was created; data is the contact."}))]
+pub struct EventTypeOut {
+    #[serde(rename = "type")]
+    pub name: &'static str,
+    /// The area whose read access sees it (`<area>:read`); `settings` for admins only.
+    pub area: &'static str,
+    pub description: &'static str,
+}
+
+/// The event types of the caller's areas.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventTypeList {
+    pub data: Vec<EventTypeOut>,
+}
+
+/// List event types
+///
+/// Every type of event the caller may read, in the feed or (for admins) as webhook subscriptions.
+#[utoipa::path(
+    security(("bearer" = [])),
+    tag = "events",
+    responses(
+        (status = 200, description = "The event types.", body = EventTypeList),
+        (status = 401, response = Unauthorized),
+    )
+)]
+#[get("/event-types")]
+async fn list_event_types(
+    state: web::Data<AppState>,
+    principal: Principal,
+) -> ApiResult<web::Json<EventTypeList>> {
+    let data = state
+        .hooks
+        .event_types()
+        .iter()
+        .filter(|t| principal.require(t.area, Level::Read).is_ok())
+        .map(|t| EventTypeOut {
+            name: t.name,
+            area: t.area.as_str(),
+            description: t.about,
+        })
+        .collect();
+    Ok(web::Json(EventTypeList { data }))
 }
 
 pub const DEFAULT_LIMIT: i64 = 100;
@@ -43,7 +91,7 @@ pub struct EventActor {
 pub struct Event {
     /// Unique per event (a UUIDv7); a webhook's `webhook-id` is this id.
     pub id: Uuid,
-    /// What happened, e.g. `contact.updated` (the list is in the `events` tag's description).
+    /// What happened, e.g. `contact.updated` (listed by `GET /v1/event-types`).
     #[serde(rename = "type")]
     pub kind: String,
     pub occurred_at: DateTime<Utc>,

@@ -137,7 +137,7 @@ pub struct EndpointIn {
     /// Up to 500 characters.
     #[validate(length(max = 500))]
     pub description: Option<String>,
-    /// The event types to deliver (each listed in the `events` tag); leave it out or send `null` for every type.
+    /// The event types to deliver (see `GET /v1/event-types`); leave it out or send `null` for every type.
     #[validate(length(min = 1, max = 100))]
     pub event_types: Option<Vec<String>>,
     /// Defaults to true.
@@ -164,7 +164,7 @@ impl EndpointIn {
                     "event_types",
                     "unknown_event_type",
                     format!(
-                        "{} is not an event type; the types are listed in the `events` tag of the API document",
+                        "{} is not an event type; GET /v1/event-types lists the types",
                         unknown.join(", ")
                     ),
                 );

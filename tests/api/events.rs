@@ -392,3 +392,36 @@ async fn an_event_that_commits_late_is_not_skipped_on_postgres() {
     assert_eq!(names, ["Earlier", "Later"]);
     pool.close().await;
 }
+
+db_test!(the_event_types_a_caller_may_read_are_listed, |app| {
+    let all = json_of(app.get("/v1/event-types").await, StatusCode::OK).await;
+    let names: Vec<&str> = all["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["type"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"contact.created") && names.contains(&"webhook_endpoint.disabled"),
+        "{all}"
+    );
+    let key = app.api_key(&["feedback:read"]).await;
+    let some = json_of(
+        app.request_as(&key, Method::GET, "/v1/event-types")
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    let areas: Vec<&str> = some["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["area"].as_str().unwrap())
+        .collect();
+    assert!(
+        !areas.is_empty() && areas.iter().all(|a| *a == "feedback"),
+        "{some}"
+    );
+});
