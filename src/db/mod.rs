@@ -237,6 +237,13 @@ impl<'a> From<&'a mut Tx> for On<'a> {
 }
 
 impl On<'_> {
+    pub fn is_sqlite(&self) -> bool {
+        match self {
+            On::Read(db) | On::Write(db) => db.is_sqlite(),
+            On::Tx(tx) => tx.is_sqlite(),
+        }
+    }
+
     /// The same place again, for one more query.
     pub fn reborrow(&mut self) -> On<'_> {
         match self {

@@ -18,12 +18,12 @@ use uuid::Uuid;
 use crate::{
     bind_args,
     db::{
-        Db, Tx,
+        Db, On, Tx,
         sql::{Arg, Filters},
     },
     dialect,
     http::ApiError,
-    on_db, on_tx,
+    on, on_db, on_tx,
 };
 
 /// A place in the feed: after the event at `(tx_id, seq)`.
@@ -95,29 +95,37 @@ const COLUMNS: &str = "tx_id, seq, id, type, area, occurred_at, data, actor_type
 
 /// Which events a reader gets.
 pub struct Selection<'a> {
-    /// The areas the reader may read.
-    pub areas: &'a [&'static str],
+    /// Only the areas the reader may read; `None` for every area.
+    pub areas: Option<&'a [&'static str]>,
     /// Only these types, when given.
     pub types: Option<&'a [String]>,
 }
 
-/// Up to `limit` committed events after `after`, in feed order.
-pub async fn after(
-    db: &Db,
+impl Selection<'_> {
+    /// Every event (the webhook dispatcher's read).
+    pub const ALL: Selection<'static> = Selection {
+        areas: None,
+        types: None,
+    };
+}
+
+/// Up to `limit` committed events after `after`, in feed order: on the read
+/// pool for the feed, inside the dispatcher's transaction for webhooks.
+pub async fn after<'a>(
+    on: impl Into<On<'a>>,
     after: Position,
     selection: &Selection<'_>,
     limit: i64,
 ) -> Result<Vec<StoredEvent>, ApiError> {
+    let on = on.into();
     let mut filters = Filters::new();
     let tx_id = filters.arg(Arg::Int(after.tx_id));
     let seq = filters.arg(Arg::Int(after.seq));
     filters.always(&format!("(tx_id, seq) > ({tx_id}, {seq})"));
-    filters.always(dialect!(db, sqlite: COMMITTED_SQLITE, postgres: COMMITTED_POSTGRES));
-    any_of(
-        &mut filters,
-        "area",
-        selection.areas.iter().map(|a| a.to_string()),
-    );
+    filters.always(dialect!(on, sqlite: COMMITTED_SQLITE, postgres: COMMITTED_POSTGRES));
+    if let Some(areas) = selection.areas {
+        any_of(&mut filters, "area", areas.iter().map(|a| a.to_string()));
+    }
     if let Some(types) = selection.types {
         any_of(&mut filters, "type", types.iter().cloned());
     }
@@ -127,8 +135,8 @@ pub async fn after(
         filters.where_sql()
     );
     Ok(
-        on_db!(db, pool => bind_args!(sqlx::query_as::<_, StoredEvent>(sqlx::AssertSqlSafe(sql)), filters.args)
-        .fetch_all(pool).await)?,
+        on!(on, e => bind_args!(sqlx::query_as::<_, StoredEvent>(sqlx::AssertSqlSafe(sql.clone())), filters.args)
+        .fetch_all(e).await)?,
     )
 }
 
@@ -208,22 +216,6 @@ pub async fn set_dispatched(tx: &mut Tx, at: Position) -> Result<(), ApiError> {
     on_tx!(tx, c => sqlx::query("UPDATE event_log SET dispatched_tx_id = $1, dispatched_seq = $2 WHERE id = 1")
         .bind(at.tx_id).bind(at.seq).execute(&mut **c).await.map(|r| r.rows_affected()))?;
     Ok(())
-}
-
-/// The committed events after `after` inside `tx` (the dispatcher's read).
-pub async fn after_in(
-    tx: &mut Tx,
-    after: Position,
-    limit: i64,
-) -> Result<Vec<StoredEvent>, ApiError> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM events WHERE (tx_id, seq) > ($1, $2) AND {} ORDER BY tx_id, seq LIMIT $3",
-        dialect!(tx, sqlite: COMMITTED_SQLITE, postgres: COMMITTED_POSTGRES)
-    );
-    Ok(
-        on_tx!(tx, c => sqlx::query_as::<_, StoredEvent>(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(after.tx_id).bind(after.seq).bind(limit).fetch_all(&mut **c).await)?,
-    )
 }
 
 #[cfg(test)]

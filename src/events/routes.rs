@@ -213,7 +213,7 @@ async fn list_events(
         }
     };
     let selection = Selection {
-        areas: &areas,
+        areas: Some(&areas),
         types: types.as_deref(),
     };
     let mut events = feed::after(&state.db, start, &selection, limit + 1).await?;

@@ -226,7 +226,7 @@ pub async fn dispatch(db: &Db) -> Result<usize, ApiError> {
     let Some(at) = feed::claim_dispatch(&mut tx).await? else {
         return Ok(0);
     };
-    let events = feed::after_in(&mut tx, at, DISPATCH_BATCH).await?;
+    let events = feed::after(&mut tx, at, &feed::Selection::ALL, DISPATCH_BATCH).await?;
     let Some(last) = events.last().map(feed::StoredEvent::position) else {
         return Ok(0);
     };
