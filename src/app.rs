@@ -24,7 +24,7 @@ use crate::{
     config::Settings,
     contacts,
     db::Db,
-    events, feedback,
+    engagements, events, feedback,
     http::{
         fallback::not_matched,
         idempotency::{idempotency, purge_expired},
@@ -38,7 +38,7 @@ use crate::{
     openapi::ApiDoc,
     ops, preferences,
     state::AppState,
-    timeline, users, webhooks,
+    timeline, transactions, users, webhooks,
 };
 
 /// Every route of the API. Each module registers its own handlers here with
@@ -55,6 +55,8 @@ pub fn register(cfg: &mut ServiceConfig) {
             .configure(channels::routes::configure)
             .configure(interactions::routes::configure)
             .configure(feedback::routes::configure)
+            .configure(engagements::routes::configure)
+            .configure(transactions::routes::configure)
             .configure(preferences::routes::configure)
             .configure(timeline::routes::configure)
             .configure(loyalty::routes::configure)

@@ -2,8 +2,8 @@
 //! module and kind of hook, in the order the hooks run.
 
 use crate::{
-    accounts, channels, contacts, feedback, hooks::Registry, interactions, loyalty, preferences,
-    webhooks,
+    accounts, channels, contacts, engagements, feedback, hooks::Registry, interactions, loyalty,
+    preferences, transactions, webhooks,
 };
 
 pub fn registry() -> Registry {
@@ -12,9 +12,13 @@ pub fn registry() -> Registry {
         .with(preferences::hooks::Preferences)
         .with(feedback::hooks::Feedback)
         .with(loyalty::repo::hooks::Loyalty)
+        .with(engagements::hooks::Engagements)
+        .with(transactions::hooks::Transactions)
         .with_timeline(&interactions::hooks::TIMELINE)
         .with_timeline(&feedback::hooks::TIMELINE)
         .with_timeline(&loyalty::repo::hooks::TIMELINE)
+        .with_timeline(&engagements::hooks::TIMELINE)
+        .with_timeline(&transactions::hooks::TIMELINE)
         .with_events(&accounts::events::EVENTS)
         .with_events(&contacts::events::EVENTS)
         .with_events(&preferences::events::EVENTS)
@@ -22,5 +26,7 @@ pub fn registry() -> Registry {
         .with_events(&interactions::events::EVENTS)
         .with_events(&feedback::events::EVENTS)
         .with_events(&loyalty::events::EVENTS)
+        .with_events(&engagements::events::EVENTS)
+        .with_events(&transactions::events::EVENTS)
         .with_events(&webhooks::EVENTS)
 }

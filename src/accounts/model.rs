@@ -16,6 +16,7 @@ use crate::{
         ApiError,
         check::{Check, trimmed},
     },
+    transactions::history::{HistoryRow, PurchaseHistory},
 };
 
 /// A client organisation.
@@ -53,6 +54,8 @@ pub struct Account {
     pub tags: Vec<String>,
     #[schema(value_type = Object)]
     pub custom_fields: Map<String, Value>,
+    #[serde(flatten)]
+    pub history: PurchaseHistory,
     /// Increases on every change; sent as the `ETag`.
     pub version: i64,
     pub created_at: DateTime<Utc>,
@@ -78,6 +81,8 @@ pub struct AccountRow {
     pub owner_id: Option<Uuid>,
     pub tags: Json<Vec<String>>,
     pub custom_fields: Json<Map<String, Value>>,
+    #[sqlx(flatten)]
+    pub history: HistoryRow,
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -85,6 +90,7 @@ pub struct AccountRow {
 
 pub const COLUMNS: &str = "id, name, domain, industry, country, region, employee_count, annual_revenue, currency, \
     size_segment, size_segment_set, value_tier, lifecycle_stage, key_account, owner_id, tags, custom_fields, \
+    first_purchase_at, last_purchase_at, purchase_count, lifetime_revenue, last_interaction_at, \
     version, created_at, updated_at";
 
 impl AccountRow {
@@ -109,6 +115,7 @@ impl AccountRow {
             owner_id: self.owner_id,
             tags: self.tags.0,
             custom_fields: self.custom_fields.0,
+            history: self.history.into(),
             version: self.version,
             created_at: self.created_at,
             updated_at: self.updated_at,

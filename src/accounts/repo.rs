@@ -135,15 +135,35 @@ pub async fn delete(
         .await?
         .ok_or_else(|| ApiError::not_found("account", id))?;
     etag::check(expected, version)?;
-    let contacts: i64 = on_tx!(&mut tx, c => sqlx::query_scalar(
-        "SELECT COUNT(*) FROM contacts WHERE account_id = $1 AND deleted_at IS NULL"
-    ).bind(id).fetch_one(&mut **c).await)?;
-    if contacts > 0 {
-        return Err(ApiError::conflict(format!(
-            "The account still has {contacts} contact{}: move or delete them first.",
-            if contacts == 1 { "" } else { "s" }
-        ))
-        .with("contact_count", contacts));
+    for (sql, noun, member, advice) in [
+        (
+            "SELECT COUNT(*) FROM contacts WHERE account_id = $1 AND deleted_at IS NULL",
+            "contact",
+            "contact_count",
+            "move or delete them first",
+        ),
+        (
+            "SELECT COUNT(*) FROM engagements WHERE account_id = $1",
+            "engagement",
+            "engagement_count",
+            "they are the account's history",
+        ),
+        (
+            "SELECT COUNT(*) FROM transactions WHERE account_id = $1",
+            "transaction",
+            "transaction_count",
+            "they are the account's history",
+        ),
+    ] {
+        let n: i64 =
+            on_tx!(&mut tx, c => sqlx::query_scalar(sql).bind(id).fetch_one(&mut **c).await)?;
+        if n > 0 {
+            return Err(ApiError::conflict(format!(
+                "The account still has {n} {noun}{}: {advice}.",
+                if n == 1 { "" } else { "s" }
+            ))
+            .with(member, n));
+        }
     }
     let done = on_tx!(&mut tx, c => sqlx::query(
         "UPDATE accounts SET deleted_at = $1, updated_at = $1, version = version + 1 WHERE id = $2 AND version = $3"
@@ -159,7 +179,7 @@ pub async fn delete(
     Ok(())
 }
 
-pub const SORTS: [(&str, &str, crate::http::pagination::SortKind); 3] = [
+pub const SORTS: [(&str, &str, crate::http::pagination::SortKind); 4] = [
     (
         "created_at",
         "a.created_at",
@@ -175,6 +195,11 @@ pub const SORTS: [(&str, &str, crate::http::pagination::SortKind); 3] = [
         "a.name_key",
         crate::http::pagination::SortKind::Text,
     ),
+    (
+        "last_purchase_at",
+        "a.last_purchase_at",
+        crate::http::pagination::SortKind::TimeOrNull,
+    ),
 ];
 
 /// Filters for the account list, already validated.
@@ -188,6 +213,9 @@ pub struct AccountQuery {
     pub country: Option<String>,
     pub lifecycle_stage: Option<String>,
     pub updated_since: Option<chrono::DateTime<chrono::Utc>>,
+    pub last_purchase_before: Option<chrono::DateTime<chrono::Utc>>,
+    pub last_purchase_after: Option<chrono::DateTime<chrono::Utc>>,
+    pub last_interaction_before: Option<chrono::DateTime<chrono::Utc>>,
     pub q: Option<String>,
 }
 
@@ -220,6 +248,15 @@ fn filters(q: &AccountQuery) -> Filters {
     }
     if let Some(v) = q.updated_since {
         f.when("a.updated_at >= {}", Arg::Time(v));
+    }
+    if let Some(v) = q.last_purchase_before {
+        f.when("a.last_purchase_at < {}", Arg::Time(v));
+    }
+    if let Some(v) = q.last_purchase_after {
+        f.when("a.last_purchase_at >= {}", Arg::Time(v));
+    }
+    if let Some(v) = q.last_interaction_before {
+        f.when("a.last_interaction_at < {}", Arg::Time(v));
     }
     if let Some(v) = q.q.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
         f.starts_with_any(&["a.name_key", "a.domain"], v);

@@ -42,7 +42,8 @@ pub struct AccountListParams {
     pub limit: Option<i64>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
-    /// `created_at` (default), `updated_at` or `name`; prefix with `-` for descending.
+    /// `created_at` (default), `updated_at`, `name` or `last_purchase_at`; prefix with `-` for descending.
+    /// Accounts that never purchased come last when sorting by `last_purchase_at`.
     pub sort: Option<String>,
     pub owner_id: Option<Uuid>,
     pub tag: Option<String>,
@@ -55,6 +56,17 @@ pub struct AccountListParams {
     /// Only accounts changed at or after this time (RFC 3339).
     #[serde(default, deserialize_with = "crate::domain::time::optional")]
     pub updated_since: Option<DateTime<Utc>>,
+    /// Only accounts whose last purchase was before this time (RFC 3339); accounts that never purchased are
+    /// left out.
+    #[serde(default, deserialize_with = "crate::domain::time::optional")]
+    pub last_purchase_before: Option<DateTime<Utc>>,
+    /// Only accounts whose last purchase was at or after this time (RFC 3339).
+    #[serde(default, deserialize_with = "crate::domain::time::optional")]
+    pub last_purchase_after: Option<DateTime<Utc>>,
+    /// Only accounts whose last interaction was before this time (RFC 3339); accounts with no interaction are
+    /// left out.
+    #[serde(default, deserialize_with = "crate::domain::time::optional")]
+    pub last_interaction_before: Option<DateTime<Utc>>,
     /// Matches the start of the name or of the domain, case-insensitively.
     pub q: Option<String>,
     /// Adds `total`, the number of accounts matching the filters.
@@ -98,16 +110,19 @@ async fn list_accounts(
         country: p.country,
         lifecycle_stage: p.lifecycle_stage.map(|v| v.as_str().to_string()),
         updated_since: p.updated_since,
+        last_purchase_before: p.last_purchase_before,
+        last_purchase_after: p.last_purchase_after,
+        last_interaction_before: p.last_interaction_before,
         q: p.q,
     };
     let rows = repo::list(&state.db, &query, &sort, page.cursor()?, limit).await?;
-    let key = |r: &super::model::AccountRow| {
-        let k = match sort.field {
-            "name" => r.name.to_lowercase(),
-            "updated_at" => time_key(&r.updated_at),
-            _ => time_key(&r.created_at),
-        };
-        sort.cursor_for(k, r.id)
+    let key = |r: &super::model::AccountRow| match sort.field {
+        "name" => sort.cursor_for(r.name.to_lowercase(), r.id),
+        "updated_at" => sort.cursor_for(time_key(&r.updated_at), r.id),
+        "last_purchase_at" => {
+            sort.cursor_for_optional(r.history.last_purchase_at.as_ref().map(time_key), r.id)
+        }
+        _ => sort.cursor_for(time_key(&r.created_at), r.id),
     };
     let mut result = page_from(rows, limit, key, |r| r.into_account());
     if p.include_total == Some(true) {
@@ -220,7 +235,8 @@ async fn update_account(
 
 /// Delete an account
 ///
-/// Refused with 409 while the account has contacts.
+/// Refused with 409 while the account has contacts, and for an account with engagements or transactions (its
+/// history).
 #[utoipa::path(
     security(("bearer" = ["accounts:manage"])),
     tag = "accounts",

@@ -46,12 +46,14 @@ pub struct AuditEvent {
 /// The area whose read access an entity's events need: the log shows the
 /// changed values, so it is as private as the records themselves. Every
 /// entity type written to the log is listed here.
-pub const ENTITY_AREAS: [(&str, Area); 13] = [
+pub const ENTITY_AREAS: [(&str, Area); 15] = [
     ("account", Area::Accounts),
     ("contact", Area::Contacts),
     ("channel", Area::Channels),
     ("interaction", Area::Interactions),
     ("feedback", Area::Feedback),
+    ("engagement", Area::Engagements),
+    ("transaction", Area::Transactions),
     ("service_calendar", Area::Settings),
     ("loyalty_member", Area::Loyalty),
     ("loyalty_program", Area::Loyalty),
@@ -66,7 +68,7 @@ pub const ENTITY_AREAS: [(&str, Area); 13] = [
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AuditFilter {
-    /// `account`, `contact`, `channel`, `interaction`, `feedback`, `service_calendar`, `loyalty_member`,
+    /// `account`, `contact`, `channel`, `interaction`, `feedback`, `engagement`, `transaction`, `service_calendar`, `loyalty_member`,
     /// `loyalty_program`, `loyalty_redemption`, `loyalty_reward`, `user`, `api_key` or `webhook_endpoint`. Without it, the events of
     /// every entity type the caller may read.
     pub entity_type: Option<String>,

@@ -51,6 +51,8 @@ pub enum Area {
     Channels,
     Interactions,
     Feedback,
+    Engagements,
+    Transactions,
     Metrics,
     Loyalty,
     Audit,
@@ -82,12 +84,14 @@ impl Level {
 }
 
 impl Area {
-    pub const ALL: [Area; 11] = [
+    pub const ALL: [Area; 13] = [
         Area::Accounts,
         Area::Contacts,
         Area::Channels,
         Area::Interactions,
         Area::Feedback,
+        Area::Engagements,
+        Area::Transactions,
         Area::Metrics,
         Area::Loyalty,
         Area::Audit,
@@ -107,6 +111,8 @@ impl Area {
             Area::Channels => "channels",
             Area::Interactions => "interactions",
             Area::Feedback => "feedback",
+            Area::Engagements => "engagements",
+            Area::Transactions => "transactions",
             Area::Metrics => "metrics",
             Area::Loyalty => "loyalty",
             Area::Audit => "audit",

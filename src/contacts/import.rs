@@ -1,9 +1,7 @@
 //! Bulk import of contacts: a JSON array or a CSV file, upserted by email,
 //! answered with a result per row.
 
-use actix_web::{HttpRequest, HttpResponse, http::header, post, web};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use actix_web::{HttpRequest, HttpResponse, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
@@ -18,70 +16,18 @@ use crate::{
     auth::{Area, Level, Principal},
     db::{Db, Tx, now},
     events,
-    http::{ApiError, ApiResult, FieldError, Problem, responses::*},
+    http::{
+        ApiError, ApiResult, FieldError, Problem,
+        import::{
+            ImportMode, ImportParams, ImportReport, RowResult, RowStatus, read_rows, row_errors,
+        },
+        responses::*,
+    },
     state::AppState,
 };
 
-pub const MAX_ROWS: usize = 10_000;
-const MAX_BODY: usize = crate::http::body::LARGEST_BODY;
-
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(import_contacts);
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct ImportParams {
-    /// `per_row` (default): valid rows are written, invalid ones reported.
-    /// `all_or_nothing`: nothing is written when any row fails (answered with 422).
-    pub mode: Option<ImportMode>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ImportMode {
-    PerRow,
-    AllOrNothing,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum RowStatus {
-    Created,
-    Updated,
-    Error,
-    /// Valid, but not written because another row failed (`all_or_nothing`).
-    Skipped,
-}
-
-/// The outcome of one row; rows are numbered from 1 (the CSV header is not a row).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct RowResult {
-    pub row: usize,
-    pub status: RowStatus,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<Uuid>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub errors: Vec<FieldError>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({
-    "created": 1, "updated": 1, "failed": 1, "written": true,
-    "rows": [
-        {"row": 1, "status": "created", "id": "01937c62-0000-7000-8000-0000000000c1"},
-        {"row": 2, "status": "updated", "id": "01937c62-0000-7000-8000-0000000000c2"},
-        {"row": 3, "status": "error", "errors": [{"field": "email", "code": "invalid_email", "message": "must be an email address such as ana@example.com"}]}
-    ]
-}))]
-pub struct ImportReport {
-    pub created: usize,
-    pub updated: usize,
-    pub failed: usize,
-    /// False when `all_or_nothing` refused the whole import.
-    pub written: bool,
-    pub rows: Vec<RowResult>,
 }
 
 /// Import contacts
@@ -123,43 +69,11 @@ async fn import_contacts(
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
     principal.require(Area::Contacts, Level::Manage)?;
-    let body = crate::http::body::read_limited(payload, MAX_BODY).await?;
-    // Bodies over the JSON limit pass the NUL middleware unread (see http::nul).
-    if let Some(err) = crate::http::nul::nul_in_body(&body) {
-        return Err(err);
-    }
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let rows = if content_type.starts_with("text/csv") {
-        parse_csv(&body)?
-    } else if content_type.starts_with("application/json") {
-        parse_json(&body)?
-    } else {
-        return Err(ApiError::unsupported_media_type(
-            "Send the import as application/json (an array) or text/csv.",
-        ));
-    };
-    if rows.len() > MAX_ROWS {
-        return Err(ApiError::payload_too_large(format!(
-            "The import has {} rows; the limit is {MAX_ROWS}. Split it into several requests.",
-            rows.len()
-        )));
-    }
+    let rows = read_rows(&req, payload, parse_csv, parse_json).await?;
     let mode = params.mode.unwrap_or(ImportMode::PerRow);
     let total = rows.len();
     let report = run_import(&state.db, &Actor::new(&principal, &req), rows, mode).await?;
-    if !report.written {
-        return Err(ApiError::unprocessable(format!(
-            "{} of {total} rows are not valid, so nothing was written (mode=all_or_nothing); see `rows`.",
-            report.failed
-        ))
-        .with("failed", report.failed)
-        .with("rows", &report.rows));
-    }
-    Ok(HttpResponse::Ok().json(report))
+    Ok(HttpResponse::Ok().json(report.into_result(total)?))
 }
 
 /// A parsed row: the input, or why it could not even be read.
@@ -174,84 +88,32 @@ async fn run_import(
     let mut tx = db.begin().await?;
     let mut results = Vec::with_capacity(rows.len());
     for (index, parsed) in rows.into_iter().enumerate() {
-        let row = index + 1;
         let outcome = match parsed {
             Err(errors) => Err(errors),
             Ok((input, given)) => upsert(&mut tx, actor, input, &given).await?,
         };
-        results.push(match outcome {
-            Ok((id, created)) => RowResult {
-                row,
-                status: if created {
-                    RowStatus::Created
-                } else {
-                    RowStatus::Updated
-                },
-                id: Some(id),
-                errors: vec![],
-            },
-            Err(errors) => RowResult {
-                row,
-                status: RowStatus::Error,
-                id: None,
-                errors,
-            },
-        });
+        results.push(RowResult::of(index + 1, outcome));
     }
-    let failed = results
-        .iter()
-        .filter(|r| matches!(r.status, RowStatus::Error))
-        .count();
-    if mode == ImportMode::AllOrNothing && failed > 0 {
-        drop(tx);
-        for r in &mut results {
-            if !matches!(r.status, RowStatus::Error) {
-                r.status = RowStatus::Skipped;
-                r.id = None;
-            }
-        }
-        return Ok(ImportReport {
-            created: 0,
-            updated: 0,
-            failed,
-            written: false,
-            rows: results,
-        });
+    let report = ImportReport::of(results, mode);
+    if report.written {
+        tx.commit().await?;
     }
-    tx.commit().await?;
-    let created = results
-        .iter()
-        .filter(|r| matches!(r.status, RowStatus::Created))
-        .count();
-    let updated = results
-        .iter()
-        .filter(|r| matches!(r.status, RowStatus::Updated))
-        .count();
-    Ok(ImportReport {
-        created,
-        updated,
-        failed,
-        written: true,
-        rows: results,
-    })
+    Ok(report)
 }
 
-/// One row: Ok(Ok((id, created))) when written, Ok(Err(errors)) when the row is invalid.
+/// One row: Ok(Ok((id, status))) when written, Ok(Err(errors)) when the row is invalid.
 async fn upsert(
     tx: &mut Tx,
     actor: &Actor,
     input: ContactIn,
     given: &[&str],
-) -> Result<Result<(Uuid, bool), Vec<FieldError>>, ApiError> {
+) -> Result<Result<(Uuid, RowStatus), Vec<FieldError>>, ApiError> {
     let fields: ContactFields = match input.clone().check() {
         Ok(f) => f,
         Err(errors) => return Ok(Err(errors)),
     };
     if let Err(err) = repo::ensure_references(tx, &fields).await {
-        return match err {
-            ApiError::Problem { errors, .. } if !errors.is_empty() => Ok(Err(errors)),
-            other => Err(other),
-        };
+        return row_errors(err, "row").map(Err);
     }
     let existing = match &fields.email {
         Some(email) => repo::id_by_email(&mut *tx, email).await?,
@@ -272,7 +134,7 @@ async fn upsert(
         )
         .await?;
         events::record(tx, actor, &CREATED, Some(row.id), &contact).await?;
-        return Ok(Ok((row.id, true)));
+        return Ok(Ok((row.id, RowStatus::Created)));
     };
     let before: ContactRow = repo::get(&mut *tx, existing_id).await?;
     let merged = match overlay(before.to_input(), input, given).check() {
@@ -288,7 +150,7 @@ async fn upsert(
     let change = Change::diff(&before.into_contact(), &contact);
     audit::record(tx, actor, "import", "contact", row.id, change).await?;
     events::record(tx, actor, &UPDATED, Some(row.id), &contact).await?;
-    Ok(Ok((row.id, false)))
+    Ok(Ok((row.id, RowStatus::Updated)))
 }
 
 #[cfg(test)]

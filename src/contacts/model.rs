@@ -18,6 +18,7 @@ use crate::{
         ApiError, FieldError,
         check::{Check, trimmed},
     },
+    transactions::history::{HistoryRow, PurchaseHistory},
 };
 
 /// A person the firm deals with, usually at an account.
@@ -53,6 +54,8 @@ pub struct Contact {
     pub custom_fields: Map<String, Value>,
     /// Set when the contact's personal data was erased.
     pub erased_at: Option<DateTime<Utc>>,
+    #[serde(flatten)]
+    pub history: PurchaseHistory,
     /// Increases on every change; sent as the `ETag`.
     pub version: i64,
     pub created_at: DateTime<Utc>,
@@ -91,13 +94,17 @@ pub struct ContactRow {
     pub tags: Json<Vec<String>>,
     pub custom_fields: Json<Map<String, Value>>,
     pub erased_at: Option<DateTime<Utc>>,
+    #[sqlx(flatten)]
+    pub history: HistoryRow,
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
 pub const COLUMNS: &str = "id, first_name, last_name, name_key, email, phone, title, account_id, language, time_zone, \
-    country, lifecycle_stage, owner_id, tags, custom_fields, erased_at, version, created_at, updated_at";
+    country, lifecycle_stage, owner_id, tags, custom_fields, erased_at, \
+    first_purchase_at, last_purchase_at, purchase_count, lifetime_revenue, last_interaction_at, \
+    version, created_at, updated_at";
 
 impl ContactRow {
     pub fn into_contact(self) -> Contact {
@@ -117,6 +124,7 @@ impl ContactRow {
             tags: self.tags.0,
             custom_fields: self.custom_fields.0,
             erased_at: self.erased_at,
+            history: self.history.into(),
             version: self.version,
             created_at: self.created_at,
             updated_at: self.updated_at,
@@ -370,6 +378,7 @@ mod tests {
             tags: Json(vec![]),
             custom_fields: Json(Map::new()),
             erased_at: None,
+            history: Default::default(),
             version: 1,
             created_at: Utc::now(),
             updated_at: Utc::now(),

@@ -251,6 +251,7 @@ mod tests {
             tags: Json(tags.iter().map(|t| t.to_string()).collect()),
             custom_fields: Json(serde_json::Map::new()),
             erased_at: None,
+            history: Default::default(),
             version: 1,
             created_at: Utc::now(),
             updated_at: Utc::now(),

@@ -17,13 +17,15 @@ use crate::{
 pub enum Live {
     Account,
     Contact,
+    Engagement,
 }
 
-/// Whether a live (not deleted) account or contact has this id.
+/// Whether a live (not deleted) account, contact or engagement has this id.
 pub async fn is_live<'a>(on: impl Into<On<'a>>, kind: Live, id: Uuid) -> Result<bool, ApiError> {
     let sql = match kind {
         Live::Account => "SELECT id FROM accounts WHERE id = $1 AND deleted_at IS NULL",
         Live::Contact => "SELECT id FROM contacts WHERE id = $1 AND deleted_at IS NULL",
+        Live::Engagement => "SELECT id FROM engagements WHERE id = $1",
     };
     let found: Option<(Uuid,)> =
         crate::on!(on.into(), e => sqlx::query_as(sql).bind(id).fetch_optional(e).await)?;
@@ -172,6 +174,31 @@ impl References {
             }
             (Some(channel), _) => Ok(Some(channel)),
         }
+    }
+
+    /// An engagement, for a record of the engagement's own account: what is
+    /// tied to an engagement belongs to that engagement's client.
+    pub async fn engagement(
+        &mut self,
+        tx: &mut Tx,
+        field: &str,
+        id: Option<Uuid>,
+        account: Option<Uuid>,
+    ) -> Result<(), ApiError> {
+        let Some(id) = id else { return Ok(()) };
+        let of_engagement: Option<Uuid> = on_tx!(tx, c => sqlx::query_scalar(
+            "SELECT account_id FROM engagements WHERE id = $1"
+        ).bind(id).fetch_optional(&mut **c).await)?;
+        match of_engagement {
+            None => self.not_found(field, "engagement", id),
+            Some(a) if account != Some(a) => self.errors.push(FieldError::new(
+                field,
+                "other_account",
+                format!("the engagement is for another account ({a}) than this record's"),
+            )),
+            Some(_) => {}
+        }
+        Ok(())
     }
 
     /// 422 naming every bad reference (and rule) found, if any.

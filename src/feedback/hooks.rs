@@ -105,12 +105,14 @@ pub const TIMELINE: Source = Source {
     kind: "feedback",
     area: Area::Feedback,
     select: "SELECT 'feedback' AS kind, f.id AS id, f.received_at AS occurred_at, f.channel_id AS channel_id,
-                    f.contact_id AS contact_id, f.account_id AS account_id, f.kind AS item_type,
+                    f.contact_id AS contact_id, f.account_id AS account_id, f.engagement_id AS engagement_id,
+                    f.kind AS item_type,
                     COALESCE(SUBSTR(f.text, 1, 200), 'NPS ' || f.nps, 'CSAT ' || f.csat, f.kind) AS summary
              FROM feedback f",
     occurred_at: "f.received_at",
     id: "f.id",
-    contact_id: "f.contact_id",
+    contact_id: Some("f.contact_id"),
     account_id: Some("f.account_id"),
+    engagement_id: Some("f.engagement_id"),
     link: |row| format!("/v1/feedback/{}", row.id),
 };

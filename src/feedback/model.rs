@@ -48,6 +48,8 @@ pub struct Feedback {
     pub priority: Priority,
     /// The user handling the item.
     pub assignee_id: Option<Uuid>,
+    /// The engagement it is about (a post-project survey), if any.
+    pub engagement_id: Option<Uuid>,
     /// When the customer gave the feedback; lists, periods, timelines and service-level clocks use it.
     pub received_at: DateTime<Utc>,
     /// Complaints and inquiries only, computed at read time: `breached` once a target was missed (and for good),
@@ -97,6 +99,7 @@ pub struct FeedbackRow {
     pub category: Option<String>,
     pub priority: Priority,
     pub assignee_id: Option<Uuid>,
+    pub engagement_id: Option<Uuid>,
     pub status: Option<FeedbackStatus>,
     pub received_at: DateTime<Utc>,
     pub first_response_target_minutes: Option<i64>,
@@ -123,7 +126,7 @@ pub struct FeedbackRow {
 
 /// The stored columns of a feedback row aliased `f`; the query adds `sla_state`.
 pub const COLUMNS: &str = "f.id, f.kind, f.text, f.csat, f.nps, f.contact_id, f.account_id, f.channel_id, f.category, \
-    f.priority, f.assignee_id, f.status, f.received_at, f.first_response_target_minutes, \
+    f.priority, f.assignee_id, f.engagement_id, f.status, f.received_at, f.first_response_target_minutes, \
     f.resolution_target_business_days, f.first_response_due_at, f.resolution_due_at, f.first_response_risk_at, \
     f.resolution_risk_at, f.first_responded_at, f.first_response_seconds, f.resolved_at, f.resolution_seconds, f.closed_at, f.resolution, f.paused_at, f.paused_micros, f.reopen_count, f.version, \
     f.created_at, f.updated_at";
@@ -154,6 +157,7 @@ impl FeedbackRow {
             channel_id: self.channel_id,
             category: self.category,
             assignee_id: self.assignee_id,
+            engagement_id: self.engagement_id,
             received_at: self.received_at,
             first_response_target_minutes: self.first_response_target_minutes,
             resolution_target_business_days: self.resolution_target_business_days,
@@ -211,6 +215,8 @@ pub struct FeedbackIn {
     pub priority: Option<String>,
     /// An existing user who handles the item.
     pub assignee_id: Option<Uuid>,
+    /// The engagement it is about (a post-project survey): one of the item's account.
+    pub engagement_id: Option<Uuid>,
     /// When the customer gave the feedback (RFC 3339); defaults to now, at most 5 minutes ahead of the server.
     /// Service-level clocks start here, so an old complaint entered late may be breached at once.
     #[serde(default, deserialize_with = "crate::domain::time::optional")]
@@ -247,4 +253,6 @@ pub struct FeedbackPatch {
     pub priority: Patch<String>,
     #[schema(value_type = Option<Uuid>)]
     pub assignee_id: Patch<Uuid>,
+    #[schema(value_type = Option<Uuid>)]
+    pub engagement_id: Patch<Uuid>,
 }

@@ -67,6 +67,7 @@ pub struct FeedbackListParams {
     pub contact_id: Option<Uuid>,
     pub account_id: Option<Uuid>,
     pub channel_id: Option<Uuid>,
+    pub engagement_id: Option<Uuid>,
     /// Only items received at or after this time (RFC 3339).
     #[serde(default, deserialize_with = "crate::domain::time::optional")]
     pub from: Option<DateTime<Utc>>,
@@ -103,6 +104,7 @@ impl FeedbackListParams {
             contact_id: self.contact_id,
             account_id: self.account_id,
             channel_id: self.channel_id,
+            engagement_id: self.engagement_id,
             from: self.from,
             to: self.to,
         })

@@ -25,6 +25,7 @@ pub struct Fields {
     pub category: Option<String>,
     pub priority: Priority,
     pub assignee_id: Option<Uuid>,
+    pub engagement_id: Option<Uuid>,
 }
 
 /// A new item, ready to store once its references are checked.
@@ -94,6 +95,7 @@ pub fn new_feedback(input: FeedbackIn, now: DateTime<Utc>) -> Result<NewFeedback
         category: clean_category(input.category),
         priority,
         assignee_id: input.assignee_id,
+        engagement_id: input.engagement_id,
     };
     if let Some(kind) = kind {
         check_fields(kind, &fields, &mut errors);
@@ -122,6 +124,7 @@ pub fn patched(current: &FeedbackRow, patch: FeedbackPatch) -> Result<(Fields, b
         nps: patch.nps.apply(current.nps),
         contact_id,
         account_id: patch.account_id.apply(current.account_id),
+        engagement_id: patch.engagement_id.apply(current.engagement_id),
         channel_id: patch.channel_id.apply(current.channel_id),
         category: clean_category(patch.category.apply(current.category.clone())),
         priority: patch

@@ -6,6 +6,7 @@ pub mod error;
 pub mod etag;
 pub mod fallback;
 pub mod idempotency;
+pub mod import;
 pub mod json;
 pub mod nul;
 pub mod observe;

@@ -140,6 +140,19 @@ pub fn page_from<R, T: ToSchema, K: Serialize>(
 pub enum SortKind {
     Time,
     Text,
+    /// A column that may be NULL: rows without a value come last, in either direction.
+    TimeOrNull,
+    TextOrNull,
+    IntOrNull,
+}
+
+impl SortKind {
+    fn nullable(self) -> bool {
+        matches!(
+            self,
+            SortKind::TimeOrNull | SortKind::TextOrNull | SortKind::IntOrNull
+        )
+    }
 }
 
 /// A `?sort=field` / `?sort=-field` choice, resolved to a column.
@@ -159,6 +172,9 @@ pub struct KeysetCursor {
     pub s: String,
     pub k: String,
     pub id: uuid::Uuid,
+    /// The last row had no value in a nullable sort column.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub null: bool,
 }
 
 impl Sort {
@@ -205,24 +221,39 @@ impl Sort {
                     "The cursor belongs to a different sort: keep the same `sort` while paging.",
                 ));
             }
-            let key = match self.kind {
-                SortKind::Text => Arg::Text(cursor.k),
-                SortKind::Time => Arg::Time(
-                    chrono::DateTime::parse_from_rfc3339(&cursor.k)
-                        .map_err(|_| ApiError::bad_request("The cursor is not valid."))?
-                        .with_timezone(&chrono::Utc),
-                ),
-            };
-            let key = filters.arg(key);
-            let id = filters.arg(Arg::Uuid(cursor.id));
             let op = if self.descending { "<" } else { ">" };
-            filters.always(&format!(
-                "({}, {id_column}) {op} ({key}, {id})",
-                self.column
-            ));
+            let column = self.column;
+            if cursor.null {
+                let id = filters.arg(Arg::Uuid(cursor.id));
+                filters.always(&format!("({column} IS NULL AND {id_column} {op} {id})"));
+            } else {
+                let invalid = || ApiError::bad_request("The cursor is not valid.");
+                let key = match self.kind {
+                    SortKind::Text | SortKind::TextOrNull => Arg::Text(cursor.k),
+                    SortKind::IntOrNull => Arg::Int(cursor.k.parse().map_err(|_| invalid())?),
+                    SortKind::Time | SortKind::TimeOrNull => Arg::Time(
+                        chrono::DateTime::parse_from_rfc3339(&cursor.k)
+                            .map_err(|_| invalid())?
+                            .with_timezone(&chrono::Utc),
+                    ),
+                };
+                let key = filters.arg(key);
+                let id = filters.arg(Arg::Uuid(cursor.id));
+                let after = format!("({column}, {id_column}) {op} ({key}, {id})");
+                if self.kind.nullable() {
+                    filters.always(&format!("({column} IS NULL OR {after})"));
+                } else {
+                    filters.always(&after);
+                }
+            }
         }
+        let nulls_last = if self.kind.nullable() {
+            format!("{} IS NULL, ", self.column)
+        } else {
+            String::new()
+        };
         Ok(format!(
-            "ORDER BY {} {direction}, {id_column} {direction}",
+            "ORDER BY {nulls_last}{} {direction}, {id_column} {direction}",
             self.column
         ))
     }
@@ -233,6 +264,18 @@ impl Sort {
             s: self.name.clone(),
             k: key,
             id,
+            null: false,
+        }
+    }
+
+    /// The cursor for a row of a nullable sort column.
+    pub fn cursor_for_optional(&self, key: Option<String>, id: uuid::Uuid) -> KeysetCursor {
+        match key {
+            Some(key) => self.cursor_for(key, id),
+            None => KeysetCursor {
+                null: true,
+                ..self.cursor_for(String::new(), id)
+            },
         }
     }
 }

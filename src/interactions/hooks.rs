@@ -45,12 +45,14 @@ pub const TIMELINE: Source = Source {
     kind: "interaction",
     area: Area::Interactions,
     select: "SELECT 'interaction' AS kind, i.id AS id, i.occurred_at AS occurred_at, i.channel_id AS channel_id,
-                    i.contact_id AS contact_id, i.account_id AS account_id, i.interaction_type AS item_type,
+                    i.contact_id AS contact_id, i.account_id AS account_id, i.engagement_id AS engagement_id,
+                    i.interaction_type AS item_type,
                     COALESCE(i.subject, SUBSTR(i.summary, 1, 200), i.direction || ' ' || i.interaction_type) AS summary
              FROM interactions i",
     occurred_at: "i.occurred_at",
     id: "i.id",
-    contact_id: "i.contact_id",
+    contact_id: Some("i.contact_id"),
     account_id: Some("i.account_id"),
+    engagement_id: Some("i.engagement_id"),
     link: |row| format!("/v1/interactions/{}", row.id),
 };

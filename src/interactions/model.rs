@@ -4,6 +4,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
+use crate::transactions::history;
 use crate::{choice, http::patch::Patch};
 
 choice! {
@@ -64,6 +65,8 @@ pub struct Interaction {
     pub duration_seconds: Option<i64>,
     /// The user who handled it.
     pub handled_by: Option<Uuid>,
+    /// The engagement it was part of, if any.
+    pub engagement_id: Option<Uuid>,
     /// Increases on every change; sent as the `ETag`.
     pub version: i64,
     pub created_at: DateTime<Utc>,
@@ -85,9 +88,20 @@ pub struct InteractionRow {
     pub occurred_at: DateTime<Utc>,
     pub duration_seconds: Option<i64>,
     pub handled_by: Option<Uuid>,
+    pub engagement_id: Option<Uuid>,
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+impl Interaction {
+    /// Its account and contact, as the customer record's history names them.
+    pub fn parties(&self) -> history::Parties {
+        history::Parties {
+            account_id: self.account_id,
+            contact_id: self.contact_id,
+        }
+    }
 }
 
 impl InteractionRow {
@@ -117,6 +131,7 @@ impl InteractionRow {
             occurred_at: self.occurred_at,
             duration_seconds: self.duration_seconds,
             handled_by: self.handled_by,
+            engagement_id: self.engagement_id,
             version: self.version,
             created_at: self.created_at,
             updated_at: self.updated_at,
@@ -171,6 +186,8 @@ pub struct InteractionIn {
     pub duration_seconds: Option<i64>,
     /// The user who handled it (an existing user); defaults to the calling user (none for API keys).
     pub handled_by: Option<Uuid>,
+    /// The engagement it was part of: one of the interaction's account.
+    pub engagement_id: Option<Uuid>,
 }
 
 /// Changes to an interaction (JSON merge patch: absent fields stay as they are, `null` clears an optional field).
@@ -213,6 +230,8 @@ pub struct InteractionPatch {
     pub duration_seconds: Patch<i64>,
     #[schema(value_type = Option<Uuid>)]
     pub handled_by: Patch<Uuid>,
+    #[schema(value_type = Option<Uuid>)]
+    pub engagement_id: Patch<Uuid>,
 }
 
 /// Filters for the interaction list; all combine with AND.
@@ -238,6 +257,8 @@ pub struct InteractionFilter {
     pub to: Option<DateTime<Utc>>,
     /// Only interactions handled by this user.
     pub handled_by: Option<Uuid>,
+    /// Only interactions of this engagement.
+    pub engagement_id: Option<Uuid>,
     /// `-occurred_at` (newest first, the default) or `occurred_at` (oldest first).
     #[param(value_type = Option<String>, example = "-occurred_at")]
     pub sort: Option<String>,
@@ -263,4 +284,5 @@ pub struct NewInteraction {
     pub occurred_at: DateTime<Utc>,
     pub duration_seconds: Option<i64>,
     pub handled_by: Option<Uuid>,
+    pub engagement_id: Option<Uuid>,
 }

@@ -26,11 +26,12 @@ use crate::{
         pagination::{KeysetCursor, Sort, SortKind},
     },
     on_db, on_tx, preferences,
+    transactions::history,
 };
 use crate::{db::On, on};
 
 const COLUMNS: &str = "id, contact_id, account_id, channel_id, direction, interaction_type, purpose, subject, summary, \
-                       outcome, occurred_at, duration_seconds, handled_by, version, created_at, updated_at";
+                       outcome, occurred_at, duration_seconds, handled_by, engagement_id, version, created_at, updated_at";
 
 /// A reference that vanished between our check and the write (a concurrent delete).
 fn gone_meanwhile() -> ApiError {
@@ -75,6 +76,8 @@ async fn resolve(
     if let Err(e) = rules::require_party(new.contact_id, new.account_id) {
         refs.also(e);
     }
+    refs.engagement(tx, "engagement_id", new.engagement_id, new.account_id)
+        .await?;
     refs.finish()?;
     // Found (else `finish` refused); a kind outside the choices is an error, not a default.
     let kind = channel.map(|c| c.kind).unwrap_or_default();
@@ -117,18 +120,26 @@ pub async fn create(
     enforce(&mut tx, &new, kind, changed, None).await?;
     let inserted = on_tx!(&mut tx, c => sqlx::query_as::<_, InteractionRow>(sqlx::AssertSqlSafe(format!(
         "INSERT INTO interactions (id, contact_id, account_id, channel_id, direction, interaction_type, purpose,
-                                   subject, summary, outcome, occurred_at, duration_seconds, handled_by, version,
-                                   created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1, $14, $14) RETURNING {COLUMNS}"
+                                   subject, summary, outcome, occurred_at, duration_seconds, handled_by,
+                                   engagement_id, version, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1, $15, $15) RETURNING {COLUMNS}"
     ))).bind(new_id()).bind(new.contact_id).bind(new.account_id).bind(new.channel_id).bind(new.direction.as_str())
        .bind(new.interaction_type.as_str()).bind(new.purpose.as_str()).bind(&new.subject).bind(&new.summary)
-       .bind(&new.outcome).bind(new.occurred_at).bind(new.duration_seconds).bind(new.handled_by).bind(now)
+       .bind(&new.outcome).bind(new.occurred_at).bind(new.duration_seconds).bind(new.handled_by)
+       .bind(new.engagement_id).bind(now)
        .fetch_one(&mut **c).await);
     let interaction = match inserted {
         Ok(row) => row.into_interaction(),
         Err(e) if is_foreign_key_violation(&e) => return Err(gone_meanwhile()),
         Err(e) => return Err(e.into()),
     };
+    history::note_interaction(
+        &mut tx,
+        interaction.account_id,
+        interaction.contact_id,
+        interaction.occurred_at,
+    )
+    .await?;
     audit::record(
         &mut tx,
         actor,
@@ -174,11 +185,13 @@ pub async fn update(
     let updated = on_tx!(&mut tx, c => sqlx::query_as::<_, InteractionRow>(sqlx::AssertSqlSafe(format!(
         "UPDATE interactions SET contact_id = $1, account_id = $2, channel_id = $3, direction = $4,
                 interaction_type = $5, purpose = $6, subject = $7, summary = $8, outcome = $9, occurred_at = $10,
-                duration_seconds = $11, handled_by = $12, version = version + 1, updated_at = $13
-         WHERE id = $14 AND version = $15 RETURNING {COLUMNS}"
+                duration_seconds = $11, handled_by = $12, engagement_id = $13, version = version + 1,
+                updated_at = $14
+         WHERE id = $15 AND version = $16 RETURNING {COLUMNS}"
     ))).bind(new.contact_id).bind(new.account_id).bind(new.channel_id).bind(new.direction.as_str())
        .bind(new.interaction_type.as_str()).bind(new.purpose.as_str()).bind(&new.subject).bind(&new.summary)
-       .bind(&new.outcome).bind(new.occurred_at).bind(new.duration_seconds).bind(new.handled_by).bind(now)
+       .bind(&new.outcome).bind(new.occurred_at).bind(new.duration_seconds).bind(new.handled_by)
+       .bind(new.engagement_id).bind(now)
        .bind(id).bind(current.version).fetch_optional(&mut **c).await);
     let interaction = match updated {
         Ok(Some(row)) => row.into_interaction(),
@@ -187,6 +200,7 @@ pub async fn update(
         Err(e) => return Err(e.into()),
     };
     let before = current.into_interaction();
+    history::refresh_last_interaction(&mut tx, &[before.parties(), interaction.parties()]).await?;
     audit::record(
         &mut tx,
         actor,
@@ -223,6 +237,7 @@ pub async fn delete(
         return Err(etag::stale(current.version + 1));
     }
     let before = current.into_interaction();
+    history::refresh_last_interaction(&mut tx, &[before.parties()]).await?;
     audit::record(
         &mut tx,
         actor,
@@ -271,6 +286,7 @@ pub struct ListQuery {
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
     pub handled_by: Option<Uuid>,
+    pub engagement_id: Option<Uuid>,
 }
 
 /// One page (plus one row) in `(occurred_at, id)` order, keyset-paginated.
@@ -289,6 +305,7 @@ pub async fn list(
         ("account_id = {}", q.account_id),
         ("channel_id = {}", q.channel_id),
         ("handled_by = {}", q.handled_by),
+        ("engagement_id = {}", q.engagement_id),
     ];
     for (clause, value) in ids {
         if let Some(v) = value {
@@ -324,7 +341,11 @@ pub async fn reassign_contact(tx: &mut Tx, from: Uuid, to: Uuid) -> Result<(), A
     on_tx!(tx, c => sqlx::query(
         "UPDATE interactions SET contact_id = $1, version = version + 1, updated_at = $2 WHERE contact_id = $3"
     ).bind(to).bind(now()).bind(from).execute(&mut **c).await.map(|r| r.rows_affected()))?;
-    Ok(())
+    let survivor = history::Parties {
+        account_id: None,
+        contact_id: Some(to),
+    };
+    history::refresh_last_interaction(tx, &[survivor]).await
 }
 
 /// Erase hook: replaces the free text of the contact's interactions

@@ -83,6 +83,7 @@ async fn list_interactions(
         from: f.from,
         to: f.to,
         handled_by: f.handled_by,
+        engagement_id: f.engagement_id,
     };
     let sort = Sort::parse(f.sort.as_deref(), &SORTS, DEFAULT_SORT)?;
     let rows = repo::list(&state.db, &query, &sort, page.cursor()?, limit).await?;

@@ -145,6 +145,7 @@ pub fn new_interaction(
         occurred_at,
         duration_seconds: input.duration_seconds,
         handled_by: input.handled_by.or(caller),
+        engagement_id: input.engagement_id,
     };
     Ok((
         new,
@@ -230,6 +231,7 @@ pub fn patched(
         occurred_at,
         duration_seconds: patch.duration_seconds.apply(current.duration_seconds),
         handled_by,
+        engagement_id: patch.engagement_id.apply(current.engagement_id),
     };
     Ok((new, changed))
 }

@@ -18,7 +18,8 @@ pub mod routes_table;
         title = "Rapport CRM API",
         description = "Rapport keeps one truthful record of a firm's customers and of every touch with them: \
 accounts and contacts, the channels the firm talks to them on and every interaction, feedback with a complaint-handling \
-workflow and service levels, and a loyalty points programme.\n\n\
+workflow and service levels, a loyalty points programme, and the engagements done for each client with the money \
+they paid (transactions).\n\n\
 **Authentication.** Send `Authorization: Bearer <token>` with an access token from `POST /v1/auth/token` \
 (staff users) or an API key (partner systems, created at `/v1/api-keys`).\n\n\
 **Conventions.** JSON in and out; errors are RFC 9457 `application/problem+json`; unknown JSON fields are rejected; \
@@ -33,7 +34,7 @@ lists are keyset-paginated with `limit` and an opaque `cursor`; responses carry 
     // Schemas used only by query parameters: utoipa collects the schemas of
     // bodies by itself, but not these.
     components(schemas(
-        crate::contacts::export::ExportFormat, crate::contacts::import::ImportMode,
+        crate::contacts::export::ExportFormat, crate::http::import::ImportMode,
         crate::feedback::workflow::WorkflowKind,
     ), responses(
         BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Gone, PreconditionFailed, PayloadTooLarge,
@@ -52,6 +53,11 @@ Complaints and inquiries follow a handling workflow with an activity log and ser
 resolution within 10 business days by default; urgent 4 h / 2 days, high 8 h / 5 days, low 48 h / 15 days. A channel's own targets \
 replace these for normal and low items; high and urgent items take the stricter of the channel's and the priority's. Business days \
 come from the working calendar and count whole days; time waiting on the customer pauses the resolution clock."),
+        (name = "engagements", description = "The work the firm does for a client (a study, a project, a retainer): its status, \
+value, dates and the people on it with their roles. Interactions and feedback can name the engagement they belong to."),
+        (name = "transactions", description = "Money a client paid (`purchase`) or got back (`refund`), as a billing system \
+posts it: append-only (a mistake is corrected by a refund), idempotent per account by `external_id`, and optionally earning \
+loyalty points. Accounts and contacts carry the purchase history these build."),
         (name = "metrics", description = "Figures computed by the database over a period `[from, to)` of at most five years (1,830 days; a longer one is a 400)."),
         (name = "audit", description = "Who changed what, and when."),
         (name = "loyalty", description = "The loyalty points programme: settings, members, an append-only ledger that can never be overdrawn or double-counted (ledger writes require an `Idempotency-Key`), tiers, rewards and redemptions."),

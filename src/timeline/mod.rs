@@ -1,5 +1,6 @@
 //! The customer timeline (the "single customer view"):
-//! `GET /v1/contacts/{id}/timeline` and `GET /v1/accounts/{id}/timeline`.
+//! `GET /v1/contacts/{id}/timeline`, `GET /v1/accounts/{id}/timeline` and
+//! `GET /v1/engagements/{id}/timeline`.
 //!
 //! Every kind of event (interactions, feedback and loyalty events) is one
 //! SELECT branch, and the database merges them:
@@ -33,11 +34,12 @@
 //! | `channel_id` | UUID | the channel, or `CAST(NULL AS UUID)` (a bare `NULL` breaks the UNION on PostgreSQL) |
 //! | `contact_id` | UUID | the contact, or `CAST(NULL AS UUID)` |
 //! | `account_id` | UUID | the account, or `CAST(NULL AS UUID)` |
+//! | `engagement_id` | UUID | the engagement, or `CAST(NULL AS UUID)` |
 //! | `item_type` | text | the record's type within its kind (`call`, `complaint`, `earn`) |
 //! | `summary` | text | one line for a list, never NULL (`COALESCE`) |
 //!
-//! and name its qualified `occurred_at`, `id`, `contact_id` and (if it has
-//! one) `account_id` columns, the [`crate::auth::Area`] a caller must be able
+//! and name its qualified `occurred_at`, `id` and (where it has them)
+//! `contact_id`, `account_id` and `engagement_id` columns, the [`crate::auth::Area`] a caller must be able
 //! to read to see it, and the link to the full record. The table needs an
 //! index on `(contact_id, occurred_at, id)`, and when it has an account
 //! column, one on `(account_id, occurred_at, id)` and a partial one on
@@ -50,6 +52,9 @@
 //! logged while the contact had no account). A row logged against another
 //! account stays in that account's timeline only: a person who moved from
 //! one client to another does not carry the first client's business along.
+//! An engagement's timeline holds the rows whose engagement column is the
+//! engagement. A kind with no contact column (an engagement's status
+//! changes) shows in account and engagement timelines only.
 //! Then add a test in `tests/api/timeline.rs` that pages across the new kind.
 
 pub mod model;

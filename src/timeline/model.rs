@@ -15,8 +15,9 @@ use crate::channels::ChannelKind;
     "link": "/v1/interactions/01937c80-0000-7000-8000-000000000001"
 }))]
 pub struct TimelineItem {
-    /// What the event is: `interaction`, `feedback` or `loyalty` (points earned, redeemed, adjusted, expired or
-    /// reversed; a tier change). New kinds may appear: show or skip kinds you do not know, do not fail on them.
+    /// What the event is: `interaction`, `feedback`, `loyalty` (points earned, redeemed, adjusted, expired or
+    /// reversed; a tier change), `engagement` (an engagement was created or changed status; account and
+    /// engagement timelines only) or `transaction` (a purchase or refund). New kinds may appear: show or skip kinds you do not know, do not fail on them.
     pub kind: String,
     /// The id of the full record, which `link` points to.
     pub id: Uuid,
@@ -24,17 +25,20 @@ pub struct TimelineItem {
     pub occurred_at: DateTime<Utc>,
     /// The record's type within its kind: an interaction's type (`call`, `email`…); feedback's kind (`complaint`,
     /// `survey`…); for loyalty, the ledger entry's kind (`earn`, `redeem`, `adjust`, `expire`, `reverse`) or
-    /// `tier_change`.
+    /// `tier_change`; for an engagement, the status it moved to; for a transaction, `purchase` or `refund`.
     #[serde(rename = "type")]
     pub item_type: String,
     /// One line for a list: an interaction's subject, else the start of its summary, else e.g. `inbound call`;
     /// feedback's text (first 200 characters), else its score (`NPS 9`, `CSAT 4`); for loyalty, e.g.
-    /// `Earned 120 points`.
+    /// `Earned 120 points`; for an engagement, e.g. `Pricing study: proposed → active`; for a transaction, its
+    /// description, else e.g. `purchase of 120000 EUR minor units`.
     pub summary: String,
     /// The channel it happened on, if any (loyalty events have none).
     pub channel: Option<ChannelRef>,
     pub contact_id: Option<Uuid>,
     pub account_id: Option<Uuid>,
+    /// The engagement it belongs to, if any.
+    pub engagement_id: Option<Uuid>,
     /// The API path of the full record.
     pub link: String,
 }
@@ -57,6 +61,7 @@ pub struct TimelineRow {
     pub channel_name: Option<String>,
     pub contact_id: Option<Uuid>,
     pub account_id: Option<Uuid>,
+    pub engagement_id: Option<Uuid>,
     pub item_type: String,
     pub summary: String,
 }
@@ -80,6 +85,7 @@ impl TimelineRow {
             channel,
             contact_id: self.contact_id,
             account_id: self.account_id,
+            engagement_id: self.engagement_id,
             link,
         }
     }
@@ -89,7 +95,7 @@ impl TimelineRow {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct TimelineParams {
-    /// Only events of this kind: `interaction`, `feedback` or `loyalty`.
+    /// Only events of this kind: `interaction`, `feedback`, `loyalty`, `engagement` or `transaction`.
     pub kind: Option<String>,
     /// Items per page, 1–200.
     #[param(minimum = 1, maximum = 200, default = 50)]

@@ -13,6 +13,7 @@ use crate::{db::Db, http::ApiError, on_db};
 pub enum Scope {
     Contact,
     Account,
+    Engagement,
 }
 
 /// The branches of one source for a scope. Parameters: `$1` the contact or
@@ -24,6 +25,7 @@ fn branches(source: &Source, scope: Scope, keyset: bool) -> Vec<String> {
         id,
         contact_id,
         account_id,
+        engagement_id,
         ..
     } = source;
     let after = if keyset {
@@ -32,18 +34,35 @@ fn branches(source: &Source, scope: Scope, keyset: bool) -> Vec<String> {
         String::new()
     };
     let tail = format!("{after} ORDER BY {occurred_at} DESC, {id} DESC LIMIT $4");
-    let of_contacts = format!(
-        "{contact_id} IN (SELECT id FROM contacts WHERE account_id = $1 AND deleted_at IS NULL)"
-    );
-    match (scope, account_id) {
-        (Scope::Contact, _) => vec![format!("{select} WHERE {contact_id} = $1 {tail}")],
-        (Scope::Account, None) => vec![format!("{select} WHERE {of_contacts} {tail}")],
+    let of_contacts = |contact_id: &str| {
+        format!(
+            "{contact_id} IN (SELECT id FROM contacts WHERE account_id = $1 AND deleted_at IS NULL)"
+        )
+    };
+    match (scope, contact_id, account_id) {
+        (Scope::Engagement, ..) => engagement_id
+            .iter()
+            .map(|e| format!("{select} WHERE {e} = $1 {tail}"))
+            .collect(),
+        (Scope::Contact, Some(contact_id), _) => {
+            vec![format!("{select} WHERE {contact_id} = $1 {tail}")]
+        }
+        (Scope::Contact, None, _) | (Scope::Account, None, None) => vec![],
+        (Scope::Account, None, Some(account_id)) => {
+            vec![format!("{select} WHERE {account_id} = $1 {tail}")]
+        }
+        (Scope::Account, Some(contact_id), None) => {
+            vec![format!("{select} WHERE {} {tail}", of_contacts(contact_id))]
+        }
         // What was logged against the account, and its contacts' items tied
         // to no account; each branch reads its own index. Items logged against
         // another account stay in that account's timeline.
-        (Scope::Account, Some(account_id)) => vec![
+        (Scope::Account, Some(contact_id), Some(account_id)) => vec![
             format!("{select} WHERE {account_id} = $1 {tail}"),
-            format!("{select} WHERE {account_id} IS NULL AND {of_contacts} {tail}"),
+            format!(
+                "{select} WHERE {account_id} IS NULL AND {} {tail}",
+                of_contacts(contact_id)
+            ),
         ],
     }
 }
@@ -59,7 +78,7 @@ pub fn timeline_sql(sources: &[&Source], scope: Scope, keyset: bool) -> String {
         .join("\nUNION ALL\n");
     format!(
         "SELECT t.kind, t.id, t.occurred_at, t.channel_id, ch.kind AS channel_kind, ch.name AS channel_name,
-                t.contact_id, t.account_id, t.item_type, t.summary
+                t.contact_id, t.account_id, t.engagement_id, t.item_type, t.summary
          FROM ({union}) t
          LEFT JOIN channels ch ON ch.id = t.channel_id
          ORDER BY t.occurred_at DESC, t.id DESC
@@ -72,6 +91,7 @@ pub async fn ensure_exists(db: &Db, scope: Scope, id: Uuid) -> Result<(), ApiErr
     let (kind, what) = match scope {
         Scope::Contact => (Live::Contact, "contact"),
         Scope::Account => (Live::Account, "account"),
+        Scope::Engagement => (Live::Engagement, "engagement"),
     };
     if is_live(db, kind, id).await? {
         Ok(())
@@ -89,7 +109,7 @@ pub async fn page(
     after: Option<(DateTime<Utc>, Uuid)>,
     limit: i64,
 ) -> Result<Vec<TimelineRow>, ApiError> {
-    if sources.is_empty() {
+    if sources.iter().all(|s| branches(s, scope, false).is_empty()) {
         return Ok(vec![]);
     }
     let sql = timeline_sql(sources, scope, after.is_some());

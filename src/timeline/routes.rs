@@ -16,7 +16,9 @@ use crate::{
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(contact_timeline).service(account_timeline);
+    cfg.service(contact_timeline)
+        .service(account_timeline)
+        .service(engagement_timeline);
 }
 
 /// The sources this caller may read, narrowed to `?kind=`.
@@ -124,4 +126,38 @@ async fn account_timeline(
 ) -> ApiResult<web::Json<Page<TimelineItem>>> {
     principal.require(Area::Accounts, Level::Read)?;
     timeline(&state, &principal, Scope::Account, *id, params.into_inner()).await
+}
+
+/// An engagement's timeline
+///
+/// Everything tied to the engagement (its status changes, and the interactions, feedback and transactions
+/// recorded against it) in one stream, newest first by `occurred_at` then id, keyset-paginated across all kinds.
+#[utoipa::path(
+    security(("bearer" = ["engagements:read"])),
+    tag = "engagements",
+    params(("id" = Uuid, Path, description = "The engagement's id."), TimelineParams),
+    responses(
+        (status = 200, description = "A page of the timeline.", body = Page<TimelineItem>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    )
+)]
+#[get("/engagements/{id}/timeline")]
+async fn engagement_timeline(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+    params: web::Query<TimelineParams>,
+) -> ApiResult<web::Json<Page<TimelineItem>>> {
+    principal.require(Area::Engagements, Level::Read)?;
+    timeline(
+        &state,
+        &principal,
+        Scope::Engagement,
+        *id,
+        params.into_inner(),
+    )
+    .await
 }

@@ -15,8 +15,12 @@ pub struct Source {
     /// Qualified columns the builder filters and orders by.
     pub occurred_at: &'static str,
     pub id: &'static str,
-    pub contact_id: &'static str,
+    /// `None` for a kind that is about an account, not a person (it shows in
+    /// account and engagement timelines only).
+    pub contact_id: Option<&'static str>,
     pub account_id: Option<&'static str>,
+    /// `None` for a kind never tied to an engagement.
+    pub engagement_id: Option<&'static str>,
     /// The path of the full record.
     pub link: fn(&TimelineRow) -> String,
 }

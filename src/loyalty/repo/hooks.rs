@@ -226,14 +226,15 @@ pub const TIMELINE: Source = Source {
     kind: "loyalty",
     area: Area::Loyalty,
     select: "SELECT 'loyalty' AS kind, l.id AS id, l.occurred_at AS occurred_at, CAST(NULL AS UUID) AS channel_id,
-                    l.contact_id AS contact_id, CAST(NULL AS UUID) AS account_id,
+                    l.contact_id AS contact_id, CAST(NULL AS UUID) AS account_id, CAST(NULL AS UUID) AS engagement_id,
                     CASE WHEN l.kind = 'loyalty_tier_change' THEN 'tier_change' ELSE l.detail END AS item_type,
                     l.summary AS summary
              FROM loyalty_timeline l",
     occurred_at: "l.occurred_at",
     id: "l.id",
-    contact_id: "l.contact_id",
+    contact_id: Some("l.contact_id"),
     account_id: None,
+    engagement_id: None,
     link: |row| match (row.item_type.as_str(), row.contact_id) {
         ("tier_change", Some(contact)) => format!("/v1/loyalty/members/{contact}/tier-changes"),
         (_, Some(contact)) => format!("/v1/loyalty/members/{contact}/ledger/{}", row.id),

@@ -50,29 +50,42 @@ pub(crate) async fn finish(
     actor: &Actor,
     posted: Posted,
 ) -> Result<Posted, ApiError> {
-    retier(
+    settle(
         &mut open.tx,
         &mut open.member,
         &open.program,
-        Some(posted.entry.id),
+        actor,
+        &posted,
         open.now,
     )
     .await?;
+    open.tx.commit().await?;
+    Ok(posted)
+}
+
+/// What follows every posting, inside its transaction: re-tiering and the audit entry.
+pub(crate) async fn settle(
+    tx: &mut Tx,
+    member: &mut MemberRow,
+    program: &ProgramRow,
+    actor: &Actor,
+    posted: &Posted,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    retier(tx, member, program, Some(posted.entry.id), now).await?;
     let change = Change::none()
         .with("entry_id", posted.entry.id)
         .with("points", posted.entry.points)
         .with("balance_after", posted.entry.balance_after);
     audit::record(
-        &mut open.tx,
+        tx,
         actor,
         posted.entry.kind().as_str(),
         "loyalty_member",
-        open.member.contact_id,
+        member.contact_id,
         change,
     )
-    .await?;
-    open.tx.commit().await?;
-    Ok(posted)
+    .await
 }
 
 /// What a write asks for, apart from the points.

@@ -14,6 +14,7 @@ pub mod ledger;
 pub mod members;
 pub mod posting;
 pub mod program;
+pub mod purchases;
 pub mod redemptions;
 pub mod rewards;
 
