@@ -18,6 +18,7 @@ pub fn registry() -> Registry {
         .with_timeline(&feedback::hooks::TIMELINE)
         .with_timeline(&loyalty::repo::hooks::TIMELINE)
         .with_timeline(&engagements::hooks::TIMELINE)
+        .with_timeline(&engagements::hooks::PEOPLE_TIMELINE)
         .with_timeline(&transactions::hooks::TIMELINE)
         .with_events(&accounts::events::EVENTS)
         .with_events(&contacts::events::EVENTS)

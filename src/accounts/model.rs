@@ -26,7 +26,9 @@ use crate::{
     "industry": "Market research", "country": "DE", "region": "Bavaria", "employee_count": 420,
     "annual_revenue": 5400000000i64, "currency": "EUR", "size_segment": "mid_market", "value_tier": "high",
     "lifecycle_stage": "customer", "key_account": true, "owner_id": "01937c5e-8f3a-7c4e-9b1a-2f6d8e4c1a20",
-    "tags": ["pharma", "emea"], "custom_fields": {"erp_id": "C-10042"}, "version": 3,
+    "tags": ["pharma", "emea"], "custom_fields": {"erp_id": "C-10042"},
+    "first_purchase_at": "2025-03-04T10:00:00Z", "last_purchase_at": "2026-10-20T09:00:00Z", "purchase_count": 7,
+    "lifetime_revenue": {"EUR": 18400000}, "last_interaction_at": "2026-11-02T09:00:00Z", "version": 3,
     "created_at": "2026-10-01T08:00:00Z", "updated_at": "2026-11-02T09:30:00Z"
 }))]
 pub struct Account {

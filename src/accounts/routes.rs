@@ -14,9 +14,12 @@ use super::{
 use crate::{
     audit::Actor,
     auth::{Area, Level, Principal},
-    domain::stages::{LifecycleStage, SizeSegment, ValueTier},
+    domain::{
+        CurrencyCode,
+        stages::{LifecycleStage, SizeSegment, ValueTier},
+    },
     http::{
-        ApiResult, Page, PageParams, created,
+        ApiError, ApiResult, Page, PageParams, created,
         etag::expected_version,
         ok_versioned,
         pagination::{Sort, page_from, time_key},
@@ -42,8 +45,9 @@ pub struct AccountListParams {
     pub limit: Option<i64>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
-    /// `created_at` (default), `updated_at`, `name` or `last_purchase_at`; prefix with `-` for descending.
-    /// Accounts that never purchased come last when sorting by `last_purchase_at`.
+    /// `created_at` (default), `updated_at`, `name`, `last_purchase_at` or `lifetime_revenue`; prefix with `-` for
+    /// descending. Accounts that never purchased come last when sorting by `last_purchase_at`; `lifetime_revenue`
+    /// needs `revenue_currency`.
     pub sort: Option<String>,
     pub owner_id: Option<Uuid>,
     pub tag: Option<String>,
@@ -67,6 +71,9 @@ pub struct AccountListParams {
     /// left out.
     #[serde(default, deserialize_with = "crate::domain::time::optional")]
     pub last_interaction_before: Option<DateTime<Utc>>,
+    /// ISO 4217: only accounts with purchases or refunds in this currency; `sort=lifetime_revenue` orders them by
+    /// their net revenue in it.
+    pub revenue_currency: Option<String>,
     /// Matches the start of the name or of the domain, case-insensitively.
     pub q: Option<String>,
     /// Adds `total`, the number of accounts matching the filters.
@@ -101,6 +108,21 @@ async fn list_accounts(
     };
     let limit = page.limit()?;
     let sort = Sort::parse(p.sort.as_deref(), &SORTS, "created_at")?;
+    let revenue_currency = p
+        .revenue_currency
+        .as_deref()
+        .map(|c| {
+            CurrencyCode::parse(c).map_err(|e| {
+                ApiError::bad_request(format!("revenue_currency={c:?}: {}.", e.message))
+            })
+        })
+        .transpose()?
+        .map(|c| c.as_str().to_string());
+    if sort.field == "lifetime_revenue" && revenue_currency.is_none() {
+        return Err(ApiError::bad_request(
+            "sort=lifetime_revenue needs revenue_currency (e.g. EUR): lifetime revenue is kept per currency.",
+        ));
+    }
     let query = AccountQuery {
         owner_id: p.owner_id,
         tag: p.tag,
@@ -113,12 +135,18 @@ async fn list_accounts(
         last_purchase_before: p.last_purchase_before,
         last_purchase_after: p.last_purchase_after,
         last_interaction_before: p.last_interaction_before,
+        revenue_currency: revenue_currency.clone(),
         q: p.q,
     };
     let rows = repo::list(&state.db, &query, &sort, page.cursor()?, limit).await?;
     let key = |r: &super::model::AccountRow| match sort.field {
         "name" => sort.cursor_for(r.name.to_lowercase(), r.id),
         "updated_at" => sort.cursor_for(time_key(&r.updated_at), r.id),
+        "lifetime_revenue" => {
+            let currency = revenue_currency.as_deref().unwrap_or_default();
+            let amount = r.history.lifetime_revenue.get(currency).copied();
+            sort.cursor_for(amount.unwrap_or_default().to_string(), r.id)
+        }
         "last_purchase_at" => {
             sort.cursor_for_optional(r.history.last_purchase_at.as_ref().map(time_key), r.id)
         }

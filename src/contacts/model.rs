@@ -28,7 +28,9 @@ use crate::{
     "email": "mei.chen@acme.example", "phone": "+8613812345678", "title": "Head of Insights",
     "account_id": "01937c61-0000-7000-8000-0000000000a1", "language": "zh-CN", "time_zone": "Asia/Shanghai",
     "country": "CN", "lifecycle_stage": "customer", "owner_id": "01937c5e-8f3a-7c4e-9b1a-2f6d8e4c1a20",
-    "tags": ["decision-maker"], "custom_fields": {"crm_legacy_id": 88812}, "erased_at": null, "version": 2,
+    "tags": ["decision-maker"], "custom_fields": {"crm_legacy_id": 88812}, "erased_at": null,
+    "first_purchase_at": "2025-03-04T10:00:00Z", "last_purchase_at": "2026-10-20T09:00:00Z", "purchase_count": 2,
+    "lifetime_revenue": {"EUR": 2400000}, "last_interaction_at": "2026-11-02T09:00:00Z", "version": 2,
     "created_at": "2026-10-01T08:00:00Z", "updated_at": "2026-11-02T09:30:00Z"
 }))]
 pub struct Contact {

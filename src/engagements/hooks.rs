@@ -88,9 +88,24 @@ pub const TIMELINE: Source = Source {
     contact_id: None,
     account_id: Some("s.account_id"),
     engagement_id: Some("s.engagement_id"),
+    in_account_timeline: true,
     link: |row| {
         row.engagement_id
             .map(|id| format!("/v1/engagements/{id}"))
             .unwrap_or_default()
     },
+};
+
+/// The same status changes in the timelines of the people on the engagement.
+pub const PEOPLE_TIMELINE: Source = Source {
+    select: "SELECT 'engagement' AS kind, s.id AS id, s.occurred_at AS occurred_at, CAST(NULL AS UUID) AS channel_id,
+                    p.contact_id AS contact_id, s.account_id AS account_id, s.engagement_id AS engagement_id,
+                    s.to_status AS item_type,
+                    e.name || ': ' || COALESCE(s.from_status || ' → ' || s.to_status, 'created as ' || s.to_status) AS summary
+             FROM engagement_status_changes s JOIN engagements e ON e.id = s.engagement_id
+                  JOIN engagement_contacts p ON p.engagement_id = s.engagement_id",
+    contact_id: Some("p.contact_id"),
+    engagement_id: None,
+    in_account_timeline: false,
+    ..TIMELINE
 };

@@ -114,5 +114,6 @@ pub const TIMELINE: Source = Source {
     contact_id: Some("f.contact_id"),
     account_id: Some("f.account_id"),
     engagement_id: Some("f.engagement_id"),
+    in_account_timeline: true,
     link: |row| format!("/v1/feedback/{}", row.id),
 };

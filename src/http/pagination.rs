@@ -140,6 +140,7 @@ pub fn page_from<R, T: ToSchema, K: Serialize>(
 pub enum SortKind {
     Time,
     Text,
+    Int,
     /// A column that may be NULL: rows without a value come last, in either direction.
     TimeOrNull,
     TextOrNull,
@@ -230,7 +231,9 @@ impl Sort {
                 let invalid = || ApiError::bad_request("The cursor is not valid.");
                 let key = match self.kind {
                     SortKind::Text | SortKind::TextOrNull => Arg::Text(cursor.k),
-                    SortKind::IntOrNull => Arg::Int(cursor.k.parse().map_err(|_| invalid())?),
+                    SortKind::Int | SortKind::IntOrNull => {
+                        Arg::Int(cursor.k.parse().map_err(|_| invalid())?)
+                    }
                     SortKind::Time | SortKind::TimeOrNull => Arg::Time(
                         chrono::DateTime::parse_from_rfc3339(&cursor.k)
                             .map_err(|_| invalid())?

@@ -54,5 +54,6 @@ pub const TIMELINE: Source = Source {
     contact_id: Some("i.contact_id"),
     account_id: Some("i.account_id"),
     engagement_id: Some("i.engagement_id"),
+    in_account_timeline: true,
     link: |row| format!("/v1/interactions/{}", row.id),
 };

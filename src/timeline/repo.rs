@@ -26,6 +26,7 @@ fn branches(source: &Source, scope: Scope, keyset: bool) -> Vec<String> {
         contact_id,
         account_id,
         engagement_id,
+        in_account_timeline,
         ..
     } = source;
     let after = if keyset {
@@ -40,6 +41,7 @@ fn branches(source: &Source, scope: Scope, keyset: bool) -> Vec<String> {
         )
     };
     match (scope, contact_id, account_id) {
+        (Scope::Account, ..) if !in_account_timeline => vec![],
         (Scope::Engagement, ..) => engagement_id
             .iter()
             .map(|e| format!("{select} WHERE {e} = $1 {tail}"))

@@ -30,7 +30,8 @@ fn visible(
     if let Some(k) = kind
         && hooks.timeline_source(k).is_none()
     {
-        let kinds: Vec<&str> = hooks.timeline_sources().iter().map(|s| s.kind).collect();
+        let mut kinds: Vec<&str> = hooks.timeline_sources().iter().map(|s| s.kind).collect();
+        kinds.dedup();
         return Err(ApiError::bad_request(format!(
             "kind={k:?} is not a timeline kind: use one of {}.",
             kinds.join(", ")

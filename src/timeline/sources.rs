@@ -21,6 +21,9 @@ pub struct Source {
     pub account_id: Option<&'static str>,
     /// `None` for a kind never tied to an engagement.
     pub engagement_id: Option<&'static str>,
+    /// False for a branch whose rows the account's timeline already holds
+    /// through another source of the same kind (it serves contacts only).
+    pub in_account_timeline: bool,
     /// The path of the full record.
     pub link: fn(&TimelineRow) -> String,
 }

@@ -80,5 +80,6 @@ pub const TIMELINE: Source = Source {
     contact_id: Some("t.contact_id"),
     account_id: Some("t.account_id"),
     engagement_id: Some("t.engagement_id"),
+    in_account_timeline: true,
     link: |row| format!("/v1/transactions/{}", row.id),
 };

@@ -13,7 +13,7 @@ use crate::{
         refs::References,
         sql::{self, Arg, Filters},
     },
-    events,
+    dialect, events,
     http::{
         ApiError, FieldError,
         pagination::{KeysetCursor, Sort, SortKind},
@@ -157,59 +157,47 @@ pub async fn record(
     }))
 }
 
-/// Adds one transaction to its account's and contact's purchase history.
+/// Adds one transaction to its account's and contact's purchase history:
+/// per owner, the net revenue in its currency, then one update of the
+/// record's history columns.
 async fn add_to_history(tx: &mut Tx, row: &TransactionRow) -> Result<(), ApiError> {
     let net = match row.kind {
         TransactionKind::Purchase => row.amount,
         TransactionKind::Refund => -row.amount,
     };
-    let purchase = row.kind == TransactionKind::Purchase;
+    let purchase = i64::from(row.kind == TransactionKind::Purchase);
     for (table, revenue, owner_column, owner) in [
         ("accounts", "account_revenue", "account_id", row.account_id),
         ("contacts", "contact_revenue", "contact_id", row.contact_id),
     ] {
         let Some(owner) = owner else { continue };
-        if purchase {
-            let sql = format!(
-                "UPDATE {table} SET purchase_count = purchase_count + 1,
-                    first_purchase_at = CASE WHEN first_purchase_at IS NULL OR first_purchase_at > $2 THEN $2
-                                        ELSE first_purchase_at END,
-                    last_purchase_at = CASE WHEN last_purchase_at IS NULL OR last_purchase_at < $2 THEN $2
-                                       ELSE last_purchase_at END
-                 WHERE id = $1"
-            );
-            on_tx!(&mut *tx, c => sqlx::query(sqlx::AssertSqlSafe(sql)).bind(owner).bind(row.occurred_at)
-                .execute(&mut **c).await.map(|r| r.rows_affected()))?;
-        }
         let sql = format!(
             "INSERT INTO {revenue} ({owner_column}, currency, amount) VALUES ($1, $2, $3)
              ON CONFLICT ({owner_column}, currency) DO UPDATE SET amount = {revenue}.amount + excluded.amount"
         );
         on_tx!(&mut *tx, c => sqlx::query(sqlx::AssertSqlSafe(sql)).bind(owner).bind(&row.currency).bind(net)
             .execute(&mut **c).await.map(|r| r.rows_affected()))?;
-        copy_revenue(tx, table, revenue, owner_column, owner).await?;
+        // $3 is 1 for a purchase: only purchases move the purchase dates and count.
+        let totals = revenue_object(tx, revenue, owner_column);
+        let sql = format!(
+            "UPDATE {table} SET purchase_count = purchase_count + $3,
+                first_purchase_at = CASE WHEN $3 = 1 AND (first_purchase_at IS NULL OR first_purchase_at > $2)
+                                    THEN $2 ELSE first_purchase_at END,
+                last_purchase_at = CASE WHEN $3 = 1 AND (last_purchase_at IS NULL OR last_purchase_at < $2)
+                                   THEN $2 ELSE last_purchase_at END,
+                lifetime_revenue = {totals}
+             WHERE id = $1"
+        );
+        on_tx!(&mut *tx, c => sqlx::query(sqlx::AssertSqlSafe(sql)).bind(owner).bind(row.occurred_at)
+            .bind(purchase).execute(&mut **c).await.map(|r| r.rows_affected()))?;
     }
     Ok(())
 }
 
-/// Copies an owner's revenue rows onto its record (`lifetime_revenue`).
-async fn copy_revenue(
-    tx: &mut Tx,
-    table: &str,
-    revenue: &str,
-    owner_column: &str,
-    owner: Uuid,
-) -> Result<(), ApiError> {
-    let sql = format!(
-        "SELECT currency, amount FROM {revenue} WHERE {owner_column} = $1 ORDER BY currency"
-    );
-    let rows: Vec<(String, i64)> = on_tx!(&mut *tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(owner).fetch_all(&mut **c).await)?;
-    let totals: std::collections::BTreeMap<String, i64> = rows.into_iter().collect();
-    let sql = format!("UPDATE {table} SET lifetime_revenue = $1 WHERE id = $2");
-    on_tx!(&mut *tx, c => sqlx::query(sqlx::AssertSqlSafe(sql)).bind(sqlx::types::Json(&totals)).bind(owner)
-        .execute(&mut **c).await.map(|r| r.rows_affected()))?;
-    Ok(())
+/// SQL for an owner's (`$1`) revenue rows as one JSON object, `{"EUR": 1200}`.
+fn revenue_object(tx: &Tx, revenue: &str, owner_column: &str) -> String {
+    let aggregate = dialect!(tx, sqlite: "json_group_object(currency, amount)", postgres: "jsonb_object_agg(currency, amount)");
+    format!("COALESCE((SELECT {aggregate} FROM {revenue} WHERE {owner_column} = $1), '{{}}')")
 }
 
 /// Recomputes a contact's purchase history from its transactions (after a merge).
@@ -228,7 +216,11 @@ pub async fn recompute_contact_history(tx: &mut Tx, contact_id: Uuid) -> Result<
          SELECT contact_id, currency, CAST(SUM(CASE WHEN kind = 'purchase' THEN amount ELSE -amount END) AS BIGINT)
          FROM transactions WHERE contact_id = $1 GROUP BY contact_id, currency"
     ).bind(contact_id).execute(&mut **c).await.map(|r| r.rows_affected()))?;
-    copy_revenue(tx, "contacts", "contact_revenue", "contact_id", contact_id).await
+    let totals = revenue_object(tx, "contact_revenue", "contact_id");
+    let sql = format!("UPDATE contacts SET lifetime_revenue = {totals} WHERE id = $1");
+    on_tx!(&mut *tx, c => sqlx::query(sqlx::AssertSqlSafe(sql)).bind(contact_id)
+        .execute(&mut **c).await.map(|r| r.rows_affected()))?;
+    Ok(())
 }
 
 pub async fn get(db: &Db, id: Uuid) -> Result<TransactionRow, ApiError> {

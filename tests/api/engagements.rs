@@ -157,14 +157,43 @@ db_test!(
         )
         .await;
         assert_eq!(own["data"].as_array().unwrap().len(), 2);
-        // A contact's timeline has no engagement entries: they are about the account.
+        // A contact's timeline shows the engagements they are on, and only those.
         let person = contact(&app, Some(&acme)).await;
+        let bystander = contact(&app, Some(&acme)).await;
+        let response = app
+            .request(
+                Method::PUT,
+                &format!("/v1/engagements/{}/contacts", id(&item)),
+            )
+            .json(&json!({"contacts": [{"contact_id": person, "role": "sponsor"}]}))
+            .send()
+            .await
+            .unwrap();
+        json_of(response, StatusCode::OK).await;
         let theirs = json_of(
             app.get(&format!("/v1/contacts/{person}/timeline")).await,
             StatusCode::OK,
         )
         .await;
-        assert!(theirs["data"].as_array().unwrap().is_empty());
+        assert_eq!(theirs["data"].as_array().unwrap().len(), 2);
+        assert_eq!(
+            theirs["data"][0]["summary"],
+            "Pricing study: proposed → active"
+        );
+        let not_theirs = json_of(
+            app.get(&format!("/v1/contacts/{bystander}/timeline")).await,
+            StatusCode::OK,
+        )
+        .await;
+        assert!(not_theirs["data"].as_array().unwrap().is_empty());
+        // The account's timeline holds each change once, however many people are on it.
+        let timeline = json_of(
+            app.get(&format!("/v1/accounts/{acme}/timeline?kind=engagement"))
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(timeline["data"].as_array().unwrap().len(), 2);
         problem(
             app.get(&format!(
                 "/v1/engagements/{}/timeline",

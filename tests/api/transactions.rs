@@ -417,7 +417,48 @@ db_test!(accounts_filter_and_sort_by_their_last_purchase, |app| {
         }
     }
     assert_eq!(seen, ["Lately", "Long ago", "Never"]);
-    let _ = never;
+    // Lifetime revenue is kept per currency: sorting by it names the currency.
+    purchase(&app, json!({"account_id": long_ago, "amount": 90000})).await;
+    purchase(
+        &app,
+        json!({"account_id": never, "amount": 5, "currency": "USD"}),
+    )
+    .await;
+    assert_eq!(
+        names(
+            get(
+                &app,
+                "/v1/accounts?sort=-lifetime_revenue&revenue_currency=eur"
+            )
+            .await
+        ),
+        ["Long ago", "Lately"]
+    );
+    let page = get(
+        &app,
+        "/v1/accounts?sort=lifetime_revenue&revenue_currency=EUR&limit=1",
+    )
+    .await;
+    let cursor = page["next_cursor"].as_str().unwrap().to_string();
+    assert_eq!(names(page), ["Lately"]);
+    assert_eq!(
+        names(get(&app, &format!("/v1/accounts?sort=lifetime_revenue&revenue_currency=EUR&limit=1&cursor={cursor}")).await),
+        ["Long ago"]
+    );
+    assert_eq!(
+        get(&app, "/v1/accounts?revenue_currency=USD&include_total=true").await["total"],
+        1
+    );
+    problem(
+        app.get("/v1/accounts?sort=lifetime_revenue").await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    problem(
+        app.get("/v1/accounts?revenue_currency=EURO").await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
 });
 
 db_test!(

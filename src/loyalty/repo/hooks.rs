@@ -235,6 +235,7 @@ pub const TIMELINE: Source = Source {
     contact_id: Some("l.contact_id"),
     account_id: None,
     engagement_id: None,
+    in_account_timeline: true,
     link: |row| match (row.item_type.as_str(), row.contact_id) {
         ("tier_change", Some(contact)) => format!("/v1/loyalty/members/{contact}/tier-changes"),
         (_, Some(contact)) => format!("/v1/loyalty/members/{contact}/ledger/{}", row.id),
