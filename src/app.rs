@@ -38,7 +38,7 @@ use crate::{
     openapi::ApiDoc,
     ops, preferences,
     state::AppState,
-    timeline, transactions, users, webhooks,
+    tasks, timeline, transactions, users, webhooks,
 };
 
 /// Every route of the API. Each module registers its own handlers here with
@@ -57,6 +57,7 @@ pub fn register(cfg: &mut ServiceConfig) {
             .configure(feedback::routes::configure)
             .configure(engagements::routes::configure)
             .configure(transactions::routes::configure)
+            .configure(tasks::routes::configure)
             .configure(preferences::routes::configure)
             .configure(timeline::routes::configure)
             .configure(loyalty::routes::configure)

@@ -26,6 +26,7 @@ pub mod openapi;
 pub mod ops;
 pub mod preferences;
 pub mod state;
+pub mod tasks;
 pub mod telemetry;
 pub mod timeline;
 pub mod transactions;

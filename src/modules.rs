@@ -3,7 +3,7 @@
 
 use crate::{
     accounts, channels, contacts, engagements, feedback, hooks::Registry, interactions, loyalty,
-    preferences, transactions, webhooks,
+    preferences, tasks, transactions, webhooks,
 };
 
 pub fn registry() -> Registry {
@@ -14,12 +14,14 @@ pub fn registry() -> Registry {
         .with(loyalty::repo::hooks::Loyalty)
         .with(engagements::hooks::Engagements)
         .with(transactions::hooks::Transactions)
+        .with(tasks::hooks::Tasks)
         .with_timeline(&interactions::hooks::TIMELINE)
         .with_timeline(&feedback::hooks::TIMELINE)
         .with_timeline(&loyalty::repo::hooks::TIMELINE)
         .with_timeline(&engagements::hooks::TIMELINE)
         .with_timeline(&engagements::hooks::PEOPLE_TIMELINE)
         .with_timeline(&transactions::hooks::TIMELINE)
+        .with_timeline(&tasks::hooks::TIMELINE)
         .with_events(&accounts::events::EVENTS)
         .with_events(&contacts::events::EVENTS)
         .with_events(&preferences::events::EVENTS)
@@ -29,5 +31,6 @@ pub fn registry() -> Registry {
         .with_events(&loyalty::events::EVENTS)
         .with_events(&engagements::events::EVENTS)
         .with_events(&transactions::events::EVENTS)
+        .with_events(&tasks::events::EVENTS)
         .with_events(&webhooks::EVENTS)
 }

@@ -16,7 +16,7 @@ use crate::{
         ApiError,
         check::{Check, trimmed},
     },
-    transactions::history::{HistoryRow, PurchaseHistory},
+    transactions::history::{ActivityRow, CustomerActivity},
 };
 
 /// A client organisation.
@@ -28,7 +28,8 @@ use crate::{
     "lifecycle_stage": "customer", "key_account": true, "owner_id": "01937c5e-8f3a-7c4e-9b1a-2f6d8e4c1a20",
     "tags": ["pharma", "emea"], "custom_fields": {"erp_id": "C-10042"},
     "first_purchase_at": "2025-03-04T10:00:00Z", "last_purchase_at": "2026-10-20T09:00:00Z", "purchase_count": 7,
-    "lifetime_revenue": {"EUR": 18400000}, "last_interaction_at": "2026-11-02T09:00:00Z", "version": 3,
+    "lifetime_revenue": {"EUR": 18400000}, "last_interaction_at": "2026-11-02T09:00:00Z",
+    "next_task_due_at": "2026-12-15T09:00:00Z", "version": 3,
     "created_at": "2026-10-01T08:00:00Z", "updated_at": "2026-11-02T09:30:00Z"
 }))]
 pub struct Account {
@@ -57,7 +58,7 @@ pub struct Account {
     #[schema(value_type = Object)]
     pub custom_fields: Map<String, Value>,
     #[serde(flatten)]
-    pub history: PurchaseHistory,
+    pub history: CustomerActivity,
     /// Increases on every change; sent as the `ETag`.
     pub version: i64,
     pub created_at: DateTime<Utc>,
@@ -84,7 +85,7 @@ pub struct AccountRow {
     pub tags: Json<Vec<String>>,
     pub custom_fields: Json<Map<String, Value>>,
     #[sqlx(flatten)]
-    pub history: HistoryRow,
+    pub history: ActivityRow,
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -93,6 +94,7 @@ pub struct AccountRow {
 pub const COLUMNS: &str = "id, name, domain, industry, country, region, employee_count, annual_revenue, currency, \
     size_segment, size_segment_set, value_tier, lifecycle_stage, key_account, owner_id, tags, custom_fields, \
     first_purchase_at, last_purchase_at, purchase_count, lifetime_revenue, last_interaction_at, \
+    next_task_due_at, \
     version, created_at, updated_at";
 
 impl AccountRow {

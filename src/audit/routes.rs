@@ -46,7 +46,7 @@ pub struct AuditEvent {
 /// The area whose read access an entity's events need: the log shows the
 /// changed values, so it is as private as the records themselves. Every
 /// entity type written to the log is listed here.
-pub const ENTITY_AREAS: [(&str, Area); 15] = [
+pub const ENTITY_AREAS: [(&str, Area); 16] = [
     ("account", Area::Accounts),
     ("contact", Area::Contacts),
     ("channel", Area::Channels),
@@ -54,6 +54,7 @@ pub const ENTITY_AREAS: [(&str, Area); 15] = [
     ("feedback", Area::Feedback),
     ("engagement", Area::Engagements),
     ("transaction", Area::Transactions),
+    ("task", Area::Tasks),
     ("service_calendar", Area::Settings),
     ("loyalty_member", Area::Loyalty),
     ("loyalty_program", Area::Loyalty),
@@ -68,7 +69,7 @@ pub const ENTITY_AREAS: [(&str, Area); 15] = [
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AuditFilter {
-    /// `account`, `contact`, `channel`, `interaction`, `feedback`, `engagement`, `transaction`, `service_calendar`, `loyalty_member`,
+    /// `account`, `contact`, `channel`, `interaction`, `feedback`, `engagement`, `transaction`, `task`, `service_calendar`, `loyalty_member`,
     /// `loyalty_program`, `loyalty_redemption`, `loyalty_reward`, `user`, `api_key` or `webhook_endpoint`. Without it, the events of
     /// every entity type the caller may read.
     pub entity_type: Option<String>,

@@ -53,6 +53,7 @@ pub enum Area {
     Feedback,
     Engagements,
     Transactions,
+    Tasks,
     Metrics,
     Loyalty,
     Audit,
@@ -84,7 +85,7 @@ impl Level {
 }
 
 impl Area {
-    pub const ALL: [Area; 13] = [
+    pub const ALL: [Area; 14] = [
         Area::Accounts,
         Area::Contacts,
         Area::Channels,
@@ -92,6 +93,7 @@ impl Area {
         Area::Feedback,
         Area::Engagements,
         Area::Transactions,
+        Area::Tasks,
         Area::Metrics,
         Area::Loyalty,
         Area::Audit,
@@ -113,6 +115,7 @@ impl Area {
             Area::Feedback => "feedback",
             Area::Engagements => "engagements",
             Area::Transactions => "transactions",
+            Area::Tasks => "tasks",
             Area::Metrics => "metrics",
             Area::Loyalty => "loyalty",
             Area::Audit => "audit",

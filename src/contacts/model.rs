@@ -18,7 +18,7 @@ use crate::{
         ApiError, FieldError,
         check::{Check, trimmed},
     },
-    transactions::history::{HistoryRow, PurchaseHistory},
+    transactions::history::{ActivityRow, CustomerActivity},
 };
 
 /// A person the firm deals with, usually at an account.
@@ -30,7 +30,8 @@ use crate::{
     "country": "CN", "lifecycle_stage": "customer", "owner_id": "01937c5e-8f3a-7c4e-9b1a-2f6d8e4c1a20",
     "tags": ["decision-maker"], "custom_fields": {"crm_legacy_id": 88812}, "erased_at": null,
     "first_purchase_at": "2025-03-04T10:00:00Z", "last_purchase_at": "2026-10-20T09:00:00Z", "purchase_count": 2,
-    "lifetime_revenue": {"EUR": 2400000}, "last_interaction_at": "2026-11-02T09:00:00Z", "version": 2,
+    "lifetime_revenue": {"EUR": 2400000}, "last_interaction_at": "2026-11-02T09:00:00Z",
+    "next_task_due_at": "2026-12-15T09:00:00Z", "version": 2,
     "created_at": "2026-10-01T08:00:00Z", "updated_at": "2026-11-02T09:30:00Z"
 }))]
 pub struct Contact {
@@ -57,7 +58,7 @@ pub struct Contact {
     /// Set when the contact's personal data was erased.
     pub erased_at: Option<DateTime<Utc>>,
     #[serde(flatten)]
-    pub history: PurchaseHistory,
+    pub history: CustomerActivity,
     /// Increases on every change; sent as the `ETag`.
     pub version: i64,
     pub created_at: DateTime<Utc>,
@@ -97,7 +98,7 @@ pub struct ContactRow {
     pub custom_fields: Json<Map<String, Value>>,
     pub erased_at: Option<DateTime<Utc>>,
     #[sqlx(flatten)]
-    pub history: HistoryRow,
+    pub history: ActivityRow,
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -106,6 +107,7 @@ pub struct ContactRow {
 pub const COLUMNS: &str = "id, first_name, last_name, name_key, email, phone, title, account_id, language, time_zone, \
     country, lifecycle_stage, owner_id, tags, custom_fields, erased_at, \
     first_purchase_at, last_purchase_at, purchase_count, lifetime_revenue, last_interaction_at, \
+    next_task_due_at, \
     version, created_at, updated_at";
 
 impl ContactRow {

@@ -26,6 +26,7 @@ use crate::{
         pagination::{KeysetCursor, Sort, SortKind},
     },
     on_db, on_tx, preferences,
+    preferences::quiet_hours,
     transactions::history,
 };
 use crate::{db::On, on};
@@ -89,8 +90,9 @@ async fn resolve(
     })
 }
 
-/// Applies the consent and weekly-cap rules when the result is an outbound
-/// marketing touch with a contact and something that decides them changed.
+/// Applies the contact's quiet hours to an outbound call or message, then
+/// the consent and weekly-cap rules to an outbound marketing touch, when
+/// something that decides them changed.
 async fn enforce(
     tx: &mut Tx,
     new: &NewInteraction,
@@ -98,14 +100,16 @@ async fn enforce(
     changed: Changed,
     id: Option<Uuid>,
 ) -> Result<(), ApiError> {
-    match new.contact_id {
-        Some(contact_id)
-            if changed.marketing && needs_marketing_consent(new.direction, new.purpose) =>
-        {
-            preferences::repo::enforce_marketing(tx, contact_id, kind, new.occurred_at, id).await
-        }
-        _ => Ok(()),
+    let Some(contact_id) = new.contact_id else {
+        return Ok(());
+    };
+    if changed.quiet_hours && quiet_hours::applies(new.direction, new.interaction_type) {
+        quiet_hours::enforce(tx, contact_id, new.interaction_type, new.occurred_at).await?;
     }
+    if changed.marketing && needs_marketing_consent(new.direction, new.purpose) {
+        preferences::repo::enforce_marketing(tx, contact_id, kind, new.occurred_at, id).await?;
+    }
+    Ok(())
 }
 
 pub async fn create(

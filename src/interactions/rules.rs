@@ -94,6 +94,8 @@ pub struct Changed {
     pub handler: bool,
     /// Something that decides whether the marketing rules pass (contact, channel, direction, purpose, time).
     pub marketing: bool,
+    /// Something that decides whether the contact's quiet hours hold it back (contact, direction, type, time).
+    pub quiet_hours: bool,
     /// Fill `account_id` from the contact (it was omitted on creation, or the contact changed without it).
     pub fill_account: bool,
 }
@@ -105,6 +107,7 @@ impl Changed {
         channel: true,
         handler: true,
         marketing: true,
+        quiet_hours: true,
         fill_account: false,
     };
 }
@@ -211,6 +214,10 @@ pub fn patched(
             || channel_id != current.channel_id
             || direction != current.direction()
             || purpose != current.purpose()
+            || occurred_at != current.occurred_at,
+        quiet_hours: contact_changed
+            || direction != current.direction()
+            || interaction_type != current.interaction_type()
             || occurred_at != current.occurred_at,
         fill_account,
     };

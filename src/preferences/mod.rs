@@ -11,6 +11,7 @@ pub mod events;
 pub mod hooks;
 mod input;
 pub mod model;
+pub mod quiet_hours;
 pub mod repo;
 pub mod routes;
 pub mod rules;

@@ -1,4 +1,6 @@
-//! The purchase history kept on every account and contact.
+//! What every account and contact record shows of the customer's activity:
+//! purchases, the last interaction and the next task, kept in the
+//! transactions that change them.
 
 use std::collections::BTreeMap;
 
@@ -11,19 +13,20 @@ use uuid::Uuid;
 use crate::{db::Tx, http::ApiError, on_tx};
 
 #[derive(Debug, Clone, Default, sqlx::FromRow)]
-pub struct HistoryRow {
+pub struct ActivityRow {
     pub first_purchase_at: Option<DateTime<Utc>>,
     pub last_purchase_at: Option<DateTime<Utc>>,
     pub purchase_count: i64,
     pub lifetime_revenue: Json<BTreeMap<String, i64>>,
     pub last_interaction_at: Option<DateTime<Utc>>,
+    pub next_task_due_at: Option<DateTime<Utc>>,
 }
 
-/// What the customer bought, and when they were last in touch: kept by the
-/// server in the transaction of each purchase, refund and interaction. These
-/// fields change without changing `version`.
+/// What the customer bought, when they were last in touch and what is due
+/// next: kept by the server in the transaction of each purchase, refund,
+/// interaction and task. These fields change without changing `version`.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct PurchaseHistory {
+pub struct CustomerActivity {
     /// The earliest `purchase`.
     pub first_purchase_at: Option<DateTime<Utc>>,
     /// The latest `purchase`.
@@ -35,16 +38,19 @@ pub struct PurchaseHistory {
     pub lifetime_revenue: BTreeMap<String, i64>,
     /// The latest interaction.
     pub last_interaction_at: Option<DateTime<Utc>>,
+    /// The deadline of the earliest open task about the customer.
+    pub next_task_due_at: Option<DateTime<Utc>>,
 }
 
-impl From<HistoryRow> for PurchaseHistory {
-    fn from(row: HistoryRow) -> Self {
-        PurchaseHistory {
+impl From<ActivityRow> for CustomerActivity {
+    fn from(row: ActivityRow) -> Self {
+        CustomerActivity {
             first_purchase_at: row.first_purchase_at,
             last_purchase_at: row.last_purchase_at,
             purchase_count: row.purchase_count,
             lifetime_revenue: row.lifetime_revenue.0,
             last_interaction_at: row.last_interaction_at,
+            next_task_due_at: row.next_task_due_at,
         }
     }
 }
@@ -98,6 +104,20 @@ pub async fn refresh_last_interaction(tx: &mut Tx, parties: &[Parties]) -> Resul
         let sql = format!(
             "UPDATE {table} SET last_interaction_at =
                 (SELECT MAX(occurred_at) FROM interactions WHERE {column} = $1) WHERE id = $1"
+        );
+        on_tx!(&mut *tx, c => sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id)
+            .execute(&mut **c).await.map(|r| r.rows_affected()))?;
+    }
+    Ok(())
+}
+
+/// Recomputes `next_task_due_at` of these accounts and contacts (after a
+/// task was created, changed, closed, moved or deleted, or a merge).
+pub async fn refresh_next_task(tx: &mut Tx, parties: &[Parties]) -> Result<(), ApiError> {
+    for (table, column, id) in parties.iter().flat_map(|p| p.each()) {
+        let sql = format!(
+            "UPDATE {table} SET next_task_due_at =
+                (SELECT MIN(due_at) FROM tasks WHERE {column} = $1 AND status = 'open') WHERE id = $1"
         );
         on_tx!(&mut *tx, c => sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id)
             .execute(&mut **c).await.map(|r| r.rows_affected()))?;

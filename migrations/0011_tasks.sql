@@ -1,0 +1,48 @@
+-- Tasks: what must happen next (see src/tasks).
+
+CREATE TABLE tasks (
+    id              UUID PRIMARY KEY,
+    title           TEXT NOT NULL,
+    description     TEXT,
+    kind            TEXT NOT NULL CHECK (kind IN ('call', 'email', 'meeting', 'visit', 'review', 'greeting',
+                        'follow_up', 'other')),
+    -- The deadline. For a task given a local date (due_on), the end of that
+    -- day in time_zone.
+    due_at          TIMESTAMPTZ NOT NULL,
+    due_on          TEXT,
+    time_zone       TEXT NOT NULL,
+    assignee_id     UUID NOT NULL REFERENCES users (id),
+    priority        TEXT NOT NULL CHECK (priority IN ('low', 'normal', 'high', 'urgent')),
+    status          TEXT NOT NULL CHECK (status IN ('open', 'done', 'cancelled')),
+    completed_at    TIMESTAMPTZ,
+    outcome         TEXT,
+    contact_id      UUID REFERENCES contacts (id),
+    account_id      UUID REFERENCES accounts (id),
+    feedback_id     UUID REFERENCES feedback (id) ON DELETE SET NULL,
+    engagement_id   UUID REFERENCES engagements (id) ON DELETE SET NULL,
+    repeat_every    BIGINT CHECK (repeat_every BETWEEN 1 AND 1000),
+    repeat_unit     TEXT CHECK (repeat_unit IN ('day', 'week', 'month', 'quarter', 'year')),
+    -- The occurrence this one follows: UNIQUE, so completing an occurrence
+    -- twice at once creates one next occurrence.
+    follows_id      UUID UNIQUE REFERENCES tasks (id),
+    -- Set when the task is done, for the timelines' indexes.
+    done_contact_id UUID,
+    done_account_id UUID,
+    created_by      UUID,
+    version         BIGINT NOT NULL,
+    created_at      TIMESTAMPTZ NOT NULL,
+    updated_at      TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX tasks_assignee ON tasks (assignee_id, status, due_at, id);
+CREATE INDEX tasks_due ON tasks (due_at, id);
+CREATE INDEX tasks_status ON tasks (status, due_at, id);
+CREATE INDEX tasks_contact ON tasks (contact_id, due_at, id) WHERE contact_id IS NOT NULL;
+CREATE INDEX tasks_account ON tasks (account_id, due_at, id) WHERE account_id IS NOT NULL;
+CREATE INDEX tasks_done_contact ON tasks (done_contact_id, completed_at, id) WHERE done_contact_id IS NOT NULL;
+CREATE INDEX tasks_done_account ON tasks (done_account_id, completed_at, id) WHERE done_account_id IS NOT NULL;
+CREATE INDEX tasks_done_contact_no_account ON tasks (done_contact_id, completed_at, id)
+    WHERE done_contact_id IS NOT NULL AND done_account_id IS NULL;
+
+-- The next open task's deadline, on the customer record.
+ALTER TABLE contacts ADD COLUMN next_task_due_at TIMESTAMPTZ;
+ALTER TABLE accounts ADD COLUMN next_task_due_at TIMESTAMPTZ;

@@ -1,0 +1,9 @@
+//! Tasks: the follow-ups a client-service team works from (`/v1/tasks`,
+//! `/v1/me/tasks`), with recurrence.
+
+pub mod events;
+pub mod hooks;
+pub mod model;
+pub mod repo;
+pub mod routes;
+pub mod schedule;

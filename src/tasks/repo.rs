@@ -1,0 +1,361 @@
+//! Tasks' SQL: writes with their recurrence, and the lists.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use uuid::Uuid;
+
+use super::events::{COMPLETED, CREATED, DELETED, UPDATED};
+use super::model::{COLUMNS, Due, TaskFields, TaskKind, TaskRow, TaskStatus};
+use super::schedule::{end_of, next_date, next_instant};
+use crate::{
+    audit::{self, Actor, Change},
+    db::{
+        Db, Tx, new_id, now,
+        refs::{Active, References},
+        sql::{self, Arg, Filters},
+    },
+    events,
+    feedback::calendar_api::load_work,
+    http::{
+        ApiError, FieldError, etag,
+        pagination::{KeysetCursor, Sort, SortKind},
+    },
+    on_db, on_tx,
+    transactions::history::{self, Parties},
+};
+
+/// Where and when a task falls due, resolved against the database.
+struct Resolved {
+    assignee_id: Uuid,
+    time_zone: String,
+    due_at: DateTime<Utc>,
+    due_on: Option<String>,
+}
+
+fn parties(account_id: Option<Uuid>, contact_id: Option<Uuid>) -> Parties {
+    Parties {
+        account_id,
+        contact_id,
+    }
+}
+
+/// Checks the references (every bad one at once) and finds the time zone:
+/// the contact's, else the working calendar's.
+async fn resolve(
+    tx: &mut Tx,
+    f: &TaskFields,
+    before: Option<&TaskRow>,
+    caller: Option<Uuid>,
+) -> Result<Resolved, ApiError> {
+    let mut refs = References::new();
+    let assignee = f.assignee_id.or(caller);
+    match assignee {
+        None => refs.also(FieldError::new(
+            "assignee_id",
+            "required",
+            "is required for an API key, which is no user: name the user who does the task",
+        )),
+        Some(id) if before.is_none_or(|b| b.assignee_id != id) => {
+            refs.user(
+                tx,
+                "assignee_id",
+                Some(id),
+                Active::Required { takes: "tasks" },
+            )
+            .await?
+        }
+        Some(_) => {}
+    }
+    let new_contact = f
+        .contact_id
+        .filter(|c| before.is_none_or(|b| b.contact_id != Some(*c)));
+    refs.contact(tx, "contact_id", new_contact).await?;
+    refs.account(tx, "account_id", f.account_id).await?;
+    for (field, table, id) in [
+        ("feedback_id", "feedback", f.feedback_id),
+        ("engagement_id", "engagements", f.engagement_id),
+    ] {
+        let Some(id) = id else { continue };
+        let sql = format!("SELECT COUNT(*) FROM {table} WHERE id = $1");
+        let found: i64 = on_tx!(&mut *tx, c => sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(id)
+            .fetch_one(&mut **c).await)?;
+        if found == 0 {
+            refs.also(FieldError::new(
+                field,
+                "not_found",
+                format!("no {table} record has the id {id}"),
+            ));
+        }
+    }
+    refs.finish()?;
+    let contact_zone: Option<String> = match f.contact_id {
+        Some(id) => {
+            on_tx!(&mut *tx, c => sqlx::query_scalar("SELECT time_zone FROM contacts WHERE id = $1")
+            .bind(id).fetch_optional(&mut **c).await)?
+            .flatten()
+        }
+        None => None,
+    };
+    let tz: Tz = match contact_zone.as_deref().and_then(|z| z.parse().ok()) {
+        Some(tz) => tz,
+        None => load_work(&mut *tx).await?.tz,
+    };
+    let (due_at, due_on) = match f.due {
+        Due::At(at) => (at, None),
+        Due::On(day) => (end_of(tz, day), Some(day.to_string())),
+    };
+    Ok(Resolved {
+        assignee_id: assignee.unwrap_or_default(),
+        time_zone: tz.name().to_string(),
+        due_at,
+        due_on,
+    })
+}
+
+async fn insert(
+    tx: &mut Tx,
+    f: &TaskFields,
+    r: &Resolved,
+    follows: Option<Uuid>,
+    actor: &Actor,
+) -> Result<Option<TaskRow>, ApiError> {
+    let now = now();
+    let completed_at = (f.status != TaskStatus::Open).then_some(now);
+    let done = |id: Option<Uuid>| id.filter(|_| f.status == TaskStatus::Done);
+    let sql = format!(
+        "INSERT INTO tasks (id, title, description, kind, due_at, due_on, time_zone, assignee_id, priority, status,
+            completed_at, outcome, contact_id, account_id, feedback_id, engagement_id, repeat_every, repeat_unit,
+            follows_id, done_contact_id, done_account_id, created_by, version, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22,
+                 1, $23, $23)
+         ON CONFLICT (follows_id) DO NOTHING
+         RETURNING {COLUMNS}"
+    );
+    Ok(
+        on_tx!(&mut *tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(new_id()).bind(&f.title).bind(&f.description).bind(f.kind).bind(r.due_at).bind(&r.due_on)
+        .bind(&r.time_zone).bind(r.assignee_id).bind(f.priority).bind(f.status).bind(completed_at)
+        .bind(&f.outcome).bind(f.contact_id).bind(f.account_id).bind(f.feedback_id).bind(f.engagement_id)
+        .bind(f.repeat.map(|r| r.every)).bind(f.repeat.map(|r| r.unit)).bind(follows)
+        .bind(done(f.contact_id)).bind(done(f.account_id)).bind(actor.user_id()).bind(now)
+        .fetch_optional(&mut **c).await)?,
+    )
+}
+
+pub async fn create(
+    db: &Db,
+    actor: &Actor,
+    f: TaskFields,
+    caller: Option<Uuid>,
+) -> Result<TaskRow, ApiError> {
+    let mut tx = db.begin().await?;
+    let resolved = resolve(&mut tx, &f, None, caller).await?;
+    let row = insert(&mut tx, &f, &resolved, None, actor)
+        .await?
+        .ok_or_else(|| ApiError::internal("a new task follows no other, so it cannot conflict"))?;
+    history::refresh_next_task(&mut tx, &[parties(row.account_id, row.contact_id)]).await?;
+    let task = row.clone().into_task(now());
+    audit::record(
+        &mut tx,
+        actor,
+        "create",
+        "task",
+        row.id,
+        Change::created(&task),
+    )
+    .await?;
+    events::record(&mut tx, actor, &CREATED, row.contact_id, &task).await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+pub async fn get(db: &Db, id: Uuid) -> Result<TaskRow, ApiError> {
+    let row: Option<TaskRow> = on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM tasks WHERE id = $1"
+    ))).bind(id).fetch_optional(pool).await)?;
+    row.ok_or_else(|| ApiError::not_found("task", id))
+}
+
+/// The next occurrence of a recurring task that was just closed, due its
+/// interval after this one, on the calendar date in the task's time zone.
+fn next_occurrence(row: &TaskRow, f: &TaskFields) -> Option<TaskFields> {
+    let repeat = row.repeat()?;
+    let tz: Tz = row.time_zone.parse().ok()?;
+    let due = match row.due_on() {
+        Some(day) => Due::On(next_date(day, repeat)?),
+        None => Due::At(next_instant(tz, row.due_at, repeat)?),
+    };
+    Some(TaskFields {
+        due,
+        status: TaskStatus::Open,
+        outcome: None,
+        assignee_id: Some(row.assignee_id),
+        ..f.clone()
+    })
+}
+
+/// Applies new field values when the version still matches. Closing a
+/// recurring occurrence (done or cancelled) creates the next one, once.
+pub async fn update(
+    db: &Db,
+    actor: &Actor,
+    before: &TaskRow,
+    expected: i64,
+    f: TaskFields,
+) -> Result<TaskRow, ApiError> {
+    let mut tx = db.begin().await?;
+    let resolved = resolve(&mut tx, &f, Some(before), None).await?;
+    let now = now();
+    let closing = before.status == TaskStatus::Open && f.status != TaskStatus::Open;
+    let completed_at = match f.status {
+        TaskStatus::Open => None,
+        _ if closing => Some(now),
+        _ => before.completed_at,
+    };
+    let done = |id: Option<Uuid>| id.filter(|_| f.status == TaskStatus::Done);
+    let sql = format!(
+        "UPDATE tasks SET title = $1, description = $2, kind = $3, due_at = $4, due_on = $5, time_zone = $6,
+            assignee_id = $7, priority = $8, status = $9, completed_at = $10, outcome = $11, contact_id = $12,
+            account_id = $13, feedback_id = $14, engagement_id = $15, repeat_every = $16, repeat_unit = $17,
+            done_contact_id = $18, done_account_id = $19, version = version + 1, updated_at = $20
+         WHERE id = $21 AND version = $22 RETURNING {COLUMNS}"
+    );
+    let row: Option<TaskRow> = on_tx!(&mut tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(&f.title).bind(&f.description).bind(f.kind).bind(resolved.due_at).bind(&resolved.due_on)
+        .bind(&resolved.time_zone).bind(resolved.assignee_id).bind(f.priority).bind(f.status).bind(completed_at)
+        .bind(&f.outcome).bind(f.contact_id).bind(f.account_id).bind(f.feedback_id).bind(f.engagement_id)
+        .bind(f.repeat.map(|r| r.every)).bind(f.repeat.map(|r| r.unit)).bind(done(f.contact_id))
+        .bind(done(f.account_id)).bind(now).bind(before.id).bind(expected)
+        .fetch_optional(&mut **c).await)?;
+    let Some(row) = row else {
+        let current: Option<i64> = on_tx!(&mut tx, c => sqlx::query_scalar("SELECT version FROM tasks WHERE id = $1")
+            .bind(before.id).fetch_optional(&mut **c).await)?;
+        return Err(current.map_or_else(|| ApiError::not_found("task", before.id), etag::stale));
+    };
+    let mut next = None;
+    if closing && let Some(fields) = next_occurrence(&row, &f) {
+        let resolved = resolve(&mut tx, &fields, Some(&row), None).await?;
+        next = insert(&mut tx, &fields, &resolved, Some(row.id), actor).await?;
+    }
+    history::refresh_next_task(
+        &mut tx,
+        &[
+            parties(before.account_id, before.contact_id),
+            parties(row.account_id, row.contact_id),
+        ],
+    )
+    .await?;
+    let task = row.clone().into_task(now);
+    let change = Change::diff(&before.clone().into_task(now), &task);
+    audit::record(&mut tx, actor, "update", "task", row.id, change).await?;
+    let kind = if closing && row.status == TaskStatus::Done {
+        &COMPLETED
+    } else {
+        &UPDATED
+    };
+    events::record(&mut tx, actor, kind, row.contact_id, &task).await?;
+    if let Some(next) = next {
+        let task = next.clone().into_task(now);
+        audit::record(
+            &mut tx,
+            actor,
+            "create",
+            "task",
+            next.id,
+            Change::created(&task),
+        )
+        .await?;
+        events::record(&mut tx, actor, &CREATED, next.contact_id, &task).await?;
+    }
+    tx.commit().await?;
+    Ok(row)
+}
+
+pub async fn delete(
+    db: &Db,
+    actor: &Actor,
+    id: Uuid,
+    expected: Option<i64>,
+) -> Result<(), ApiError> {
+    let mut tx = db.begin().await?;
+    let row: Option<TaskRow> = on_tx!(&mut tx, c => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM tasks WHERE id = $1"
+    ))).bind(id).fetch_optional(&mut **c).await)?;
+    let row = row.ok_or_else(|| ApiError::not_found("task", id))?;
+    etag::check(expected, row.version)?;
+    // The next occurrence no longer follows a task that exists.
+    on_tx!(&mut tx, c => sqlx::query("UPDATE tasks SET follows_id = NULL WHERE follows_id = $1")
+        .bind(id).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+    on_tx!(&mut tx, c => sqlx::query("DELETE FROM tasks WHERE id = $1").bind(id)
+        .execute(&mut **c).await.map(|r| r.rows_affected()))?;
+    history::refresh_next_task(&mut tx, &[parties(row.account_id, row.contact_id)]).await?;
+    audit::record(&mut tx, actor, "delete", "task", id, Change::none()).await?;
+    events::record(&mut tx, actor, &DELETED, row.contact_id, &events::ids(id)).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// `due_at` (soonest first, the default) or `-due_at`, and `created_at`.
+pub const SORTS: [(&str, &str, SortKind); 2] = [
+    ("due_at", "due_at", SortKind::Time),
+    ("created_at", "created_at", SortKind::Time),
+];
+
+/// Filters for the task list, already validated.
+#[derive(Default)]
+pub struct TaskQuery {
+    pub assignee_id: Option<Uuid>,
+    pub status: Option<TaskStatus>,
+    pub kind: Option<TaskKind>,
+    pub contact_id: Option<Uuid>,
+    pub account_id: Option<Uuid>,
+    pub due_before: Option<DateTime<Utc>>,
+    pub due_after: Option<DateTime<Utc>>,
+    /// Open tasks past their deadline at this instant.
+    pub overdue_at: Option<DateTime<Utc>>,
+}
+
+fn filters(q: &TaskQuery) -> Filters {
+    let mut f = Filters::new();
+    for (clause, value) in [
+        ("assignee_id = {}", q.assignee_id),
+        ("contact_id = {}", q.contact_id),
+        ("account_id = {}", q.account_id),
+    ] {
+        if let Some(v) = value {
+            f.when(clause, Arg::Uuid(v));
+        }
+    }
+    if let Some(v) = q.status {
+        f.when("status = {}", Arg::Text(v.as_str().into()));
+    }
+    if let Some(v) = q.kind {
+        f.when("kind = {}", Arg::Text(v.as_str().into()));
+    }
+    if let Some(v) = q.due_before {
+        f.when("due_at < {}", Arg::Time(v));
+    }
+    if let Some(v) = q.due_after {
+        f.when("due_at >= {}", Arg::Time(v));
+    }
+    if let Some(v) = q.overdue_at {
+        f.always("status = 'open'")
+            .when("due_at < {}", Arg::Time(v));
+    }
+    f
+}
+
+pub async fn list(
+    db: &Db,
+    q: &TaskQuery,
+    sort: &Sort,
+    cursor: Option<KeysetCursor>,
+    limit: i64,
+) -> Result<Vec<TaskRow>, ApiError> {
+    let select = format!("SELECT {COLUMNS} FROM tasks");
+    sql::keyset_page(db, &select, filters(q), sort, cursor, "id", limit).await
+}
+
+pub async fn count(db: &Db, q: &TaskQuery) -> Result<i64, ApiError> {
+    sql::count(db, "FROM tasks", &filters(q)).await
+}
