@@ -271,7 +271,8 @@ fn spawn_forgetting_idle_callers(limiter: web::Data<Limiter>) {
 }
 
 /// The jobs behind events, every `jobs_interval`: service levels that went
-/// at risk or were breached become events, webhook deliveries move, and
+/// at risk or were breached become events (and follow-up tasks), the task
+/// rules create what they owe, webhook deliveries move, and
 /// hourly the events past their retention go.
 /// Safe on any number of nodes (see `webhooks::worker`).
 fn spawn_event_jobs(db: Db, clock: Clock, settings: &Settings) {
@@ -290,6 +291,9 @@ fn spawn_event_jobs(db: Db, clock: Clock, settings: &Settings) {
             tick.tick().await;
             if let Err(err) = feedback::events::emit_due(&db).await {
                 tracing::warn!(%err, "could not emit service-level events");
+            }
+            if let Err(err) = tasks::rules::create_due(&db).await {
+                tracing::warn!(%err, "could not create the tasks the rules owe");
             }
             if let Err(err) = deliverer.tick().await {
                 tracing::warn!(%err, "could not move webhook deliveries");

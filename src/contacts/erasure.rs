@@ -94,7 +94,7 @@ async fn erase_one(
     let now = now();
     let erased: ContactRow = on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "UPDATE contacts SET first_name = NULL, last_name = NULL, name_key = '', given_name_key = '', email = NULL, phone = NULL,
-            title = NULL, language = NULL, time_zone = NULL, tags = $1, custom_fields = $2, erased_at = $3,
+            title = NULL, language = NULL, time_zone = NULL, birthday = NULL, tags = $1, custom_fields = $2, erased_at = $3,
             updated_at = $3, version = version + 1
          WHERE id = $4 RETURNING {COLUMNS}"
     ))).bind(sqlx::types::Json(Vec::<String>::new())).bind(sqlx::types::Json(Map::<String, Value>::new()))

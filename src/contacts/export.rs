@@ -76,7 +76,7 @@ pub enum ExportFormat {
     params(ExportParams),
     responses(
         (status = 200, description = "The contacts.", content(
-            (String = "text/csv", example = json!("id,first_name,last_name,email,phone,title,account_id,language,time_zone,country,lifecycle_stage,owner_id,tags,custom_fields,created_at,updated_at\n")),
+            (String = "text/csv", example = json!("id,first_name,last_name,email,phone,title,account_id,language,time_zone,birthday,country,lifecycle_stage,owner_id,tags,custom_fields,created_at,updated_at\n")),
             (String = "application/x-ndjson")
         )),
         (status = 400, response = BadRequest),
@@ -219,6 +219,7 @@ impl Export {
                         id(&c.account_id),
                         text(&c.language),
                         text(&c.time_zone),
+                        text(&c.birthday),
                         text(&c.country),
                         c.lifecycle_stage.as_str().to_string(),
                         id(&c.owner_id),

@@ -24,7 +24,7 @@ pub(super) fn parse_json(body: &[u8]) -> Result<Vec<ParsedRow>, ApiError> {
         .collect())
 }
 
-const CSV_FIELDS: [&str; 13] = [
+const CSV_FIELDS: [&str; 14] = [
     "first_name",
     "last_name",
     "email",
@@ -33,6 +33,7 @@ const CSV_FIELDS: [&str; 13] = [
     "account_id",
     "language",
     "time_zone",
+    "birthday",
     "country",
     "lifecycle_stage",
     "owner_id",
@@ -160,6 +161,11 @@ pub(super) fn overlay(existing: ContactIn, row: ContactIn, given: &[&str]) -> Co
             row.time_zone
         } else {
             existing.time_zone
+        },
+        birthday: if has("birthday") {
+            row.birthday
+        } else {
+            existing.birthday
         },
         country: if has("country") {
             row.country

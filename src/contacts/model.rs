@@ -48,6 +48,8 @@ pub struct Contact {
     pub language: Option<String>,
     /// IANA, e.g. `Asia/Shanghai`.
     pub time_zone: Option<String>,
+    /// Month and day, `MM-DD` (`03-15`): the birthday greeting rule uses it.
+    pub birthday: Option<String>,
     /// ISO 3166-1 alpha-2.
     pub country: Option<String>,
     pub lifecycle_stage: LifecycleStage,
@@ -91,6 +93,7 @@ pub struct ContactRow {
     pub account_id: Option<Uuid>,
     pub language: Option<String>,
     pub time_zone: Option<String>,
+    pub birthday: Option<String>,
     pub country: Option<String>,
     pub lifecycle_stage: LifecycleStage,
     pub owner_id: Option<Uuid>,
@@ -105,7 +108,7 @@ pub struct ContactRow {
 }
 
 pub const COLUMNS: &str = "id, first_name, last_name, name_key, email, phone, title, account_id, language, time_zone, \
-    country, lifecycle_stage, owner_id, tags, custom_fields, erased_at, \
+    country, lifecycle_stage, owner_id, tags, custom_fields, erased_at, birthday, \
     first_purchase_at, last_purchase_at, purchase_count, lifetime_revenue, last_interaction_at, \
     next_task_due_at, \
     version, created_at, updated_at";
@@ -122,6 +125,7 @@ impl ContactRow {
             account_id: self.account_id,
             language: self.language,
             time_zone: self.time_zone,
+            birthday: self.birthday,
             country: self.country,
             lifecycle_stage: self.lifecycle_stage,
             owner_id: self.owner_id,
@@ -148,6 +152,7 @@ impl ContactRow {
             account_id: c.account_id,
             language: c.language,
             time_zone: c.time_zone,
+            birthday: c.birthday,
             country: c.country,
             lifecycle_stage: Some(c.lifecycle_stage),
             owner_id: c.owner_id,
@@ -191,6 +196,9 @@ pub struct ContactIn {
     /// IANA time zone, e.g. `Europe/Berlin`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time_zone: Option<String>,
+    /// Month and day, `MM-DD` (`03-15`, `02-29`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub birthday: Option<String>,
     /// ISO 3166-1 alpha-2.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
@@ -222,6 +230,7 @@ pub struct ContactFields {
     pub account_id: Option<Uuid>,
     pub language: Option<LanguageTag>,
     pub time_zone: Option<TimeZoneName>,
+    pub birthday: Option<String>,
     pub country: Option<CountryCode>,
     pub lifecycle_stage: LifecycleStage,
     pub owner_id: Option<Uuid>,
@@ -276,6 +285,14 @@ impl ContactIn {
             trimmed(self.time_zone).as_deref(),
             TimeZoneName::parse,
         );
+        let birthday = trimmed(self.birthday);
+        if birthday.as_deref().is_some_and(|b| !valid_birthday(b)) {
+            check.fail(
+                "birthday",
+                "invalid_birthday",
+                "must be a month and day as MM-DD, e.g. 03-15",
+            );
+        }
         let tags = check
             .parse("tags", Tags::parse(self.tags.unwrap_or_default()))
             .map(Tags::into_vec)
@@ -304,6 +321,7 @@ impl ContactIn {
             account_id: self.account_id,
             language,
             time_zone,
+            birthday,
             country,
             lifecycle_stage: self.lifecycle_stage.unwrap_or(LifecycleStage::Lead),
             owner_id: self.owner_id,
@@ -315,6 +333,13 @@ impl ContactIn {
     pub fn into_fields(self) -> Result<ContactFields, ApiError> {
         self.check().map_err(ApiError::validation)
     }
+}
+
+/// `MM-DD` naming a day some year has (`02-29` included).
+fn valid_birthday(text: &str) -> bool {
+    text.len() == 5
+        && text.as_bytes()[2] == b'-'
+        && chrono::NaiveDate::parse_from_str(&format!("2000-{text}"), "%Y-%m-%d").is_ok()
 }
 
 #[cfg(test)]
@@ -376,6 +401,7 @@ mod tests {
             account_id: None,
             language: None,
             time_zone: None,
+            birthday: None,
             country: None,
             lifecycle_stage: LifecycleStage::Lead,
             owner_id: None,

@@ -41,6 +41,9 @@ pub struct ContactPatch {
     /// IANA time zone, e.g. `Europe/Berlin`.
     #[schema(value_type = Option<String>)]
     pub time_zone: Patch<String>,
+    /// `MM-DD`.
+    #[schema(value_type = Option<String>)]
+    pub birthday: Patch<String>,
     /// ISO 3166-1 alpha-2.
     #[schema(value_type = Option<String>)]
     pub country: Patch<String>,
@@ -67,6 +70,7 @@ impl MergePatch<ContactIn> for ContactPatch {
             account_id: self.account_id.apply(current.account_id),
             language: self.language.apply(current.language),
             time_zone: self.time_zone.apply(current.time_zone),
+            birthday: self.birthday.apply(current.birthday),
             country: self.country.apply(current.country),
             lifecycle_stage: self.lifecycle_stage.apply(current.lifecycle_stage),
             owner_id: self.owner_id.apply(current.owner_id),

@@ -59,15 +59,15 @@ pub async fn insert(
     let sql = format!(
         "INSERT INTO contacts (id, first_name, last_name, name_key, email, phone, title, account_id, language,
             time_zone, country, lifecycle_stage, owner_id, tags, custom_fields, version, created_at, updated_at,
-            given_name_key)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 1, $16, $16, $17)
+            given_name_key, birthday)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 1, $16, $16, $17, $18)
          RETURNING {COLUMNS}"
     );
     let row = on_tx!(tx, c => sqlx::query_as::<_, ContactRow>(sqlx::AssertSqlSafe(sql))
         .bind(new_id()).bind(&f.first_name).bind(&f.last_name).bind(&f.name_key).bind(&f.email).bind(&f.phone)
         .bind(&f.title).bind(f.account_id).bind(&f.language).bind(&f.time_zone).bind(&f.country)
         .bind(f.lifecycle_stage.as_str()).bind(f.owner_id).bind(sqlx::types::Json(&f.tags))
-        .bind(sqlx::types::Json(&f.custom_fields)).bind(now).bind(&f.given_name_key)
+        .bind(sqlx::types::Json(&f.custom_fields)).bind(now).bind(&f.given_name_key).bind(&f.birthday)
         .fetch_one(&mut **c).await)?;
     Ok(row)
 }
@@ -82,7 +82,8 @@ pub async fn update_row(
     let sql = format!(
         "UPDATE contacts SET first_name = $1, last_name = $2, name_key = $3, email = $4, phone = $5, title = $6,
             account_id = $7, language = $8, time_zone = $9, country = $10, lifecycle_stage = $11, owner_id = $12,
-            tags = $13, custom_fields = $14, version = version + 1, updated_at = $15, given_name_key = $18
+            tags = $13, custom_fields = $14, version = version + 1, updated_at = $15, given_name_key = $18,
+            birthday = $19
          WHERE id = $16 AND version = $17 AND deleted_at IS NULL
          RETURNING {COLUMNS}"
     );
@@ -90,7 +91,7 @@ pub async fn update_row(
         .bind(&f.first_name).bind(&f.last_name).bind(&f.name_key).bind(&f.email).bind(&f.phone).bind(&f.title)
         .bind(f.account_id).bind(&f.language).bind(&f.time_zone).bind(&f.country).bind(f.lifecycle_stage.as_str())
         .bind(f.owner_id).bind(sqlx::types::Json(&f.tags)).bind(sqlx::types::Json(&f.custom_fields)).bind(now())
-        .bind(id).bind(expected).bind(&f.given_name_key)
+        .bind(id).bind(expected).bind(&f.given_name_key).bind(&f.birthday)
         .fetch_optional(&mut **c).await)
 }
 

@@ -98,6 +98,8 @@ pub async fn emit_due(db: &Db) -> Result<usize, ApiError> {
             &SLA_AT_RISK
         };
         events::record(&mut tx, &Actor::system(), kind, item.contact_id, &item).await?;
+        // Once per item: this transaction is the one that marked it at risk (or breached straight away).
+        crate::tasks::rules::complaint_at_risk(&mut tx, &item).await?;
         tx.commit().await?;
         emitted += 1;
     }

@@ -6,4 +6,6 @@ pub mod hooks;
 pub mod model;
 pub mod repo;
 pub mod routes;
+pub mod rules;
 pub mod schedule;
+pub mod settings;

@@ -45,7 +45,7 @@ choice! {
     "kind": "review", "due_at": "2027-03-31T15:59:59Z", "due_on": "2027-03-31", "time_zone": "Asia/Shanghai",
     "overdue": false, "assignee_id": "01937c5e-8f3a-7c4e-9b1a-2f6d8e4c1a20", "priority": "normal", "status": "open",
     "completed_at": null, "outcome": null, "contact_id": null, "account_id": "01937c5d-0000-7000-8000-000000000001",
-    "feedback_id": null, "engagement_id": null, "repeat": {"every": 1, "unit": "quarter"}, "follows_id": null,
+    "feedback_id": null, "engagement_id": null, "repeat": {"every": 1, "unit": "quarter"}, "follows_id": null, "rule": null,
     "version": 1, "created_at": "2027-01-02T09:00:00Z", "updated_at": "2027-01-02T09:00:00Z"
 }))]
 pub struct Task {
@@ -76,6 +76,8 @@ pub struct Task {
     pub repeat: Option<Repeat>,
     /// The occurrence this one follows.
     pub follows_id: Option<Uuid>,
+    /// The rule that created it, if one did: `complaint_at_risk`, `key_account_review` or `birthday_greeting`.
+    pub rule: Option<String>,
     /// Increases on every change; sent as the `ETag`.
     pub version: i64,
     pub created_at: DateTime<Utc>,
@@ -103,6 +105,9 @@ pub struct TaskRow {
     pub repeat_every: Option<i64>,
     pub repeat_unit: Option<RepeatUnit>,
     pub follows_id: Option<Uuid>,
+    pub series_anchor: Option<String>,
+    pub series_index: i64,
+    pub rule: Option<String>,
     pub created_by: Option<Uuid>,
     pub version: i64,
     pub created_at: DateTime<Utc>,
@@ -111,7 +116,7 @@ pub struct TaskRow {
 
 pub const COLUMNS: &str = "id, title, description, kind, due_at, due_on, time_zone, assignee_id, priority, status, \
     completed_at, outcome, contact_id, account_id, feedback_id, engagement_id, repeat_every, repeat_unit, follows_id, \
-    created_by, version, created_at, updated_at";
+    series_anchor, series_index, rule, created_by, version, created_at, updated_at";
 
 impl TaskRow {
     pub fn repeat(&self) -> Option<Repeat> {
@@ -146,6 +151,7 @@ impl TaskRow {
             feedback_id: self.feedback_id,
             engagement_id: self.engagement_id,
             follows_id: self.follows_id,
+            rule: self.rule,
             version: self.version,
             created_at: self.created_at,
             updated_at: self.updated_at,

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::events::{COMPLETED, CREATED, DELETED, UPDATED};
 use super::model::{COLUMNS, Due, TaskFields, TaskKind, TaskRow, TaskStatus};
-use super::schedule::{end_of, next_date, next_instant};
+use super::schedule::{end_of, nth_date, nth_instant};
 use crate::{
     audit::{self, Actor, Change},
     db::{
@@ -112,23 +112,56 @@ async fn resolve(
     })
 }
 
+/// Where a task comes from: the occurrence it follows, its place in a
+/// recurring series, the rule that created it.
+#[derive(Default)]
+pub(super) struct Origin {
+    pub follows: Option<Uuid>,
+    /// The series' first due date (local) and this occurrence's number in it.
+    pub series: Option<(String, i64)>,
+    pub rule: Option<(&'static str, Uuid)>,
+}
+
+/// A series' anchor: the local date, or local date-time, of its first deadline.
+fn anchor_of(r: &Resolved) -> String {
+    match &r.due_on {
+        Some(day) => day.clone(),
+        None => {
+            let tz: Tz = r.time_zone.parse().unwrap_or(Tz::UTC);
+            r.due_at
+                .with_timezone(&tz)
+                .naive_local()
+                .format("%Y-%m-%dT%H:%M:%S%.f")
+                .to_string()
+        }
+    }
+}
+
+/// Inserts a task; `None` when the occurrence or rule it comes from already
+/// has its task.
 async fn insert(
     tx: &mut Tx,
     f: &TaskFields,
     r: &Resolved,
-    follows: Option<Uuid>,
+    origin: &Origin,
     actor: &Actor,
 ) -> Result<Option<TaskRow>, ApiError> {
     let now = now();
     let completed_at = (f.status != TaskStatus::Open).then_some(now);
     let done = |id: Option<Uuid>| id.filter(|_| f.status == TaskStatus::Done);
+    let (anchor, index) = match (&origin.series, f.repeat) {
+        (Some((anchor, index)), _) => (Some(anchor.clone()), *index),
+        (None, Some(_)) => (Some(anchor_of(r)), 0),
+        (None, None) => (None, 0),
+    };
     let sql = format!(
         "INSERT INTO tasks (id, title, description, kind, due_at, due_on, time_zone, assignee_id, priority, status,
             completed_at, outcome, contact_id, account_id, feedback_id, engagement_id, repeat_every, repeat_unit,
-            follows_id, done_contact_id, done_account_id, created_by, version, created_at, updated_at)
+            follows_id, done_contact_id, done_account_id, created_by, series_anchor, series_index, rule,
+            rule_subject, version, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22,
-                 1, $23, $23)
-         ON CONFLICT (follows_id) DO NOTHING
+                 $24, $25, $26, $27, 1, $23, $23)
+         ON CONFLICT DO NOTHING
          RETURNING {COLUMNS}"
     );
     Ok(
@@ -136,10 +169,40 @@ async fn insert(
         .bind(new_id()).bind(&f.title).bind(&f.description).bind(f.kind).bind(r.due_at).bind(&r.due_on)
         .bind(&r.time_zone).bind(r.assignee_id).bind(f.priority).bind(f.status).bind(completed_at)
         .bind(&f.outcome).bind(f.contact_id).bind(f.account_id).bind(f.feedback_id).bind(f.engagement_id)
-        .bind(f.repeat.map(|r| r.every)).bind(f.repeat.map(|r| r.unit)).bind(follows)
+        .bind(f.repeat.map(|r| r.every)).bind(f.repeat.map(|r| r.unit)).bind(origin.follows)
         .bind(done(f.contact_id)).bind(done(f.account_id)).bind(actor.user_id()).bind(now)
+        .bind(&anchor).bind(index).bind(origin.rule.map(|(rule, _)| rule)).bind(origin.rule.map(|(_, s)| s))
         .fetch_optional(&mut **c).await)?,
     )
+}
+
+/// A task a rule creates (in the caller's transaction), once per rule and
+/// subject; `None` when it exists, or when its assignee can no longer take
+/// tasks.
+pub(super) async fn create_by_rule(
+    tx: &mut Tx,
+    f: &TaskFields,
+    rule: &'static str,
+    subject: Uuid,
+) -> Result<Option<TaskRow>, ApiError> {
+    let resolved = match resolve(tx, f, None, None).await {
+        Ok(r) => r,
+        Err(ApiError::Problem { status, .. }) if status.as_u16() == 422 => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let actor = Actor::system();
+    let origin = Origin {
+        rule: Some((rule, subject)),
+        ..Origin::default()
+    };
+    let Some(row) = insert(tx, f, &resolved, &origin, &actor).await? else {
+        return Ok(None);
+    };
+    history::refresh_next_task(tx, &[parties(row.account_id, row.contact_id)]).await?;
+    let task = row.clone().into_task(now());
+    audit::record(tx, &actor, "create", "task", row.id, Change::created(&task)).await?;
+    events::record(tx, &actor, &CREATED, row.contact_id, &task).await?;
+    Ok(Some(row))
 }
 
 pub async fn create(
@@ -150,7 +213,7 @@ pub async fn create(
 ) -> Result<TaskRow, ApiError> {
     let mut tx = db.begin().await?;
     let resolved = resolve(&mut tx, &f, None, caller).await?;
-    let row = insert(&mut tx, &f, &resolved, None, actor)
+    let row = insert(&mut tx, &f, &resolved, &Origin::default(), actor)
         .await?
         .ok_or_else(|| ApiError::internal("a new task follows no other, so it cannot conflict"))?;
     history::refresh_next_task(&mut tx, &[parties(row.account_id, row.contact_id)]).await?;
@@ -176,22 +239,30 @@ pub async fn get(db: &Db, id: Uuid) -> Result<TaskRow, ApiError> {
     row.ok_or_else(|| ApiError::not_found("task", id))
 }
 
-/// The next occurrence of a recurring task that was just closed, due its
-/// interval after this one, on the calendar date in the task's time zone.
-fn next_occurrence(row: &TaskRow, f: &TaskFields) -> Option<TaskFields> {
+/// The next occurrence of a recurring task that was just closed: the next
+/// step of its series, on the calendar date in the task's time zone.
+fn next_occurrence(row: &TaskRow, f: &TaskFields) -> Option<(TaskFields, Origin)> {
     let repeat = row.repeat()?;
     let tz: Tz = row.time_zone.parse().ok()?;
+    let anchor = row.series_anchor.clone()?;
+    let index = row.series_index + 1;
     let due = match row.due_on() {
-        Some(day) => Due::On(next_date(day, repeat)?),
-        None => Due::At(next_instant(tz, row.due_at, repeat)?),
+        Some(_) => Due::On(nth_date(anchor.parse().ok()?, repeat, index)?),
+        None => Due::At(nth_instant(tz, anchor.parse().ok()?, repeat, index)?),
     };
-    Some(TaskFields {
+    let fields = TaskFields {
         due,
         status: TaskStatus::Open,
         outcome: None,
         assignee_id: Some(row.assignee_id),
         ..f.clone()
-    })
+    };
+    let origin = Origin {
+        follows: Some(row.id),
+        series: Some((anchor, index)),
+        rule: None,
+    };
+    Some((fields, origin))
 }
 
 /// Applies new field values when the version still matches. Closing a
@@ -217,15 +288,25 @@ pub async fn update(
         "UPDATE tasks SET title = $1, description = $2, kind = $3, due_at = $4, due_on = $5, time_zone = $6,
             assignee_id = $7, priority = $8, status = $9, completed_at = $10, outcome = $11, contact_id = $12,
             account_id = $13, feedback_id = $14, engagement_id = $15, repeat_every = $16, repeat_unit = $17,
-            done_contact_id = $18, done_account_id = $19, version = version + 1, updated_at = $20
+            done_contact_id = $18, done_account_id = $19, version = version + 1, updated_at = $20,
+            series_anchor = $23, series_index = $24
          WHERE id = $21 AND version = $22 RETURNING {COLUMNS}"
     );
+    // A new deadline or interval starts the series again from this occurrence.
+    let same_series = before.repeat() == f.repeat && before.due_at == resolved.due_at;
+    let (anchor, index) = match f.repeat {
+        None => (None, 0),
+        Some(_) if same_series && before.series_anchor.is_some() => {
+            (before.series_anchor.clone(), before.series_index)
+        }
+        Some(_) => (Some(anchor_of(&resolved)), 0),
+    };
     let row: Option<TaskRow> = on_tx!(&mut tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(&f.title).bind(&f.description).bind(f.kind).bind(resolved.due_at).bind(&resolved.due_on)
         .bind(&resolved.time_zone).bind(resolved.assignee_id).bind(f.priority).bind(f.status).bind(completed_at)
         .bind(&f.outcome).bind(f.contact_id).bind(f.account_id).bind(f.feedback_id).bind(f.engagement_id)
         .bind(f.repeat.map(|r| r.every)).bind(f.repeat.map(|r| r.unit)).bind(done(f.contact_id))
-        .bind(done(f.account_id)).bind(now).bind(before.id).bind(expected)
+        .bind(done(f.account_id)).bind(now).bind(before.id).bind(expected).bind(&anchor).bind(index)
         .fetch_optional(&mut **c).await)?;
     let Some(row) = row else {
         let current: Option<i64> = on_tx!(&mut tx, c => sqlx::query_scalar("SELECT version FROM tasks WHERE id = $1")
@@ -233,9 +314,9 @@ pub async fn update(
         return Err(current.map_or_else(|| ApiError::not_found("task", before.id), etag::stale));
     };
     let mut next = None;
-    if closing && let Some(fields) = next_occurrence(&row, &f) {
+    if closing && let Some((fields, origin)) = next_occurrence(&row, &f) {
         let resolved = resolve(&mut tx, &fields, Some(&row), None).await?;
-        next = insert(&mut tx, &fields, &resolved, Some(row.id), actor).await?;
+        next = insert(&mut tx, &fields, &resolved, &origin, actor).await?;
     }
     history::refresh_next_task(
         &mut tx,

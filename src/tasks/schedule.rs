@@ -1,7 +1,7 @@
 //! When a task falls due, and when its next occurrence does: plain
 //! functions on dates in the task's time zone.
 
-use chrono::{DateTime, Days, Months, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Days, Months, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -46,7 +46,15 @@ pub fn end_of(tz: Tz, date: NaiveDate) -> DateTime<Utc> {
 /// The calendar date `repeat` after `date`; a day of the month that the
 /// target month lacks becomes its last day (31 January → 28 or 29 February).
 pub fn next_date(date: NaiveDate, repeat: Repeat) -> Option<NaiveDate> {
-    let n = u32::try_from(repeat.every).ok()?;
+    nth_date(date, repeat, 1)
+}
+
+/// The date of the `n`-th occurrence of a series that starts on `anchor`:
+/// counted from the anchor, so a series on the 31st comes back to the 31st
+/// after a short month.
+pub fn nth_date(anchor: NaiveDate, repeat: Repeat, n: i64) -> Option<NaiveDate> {
+    let date = anchor;
+    let n = u32::try_from(repeat.every.checked_mul(n)?).ok()?;
     match repeat.unit {
         RepeatUnit::Day => date.checked_add_days(Days::new(n.into())),
         RepeatUnit::Week => date.checked_add_days(Days::new(u64::from(n) * 7)),
@@ -56,12 +64,12 @@ pub fn next_date(date: NaiveDate, repeat: Repeat) -> Option<NaiveDate> {
     }
 }
 
-/// The next deadline of a task due at an instant: the same local time on
-/// the next date (the earliest instant of it around a daylight-saving change).
-pub fn next_instant(tz: Tz, at: DateTime<Utc>, repeat: Repeat) -> Option<DateTime<Utc>> {
-    let local = at.with_timezone(&tz).naive_local();
-    let date = next_date(local.date(), repeat)?;
-    let next = date.and_time(local.time());
+/// The deadline of the `n`-th occurrence of a series of instants that starts
+/// at `anchor` (local): the same local time on its date (the earliest instant
+/// of it around a daylight-saving change).
+pub fn nth_instant(tz: Tz, anchor: NaiveDateTime, repeat: Repeat, n: i64) -> Option<DateTime<Utc>> {
+    let date = nth_date(anchor.date(), repeat, n)?;
+    let next = date.and_time(anchor.time());
     tz.from_local_datetime(&next)
         .earliest()
         .or_else(|| {
@@ -112,6 +120,27 @@ mod tests {
     }
 
     #[test]
+    fn a_series_counts_from_its_anchor_so_month_ends_do_not_drift() {
+        let quarterly = every(1, RepeatUnit::Quarter);
+        assert_eq!(
+            nth_date(date("2026-09-30"), quarterly, 1),
+            Some(date("2026-12-30"))
+        );
+        assert_eq!(
+            nth_date(date("2026-03-31"), quarterly, 1),
+            Some(date("2026-06-30"))
+        );
+        assert_eq!(
+            nth_date(date("2026-03-31"), quarterly, 3),
+            Some(date("2026-12-31"))
+        );
+        assert_eq!(
+            nth_date(date("2027-01-31"), every(1, RepeatUnit::Month), 2),
+            Some(date("2027-03-31"))
+        );
+    }
+
+    #[test]
     fn a_local_date_is_due_at_the_end_of_that_day_in_its_zone() {
         let shanghai: Tz = "Asia/Shanghai".parse().unwrap();
         assert_eq!(
@@ -124,9 +153,9 @@ mod tests {
     fn an_instant_keeps_its_local_time_across_daylight_saving() {
         let berlin: Tz = "Europe/Berlin".parse().unwrap();
         // 09:00 in Berlin in winter (UTC+1) is 09:00 in summer (UTC+2).
-        let at = "2027-03-15T08:00:00Z".parse::<DateTime<Utc>>().unwrap();
+        let anchor = "2027-03-15T09:00:00".parse::<NaiveDateTime>().unwrap();
         assert_eq!(
-            next_instant(berlin, at, every(1, RepeatUnit::Month)),
+            nth_instant(berlin, anchor, every(1, RepeatUnit::Month), 1),
             Some("2027-04-15T07:00:00Z".parse().unwrap())
         );
     }

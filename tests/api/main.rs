@@ -44,6 +44,7 @@ mod quiet_hours;
 mod references;
 mod security;
 mod tasks;
+mod tasks_rules;
 mod timeline;
 mod transactions;
 mod transactions_import;
