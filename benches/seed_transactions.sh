@@ -29,10 +29,13 @@ url = "$BENCH_BASE/v1/accounts"
 header = "$auth"
 header = "Content-Type: application/json"
 data = "{\"name\":\"Bench client $i $suffix\"}"
+output = "/dev/null"
+write-out = "%header{location}\n"
 CONF
   done
+  # Parallel transfers interleave bodies on stdout: read each id from its Location instead.
   curl -sS --no-progress-meter --parallel --parallel-max 16 -K "$config" \
-    | grep -o '^{"id":"[^"]*"' | sed 's/{"id":"//; s/"//' >>"$ids"
+    | sed -n 's#^/v1/accounts/\([0-9a-f-]*\).*#\1#p' >>"$ids"
 done
 [ "$(wc -l <"$ids")" -eq "$accounts" ] || { echo "seeding accounts failed" >&2; exit 1; }
 

@@ -25,8 +25,12 @@ CREATE TABLE engagements (
 CREATE UNIQUE INDEX engagements_external_id ON engagements (external_id) WHERE external_id IS NOT NULL;
 CREATE INDEX engagements_account ON engagements (account_id, created_at, id);
 CREATE INDEX engagements_created ON engagements (created_at, id);
-CREATE INDEX engagements_started ON engagements (started_on, id);
-CREATE INDEX engagements_value ON engagements (value, id);
+-- Sorts on columns that may be empty put the empty ones last in both
+-- directions (`started_on IS NULL` first in the ORDER BY).
+CREATE INDEX engagements_started ON engagements ((started_on IS NULL), started_on, id);
+CREATE INDEX engagements_started_desc ON engagements ((started_on IS NULL), started_on DESC, id DESC);
+CREATE INDEX engagements_value ON engagements ((value IS NULL), value, id);
+CREATE INDEX engagements_value_desc ON engagements ((value IS NULL), value DESC, id DESC);
 CREATE INDEX engagements_status ON engagements (status, created_at, id);
 CREATE INDEX engagements_owner ON engagements (owner_id, created_at, id);
 CREATE INDEX engagements_updated ON engagements (updated_at, id);
@@ -102,7 +106,13 @@ ALTER TABLE contacts ADD COLUMN purchase_count BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE contacts ADD COLUMN last_interaction_at TIMESTAMPTZ;
 UPDATE accounts SET last_interaction_at = (SELECT MAX(i.occurred_at) FROM interactions i WHERE i.account_id = accounts.id);
 UPDATE contacts SET last_interaction_at = (SELECT MAX(i.occurred_at) FROM interactions i WHERE i.contact_id = contacts.id);
-CREATE INDEX accounts_last_purchase ON accounts (last_purchase_at, id) WHERE deleted_at IS NULL;
+-- The list sorted by last purchase orders never-purchased accounts last in
+-- both directions (`last_purchase_at IS NULL` first in the ORDER BY): one
+-- index per direction serves the first pages.
+CREATE INDEX accounts_last_purchase ON accounts ((last_purchase_at IS NULL), last_purchase_at, id)
+    WHERE deleted_at IS NULL;
+CREATE INDEX accounts_last_purchase_desc ON accounts ((last_purchase_at IS NULL), last_purchase_at DESC, id DESC)
+    WHERE deleted_at IS NULL;
 CREATE INDEX accounts_last_interaction ON accounts (last_interaction_at, id) WHERE deleted_at IS NULL;
 
 -- Net revenue (purchases − refunds) per customer and currency.
