@@ -5,6 +5,7 @@ pub mod events;
 pub mod export;
 pub mod import;
 mod import_rows;
+pub mod input;
 pub mod model;
 pub mod patch;
 pub mod privacy;

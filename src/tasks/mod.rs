@@ -3,7 +3,9 @@
 
 pub mod events;
 pub mod hooks;
+pub mod list;
 pub mod model;
+pub mod patch;
 pub mod repo;
 pub mod routes;
 pub mod rules;

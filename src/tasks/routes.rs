@@ -6,8 +6,10 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::{
-    model::{Task, TaskIn, TaskKind, TaskPatch, TaskRow, TaskStatus},
-    repo::{self, SORTS, TaskQuery},
+    list::{self, SORTS, TaskQuery},
+    model::{Task, TaskIn, TaskKind, TaskRow, TaskStatus},
+    patch::TaskPatch,
+    repo,
 };
 use crate::{
     audit::Actor,
@@ -86,7 +88,7 @@ async fn page(
 ) -> ApiResult<web::Json<Page<Task>>> {
     let limit = page.limit()?;
     let sort = Sort::parse(sort, &SORTS, "due_at")?;
-    let rows = repo::list(&state.db, &query, &sort, page.cursor()?, limit).await?;
+    let rows = list::list(&state.db, &query, &sort, page.cursor()?, limit).await?;
     let key = |r: &TaskRow| match sort.field {
         "created_at" => sort.cursor_for(time_key(&r.created_at), r.id),
         _ => sort.cursor_for(time_key(&r.due_at), r.id),
@@ -94,7 +96,7 @@ async fn page(
     let now = now();
     let mut result = page_from(rows, limit, key, |r| r.into_task(now));
     if include_total {
-        result.total = Some(repo::count(&state.db, &query).await?);
+        result.total = Some(list::count(&state.db, &query).await?);
     }
     Ok(web::Json(result))
 }
