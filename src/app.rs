@@ -287,12 +287,13 @@ fn spawn_event_jobs(db: Db, clock: Clock, settings: &Settings) {
         let mut tick = tokio::time::interval(interval);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut pruned_at: Option<DateTime<Utc>> = None;
+        let mut rules_read = tasks::rules::RuleCursor::default();
         loop {
             tick.tick().await;
             if let Err(err) = feedback::events::emit_due(&db).await {
                 tracing::warn!(%err, "could not emit service-level events");
             }
-            if let Err(err) = tasks::rules::create_due(&db).await {
+            if let Err(err) = tasks::rules::create_due(&db, &mut rules_read).await {
                 tracing::warn!(%err, "could not create the tasks the rules owe");
             }
             if let Err(err) = deliverer.tick().await {

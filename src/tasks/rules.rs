@@ -9,8 +9,8 @@
 //!   task for the owner, due on the next birthday in the contact's zone.
 //!
 //! The first runs in the service-level job's transaction; the other two run
-//! in the jobs loop on every node (the unique `(rule, rule_subject)` makes
-//! each task once).
+//! in the jobs loop on every node, reading the records changed since their
+//! last pass (the unique `(rule, rule_subject)` makes each task once).
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -126,8 +126,8 @@ pub async fn complaint_at_risk(tx: &mut Tx, item: &Feedback) -> Result<(), ApiEr
     Ok(())
 }
 
-/// How many subjects one pass of a rule handles (the rest wait for the next tick).
-const BATCH: i64 = 100;
+/// How many changed records one pass of a rule reads (the rest wait for the next tick).
+const BATCH: i64 = 500;
 
 /// The last day of the quarter holding `date`.
 pub fn quarter_end(date: NaiveDate) -> NaiveDate {
@@ -158,118 +158,177 @@ pub fn next_birthday(birthday: &str, today: NaiveDate) -> Option<NaiveDate> {
     }
 }
 
-/// Creates the tasks the key-account and birthday rules owe; the number made.
-pub async fn create_due(db: &Db) -> Result<usize, ApiError> {
+/// How far one node's passes of the key-account and birthday rules have
+/// read, by `(updated_at, id)`: a pass reads only what changed since (a
+/// record that becomes a key account or gains a birthday is updated), so a
+/// quiet database costs one indexed probe per tick, not a scan.
+#[derive(Debug, Clone, Copy)]
+pub struct RuleCursor {
+    accounts: (DateTime<Utc>, Uuid),
+    contacts: (DateTime<Utc>, Uuid),
+}
+
+impl Default for RuleCursor {
+    fn default() -> Self {
+        let start = (DateTime::<Utc>::UNIX_EPOCH, Uuid::nil());
+        RuleCursor {
+            accounts: start,
+            contacts: start,
+        }
+    }
+}
+
+/// Creates the tasks the key-account and birthday rules owe among the
+/// records changed since `cursor`, and moves it on; the number made.
+pub async fn create_due(db: &Db, cursor: &mut RuleCursor) -> Result<usize, ApiError> {
     let rules = settings(db).await?;
-    let mut made = 0;
-    if rules.key_account_reviews {
-        made += key_account_reviews(db).await?;
-    }
-    if rules.birthday_greetings {
-        made += birthday_greetings(db).await?;
-    }
+    let made = key_account_reviews(db, &mut cursor.accounts, rules.key_account_reviews).await?
+        + birthday_greetings(db, &mut cursor.contacts, rules.birthday_greetings).await?;
     Ok(made)
 }
 
-async fn key_account_reviews(db: &Db) -> Result<usize, ApiError> {
-    let owed: Vec<(Uuid, Uuid, String)> = on_db!(db, pool => sqlx::query_as(
-        "SELECT a.id, a.owner_id, a.name FROM accounts a
-         WHERE a.key_account AND a.owner_id IS NOT NULL AND a.deleted_at IS NULL
-           AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.rule = 'key_account_review' AND t.rule_subject = a.id)
-         LIMIT $1"
-    ).bind(BATCH).fetch_all(pool).await)?;
-    if owed.is_empty() {
+#[derive(sqlx::FromRow)]
+struct AccountChange {
+    id: Uuid,
+    updated_at: DateTime<Utc>,
+    name: String,
+    owner_id: Option<Uuid>,
+    key_account: bool,
+    deleted: bool,
+}
+
+async fn key_account_reviews(
+    db: &Db,
+    after: &mut (DateTime<Utc>, Uuid),
+    on: bool,
+) -> Result<usize, ApiError> {
+    // A rule switched off keeps its place: switched on again, it catches up.
+    if !on {
         return Ok(0);
     }
-    let mut tx = db.begin().await?;
-    let today = load_work(&mut tx).await?.local_date(now());
+    let changed: Vec<AccountChange> = on_db!(db, pool => sqlx::query_as(
+        "SELECT id, updated_at, name, owner_id, key_account, deleted_at IS NOT NULL AS deleted FROM accounts
+         WHERE (updated_at, id) > ($1, $2) ORDER BY updated_at, id LIMIT $3"
+    ).bind(after.0).bind(after.1).bind(BATCH).fetch_all(pool).await)?;
+    let Some(last) = changed.last() else {
+        return Ok(0);
+    };
+    let next = (last.updated_at, last.id);
+    let owed: Vec<&AccountChange> = changed
+        .iter()
+        .filter(|a| a.key_account && a.owner_id.is_some() && !a.deleted)
+        .collect();
     let mut made = 0;
-    for (account, owner, name) in owed {
-        let fields = TaskFields {
-            title: format!("Quarterly review with {name}"),
-            description: None,
-            kind: TaskKind::Review,
-            due: Due::On(quarter_end(today)),
-            assignee_id: Some(owner),
-            priority: Priority::Normal,
-            status: TaskStatus::Open,
-            outcome: None,
-            contact_id: None,
-            account_id: Some(account),
-            feedback_id: None,
-            engagement_id: None,
-            repeat: Some(Repeat {
-                every: 1,
-                unit: RepeatUnit::Quarter,
-            }),
-        };
-        made += usize::from(
-            create_by_rule(&mut tx, &fields, "key_account_review", account)
-                .await?
-                .is_some(),
-        );
+    if !owed.is_empty() {
+        let mut tx = db.begin().await?;
+        let today = load_work(&mut tx).await?.local_date(now());
+        for account in owed {
+            let fields = TaskFields {
+                title: format!("Quarterly review with {}", account.name),
+                description: None,
+                kind: TaskKind::Review,
+                due: Due::On(quarter_end(today)),
+                assignee_id: account.owner_id,
+                priority: Priority::Normal,
+                status: TaskStatus::Open,
+                outcome: None,
+                contact_id: None,
+                account_id: Some(account.id),
+                feedback_id: None,
+                engagement_id: None,
+                repeat: Some(Repeat {
+                    every: 1,
+                    unit: RepeatUnit::Quarter,
+                }),
+            };
+            let created =
+                create_by_rule(&mut tx, &fields, "key_account_review", account.id).await?;
+            made += usize::from(created.is_some());
+        }
+        tx.commit().await?;
     }
-    tx.commit().await?;
+    *after = next;
     Ok(made)
 }
 
-async fn birthday_greetings(db: &Db) -> Result<usize, ApiError> {
-    let owed: Vec<(
-        Uuid,
-        Uuid,
-        String,
-        Option<String>,
-        Option<String>,
-        Option<Uuid>,
-    )> = on_db!(db, pool => sqlx::query_as(
-        "SELECT c.id, c.owner_id, c.birthday, c.first_name, c.time_zone, c.account_id FROM contacts c
-         WHERE c.birthday IS NOT NULL AND c.owner_id IS NOT NULL AND c.deleted_at IS NULL AND c.erased_at IS NULL
-           AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.rule = 'birthday_greeting' AND t.rule_subject = c.id)
-         LIMIT $1"
-    ).bind(BATCH).fetch_all(pool).await)?;
-    if owed.is_empty() {
+#[derive(sqlx::FromRow)]
+struct ContactChange {
+    id: Uuid,
+    updated_at: DateTime<Utc>,
+    owner_id: Option<Uuid>,
+    birthday: Option<String>,
+    first_name: Option<String>,
+    time_zone: Option<String>,
+    account_id: Option<Uuid>,
+    gone: bool,
+}
+
+async fn birthday_greetings(
+    db: &Db,
+    after: &mut (DateTime<Utc>, Uuid),
+    on: bool,
+) -> Result<usize, ApiError> {
+    if !on {
         return Ok(0);
     }
-    let mut tx = db.begin().await?;
-    let calendar = load_work(&mut tx).await?;
+    let changed: Vec<ContactChange> = on_db!(db, pool => sqlx::query_as(
+        "SELECT id, updated_at, owner_id, birthday, first_name, time_zone, account_id,
+                (deleted_at IS NOT NULL OR erased_at IS NOT NULL) AS gone
+         FROM contacts WHERE (updated_at, id) > ($1, $2) ORDER BY updated_at, id LIMIT $3"
+    ).bind(after.0).bind(after.1).bind(BATCH).fetch_all(pool).await)?;
+    let Some(last) = changed.last() else {
+        return Ok(0);
+    };
+    let next = (last.updated_at, last.id);
+    let owed: Vec<&ContactChange> = changed
+        .iter()
+        .filter(|c| c.birthday.is_some() && c.owner_id.is_some() && !c.gone)
+        .collect();
     let mut made = 0;
-    for (contact, owner, birthday, first_name, zone, account) in owed {
-        let tz: Tz = zone
-            .as_deref()
-            .and_then(|z| z.parse().ok())
-            .unwrap_or(calendar.tz);
-        let today = now().with_timezone(&tz).date_naive();
-        let Some(day) = next_birthday(&birthday, today) else {
-            continue;
-        };
-        let fields = TaskFields {
-            title: format!(
-                "Birthday greeting for {}",
-                first_name.as_deref().unwrap_or("the contact")
-            ),
-            description: None,
-            kind: TaskKind::Greeting,
-            due: Due::On(day),
-            assignee_id: Some(owner),
-            priority: Priority::Normal,
-            status: TaskStatus::Open,
-            outcome: None,
-            contact_id: Some(contact),
-            account_id: account,
-            feedback_id: None,
-            engagement_id: None,
-            repeat: Some(Repeat {
-                every: 1,
-                unit: RepeatUnit::Year,
-            }),
-        };
-        made += usize::from(
-            create_by_rule(&mut tx, &fields, "birthday_greeting", contact)
-                .await?
-                .is_some(),
-        );
+    if !owed.is_empty() {
+        let mut tx = db.begin().await?;
+        let calendar = load_work(&mut tx).await?;
+        for contact in owed {
+            let tz: Tz = contact
+                .time_zone
+                .as_deref()
+                .and_then(|z| z.parse().ok())
+                .unwrap_or(calendar.tz);
+            let today = now().with_timezone(&tz).date_naive();
+            let Some(day) = contact
+                .birthday
+                .as_deref()
+                .and_then(|b| next_birthday(b, today))
+            else {
+                continue;
+            };
+            let fields = TaskFields {
+                title: format!(
+                    "Birthday greeting for {}",
+                    contact.first_name.as_deref().unwrap_or("the contact")
+                ),
+                description: None,
+                kind: TaskKind::Greeting,
+                due: Due::On(day),
+                assignee_id: contact.owner_id,
+                priority: Priority::Normal,
+                status: TaskStatus::Open,
+                outcome: None,
+                contact_id: Some(contact.id),
+                account_id: contact.account_id,
+                feedback_id: None,
+                engagement_id: None,
+                repeat: Some(Repeat {
+                    every: 1,
+                    unit: RepeatUnit::Year,
+                }),
+            };
+            let created = create_by_rule(&mut tx, &fields, "birthday_greeting", contact.id).await?;
+            made += usize::from(created.is_some());
+        }
+        tx.commit().await?;
     }
-    tx.commit().await?;
+    *after = next;
     Ok(made)
 }
 
