@@ -34,7 +34,7 @@ use crate::{
         operations::RouteTable,
         rate_limit::{Limiter, limit_rate},
     },
-    interactions, loyalty,
+    insights, interactions, loyalty,
     openapi::ApiDoc,
     ops, preferences,
     state::AppState,
@@ -58,6 +58,7 @@ pub fn register(cfg: &mut ServiceConfig) {
             .configure(engagements::routes::configure)
             .configure(transactions::routes::configure)
             .configure(tasks::routes::configure)
+            .configure(insights::configure)
             .configure(preferences::routes::configure)
             .configure(timeline::routes::configure)
             .configure(loyalty::routes::configure)
@@ -272,7 +273,8 @@ fn spawn_forgetting_idle_callers(limiter: web::Data<Limiter>) {
 
 /// The jobs behind events, every `jobs_interval`: service levels that went
 /// at risk or were breached become events (and follow-up tasks), the task
-/// rules create what they owe, webhook deliveries move, and
+/// rules create what they owe, customer insights follow the changes (and
+/// are all recomputed hourly), webhook deliveries move, and
 /// hourly the events past their retention go.
 /// Safe on any number of nodes (see `webhooks::worker`).
 fn spawn_event_jobs(db: Db, clock: Clock, settings: &Settings) {
@@ -288,6 +290,7 @@ fn spawn_event_jobs(db: Db, clock: Clock, settings: &Settings) {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut pruned_at: Option<DateTime<Utc>> = None;
         let mut rules_read = tasks::rules::RuleCursor::default();
+        let mut insights_read = insights::refresh::ChangeCursor::starting_now();
         loop {
             tick.tick().await;
             if let Err(err) = feedback::events::emit_due(&db).await {
@@ -295,6 +298,9 @@ fn spawn_event_jobs(db: Db, clock: Clock, settings: &Settings) {
             }
             if let Err(err) = tasks::rules::create_due(&db, &mut rules_read).await {
                 tracing::warn!(%err, "could not create the tasks the rules owe");
+            }
+            if let Err(err) = insights::refresh::keep_current(&db, &mut insights_read).await {
+                tracing::warn!(%err, "could not keep customer insights current");
             }
             if let Err(err) = deliverer.tick().await {
                 tracing::warn!(%err, "could not move webhook deliveries");

@@ -1,5 +1,5 @@
 //! The `rapport` command: `serve` (the default), `migrate`, `openapi`,
-//! `users create`, `loyalty expire`.
+//! `users create`, `loyalty expire`, `insights refresh`.
 
 use std::{io::BufRead, process::ExitCode};
 
@@ -8,7 +8,7 @@ use rapport::{
     auth::{Role, password::password_problem},
     config::Settings,
     db::Db,
-    loyalty, openapi, telemetry,
+    insights, loyalty, openapi, telemetry,
     users::repo::{self, NewUser},
 };
 
@@ -19,6 +19,8 @@ const USAGE: &str = "usage:
   rapport openapi routes                  print the README's route table
   rapport loyalty expire                  expire loyalty points past their expiry
                                           date (the server also does it hourly)
+  rapport insights refresh                recompute every customer's insights (the
+                                          server also does it hourly)
   rapport users create --email E --role R [--name N]
                                           create a user; the password comes from
                                           RAPPORT_USER_PASSWORD or the first line of stdin";
@@ -39,6 +41,7 @@ fn main() -> ExitCode {
         }
         ["users", "create", rest @ ..] => run(create_user(rest)),
         ["loyalty", "expire"] => run(expire_loyalty_points()),
+        ["insights", "refresh"] => run(refresh_insights()),
         ["help" | "--help" | "-h"] => {
             println!("{USAGE}");
             Ok(())
@@ -103,6 +106,25 @@ async fn expire_loyalty_points() -> Result<(), String> {
     println!(
         "expired {} points in {} lots of {} members",
         report.points, report.lots, report.members
+    );
+    Ok(())
+}
+
+async fn refresh_insights() -> Result<(), String> {
+    let settings = settings()?;
+    let db = Db::connect(&settings.database_url, 2)
+        .await
+        .map_err(|e| e.to_string())?;
+    db.migrate().await.map_err(|e| e.to_string())?;
+    let started = std::time::Instant::now();
+    let report = insights::refresh::refresh_all(&db)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!(
+        "recomputed the insights of {} accounts and {} contacts in {:.1} s",
+        report.accounts,
+        report.contacts,
+        started.elapsed().as_secs_f64()
     );
     Ok(())
 }

@@ -16,6 +16,7 @@ use crate::{
         ApiError,
         check::{Check, trimmed},
     },
+    insights::model::ValueTierSource,
     transactions::history::{ActivityRow, CustomerActivity},
 };
 
@@ -25,6 +26,7 @@ use crate::{
     "id": "01937c61-0000-7000-8000-0000000000a1", "name": "Acme Research GmbH", "domain": "acme.example",
     "industry": "Market research", "country": "DE", "region": "Bavaria", "employee_count": 420,
     "annual_revenue": 5400000000i64, "currency": "EUR", "size_segment": "mid_market", "value_tier": "high",
+    "value_tier_source": "manual",
     "lifecycle_stage": "customer", "key_account": true, "owner_id": "01937c5e-8f3a-7c4e-9b1a-2f6d8e4c1a20",
     "tags": ["pharma", "emea"], "custom_fields": {"erp_id": "C-10042"},
     "first_purchase_at": "2025-03-04T10:00:00Z", "last_purchase_at": "2026-10-20T09:00:00Z", "purchase_count": 7,
@@ -49,7 +51,10 @@ pub struct Account {
     /// Derived from `employee_count` (≥ 1000 enterprise, 100–999 mid_market, < 100 small) unless set explicitly;
     /// null when neither is known.
     pub size_segment: Option<SizeSegment>,
+    /// Set by hand, or computed from the account's revenue by the insights refresh (see `value_tier_source`).
     pub value_tier: Option<ValueTier>,
+    /// `manual` when set by hand (kept), `computed` otherwise (recomputed; clear `value_tier` to go back to it).
+    pub value_tier_source: ValueTierSource,
     pub lifecycle_stage: Option<LifecycleStage>,
     pub key_account: bool,
     /// The user who owns the relationship.
@@ -79,6 +84,7 @@ pub struct AccountRow {
     pub size_segment: Option<String>,
     pub size_segment_set: bool,
     pub value_tier: Option<String>,
+    pub value_tier_source: ValueTierSource,
     pub lifecycle_stage: Option<String>,
     pub key_account: bool,
     pub owner_id: Option<Uuid>,
@@ -86,15 +92,17 @@ pub struct AccountRow {
     pub custom_fields: Json<Map<String, Value>>,
     #[sqlx(flatten)]
     pub history: ActivityRow,
+    /// Only for the `churn_risk` sort's cursor (the insights endpoint shows it).
+    pub churn_risk: Option<i64>,
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
 pub const COLUMNS: &str = "id, name, domain, industry, country, region, employee_count, annual_revenue, currency, \
-    size_segment, size_segment_set, value_tier, lifecycle_stage, key_account, owner_id, tags, custom_fields, \
-    first_purchase_at, last_purchase_at, purchase_count, lifetime_revenue, last_interaction_at, \
-    next_task_due_at, \
+    size_segment, size_segment_set, value_tier, value_tier_source, lifecycle_stage, key_account, owner_id, tags, \
+    custom_fields, first_purchase_at, last_purchase_at, purchase_count, lifetime_revenue, last_interaction_at, \
+    next_task_due_at, churn_risk, \
     version, created_at, updated_at";
 
 impl AccountRow {
@@ -111,6 +119,7 @@ impl AccountRow {
             currency: self.currency,
             size_segment: self.size_segment.as_deref().and_then(SizeSegment::parse),
             value_tier: self.value_tier.as_deref().and_then(ValueTier::parse),
+            value_tier_source: self.value_tier_source,
             lifecycle_stage: self
                 .lifecycle_stage
                 .as_deref()
@@ -143,7 +152,11 @@ impl AccountRow {
             } else {
                 None
             },
-            value_tier: account.value_tier,
+            // A computed tier is not the firm's input: merging leaves it to the refresh.
+            value_tier: match self.value_tier_source {
+                ValueTierSource::Manual => account.value_tier,
+                ValueTierSource::Computed => None,
+            },
             lifecycle_stage: account.lifecycle_stage,
             key_account: Some(account.key_account),
             owner_id: account.owner_id,

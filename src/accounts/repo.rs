@@ -55,8 +55,9 @@ async fn insert(
     let sql = format!(
         "INSERT INTO accounts (id, name, name_key, domain, industry, country, region, employee_count, annual_revenue,
             currency, size_segment, size_segment_set, value_tier, lifecycle_stage, key_account, owner_id, tags,
-            custom_fields, version, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, 1, $19, $19)
+            custom_fields, version, created_at, updated_at, value_tier_source)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, 1, $19, $19,
+            CASE WHEN $13 IS NULL THEN 'computed' ELSE 'manual' END)
          RETURNING {COLUMNS}"
     );
     Ok(
@@ -91,7 +92,10 @@ pub async fn update(
     let sql = format!(
         "UPDATE accounts SET name = $1, name_key = $2, domain = $3, industry = $4, country = $5, region = $6,
             employee_count = $7, annual_revenue = $8, currency = $9, size_segment = $10, size_segment_set = $11,
-            value_tier = $12, lifecycle_stage = $13, key_account = $14, owner_id = $15, tags = $16,
+            -- A tier given is the firm's; none keeps a computed one, and a cleared one is computed again.
+            value_tier = CASE WHEN $12 IS NOT NULL THEN $12 WHEN value_tier_source = 'computed' THEN value_tier END,
+            value_tier_source = CASE WHEN $12 IS NULL THEN 'computed' ELSE 'manual' END,
+            lifecycle_stage = $13, key_account = $14, owner_id = $15, tags = $16,
             custom_fields = $17, version = version + 1, updated_at = $18
          WHERE id = $19 AND version = $20 AND deleted_at IS NULL
          RETURNING {COLUMNS}"
@@ -179,7 +183,7 @@ pub async fn delete(
     Ok(())
 }
 
-pub const SORTS: [(&str, &str, crate::http::pagination::SortKind); 5] = [
+pub const SORTS: [(&str, &str, crate::http::pagination::SortKind); 6] = [
     (
         "created_at",
         "a.created_at",
@@ -199,6 +203,11 @@ pub const SORTS: [(&str, &str, crate::http::pagination::SortKind); 5] = [
         "last_purchase_at",
         "a.last_purchase_at",
         crate::http::pagination::SortKind::TimeOrNull,
+    ),
+    (
+        "churn_risk",
+        "a.churn_risk",
+        crate::http::pagination::SortKind::IntOrNull,
     ),
     // Needs `revenue_currency`, which joins the account's revenue in it as `r`.
     (
@@ -225,11 +234,13 @@ pub struct AccountQuery {
     /// Only accounts with revenue in this currency (ISO 4217, checked).
     pub revenue_currency: Option<String>,
     pub q: Option<String>,
+    pub insight: crate::insights::filter::InsightFilter,
 }
 
 fn filters(q: &AccountQuery) -> Filters {
     let mut f = Filters::new();
     f.always("a.deleted_at IS NULL");
+    q.insight.apply(&mut f, "a");
     if let Some(v) = q.owner_id {
         f.when("a.owner_id = {}", Arg::Uuid(v));
     }

@@ -26,6 +26,10 @@ use crate::{
         patch::patched,
         responses::*,
     },
+    insights::{
+        filter::InsightFilter,
+        model::{LoyaltyStatus, NpsClass, RfmSegment},
+    },
     state::AppState,
 };
 
@@ -45,9 +49,9 @@ pub struct AccountListParams {
     pub limit: Option<i64>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
-    /// `created_at` (default), `updated_at`, `name`, `last_purchase_at` or `lifetime_revenue`; prefix with `-` for
-    /// descending. Accounts that never purchased come last when sorting by `last_purchase_at`; `lifetime_revenue`
-    /// needs `revenue_currency`.
+    /// `created_at` (default), `updated_at`, `name`, `last_purchase_at`, `lifetime_revenue` or `churn_risk`; prefix
+    /// with `-` for descending. Accounts without a value (never purchased, no churn risk) come last when sorting by
+    /// `last_purchase_at` or `churn_risk`; `lifetime_revenue` needs `revenue_currency`.
     pub sort: Option<String>,
     pub owner_id: Option<Uuid>,
     pub tag: Option<String>,
@@ -78,6 +82,14 @@ pub struct AccountListParams {
     pub q: Option<String>,
     /// Adds `total`, the number of accounts matching the filters.
     pub include_total: Option<bool>,
+    /// Only customers with this loyalty status (see the `insights` operations).
+    pub loyalty_status: Option<LoyaltyStatus>,
+    /// Only customers in this RFM segment.
+    pub rfm_segment: Option<RfmSegment>,
+    /// Only customers whose latest NPS answer is of this class.
+    pub nps_class: Option<NpsClass>,
+    /// Only customers with a churn risk of at least this (0–100).
+    pub churn_risk_gte: Option<i64>,
 }
 
 /// List accounts
@@ -137,6 +149,12 @@ async fn list_accounts(
         last_interaction_before: p.last_interaction_before,
         revenue_currency: revenue_currency.clone(),
         q: p.q,
+        insight: InsightFilter::new(
+            p.loyalty_status,
+            p.rfm_segment,
+            p.nps_class,
+            p.churn_risk_gte,
+        )?,
     };
     let rows = repo::list(&state.db, &query, &sort, page.cursor()?, limit).await?;
     let key = |r: &super::model::AccountRow| match sort.field {
@@ -150,6 +168,7 @@ async fn list_accounts(
         "last_purchase_at" => {
             sort.cursor_for_optional(r.history.last_purchase_at.as_ref().map(time_key), r.id)
         }
+        "churn_risk" => sort.cursor_for_optional(r.churn_risk.map(|v| v.to_string()), r.id),
         _ => sort.cursor_for(time_key(&r.created_at), r.id),
     };
     let mut result = page_from(rows, limit, key, |r| r.into_account());

@@ -97,6 +97,8 @@ pub struct ContactRow {
     pub erased_at: Option<DateTime<Utc>>,
     #[sqlx(flatten)]
     pub history: ActivityRow,
+    /// Only for the `churn_risk` sort's cursor (the insights endpoint shows it).
+    pub churn_risk: Option<i64>,
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -105,7 +107,7 @@ pub struct ContactRow {
 pub const COLUMNS: &str = "id, first_name, last_name, name_key, email, phone, title, account_id, language, time_zone, \
     country, lifecycle_stage, owner_id, tags, custom_fields, erased_at, birthday, \
     first_purchase_at, last_purchase_at, purchase_count, lifetime_revenue, last_interaction_at, \
-    next_task_due_at, \
+    next_task_due_at, churn_risk, \
     version, created_at, updated_at";
 
 impl ContactRow {
@@ -182,6 +184,7 @@ mod tests {
             custom_fields: Json(Map::new()),
             erased_at: None,
             history: Default::default(),
+            churn_risk: None,
             version: 1,
             created_at: Utc::now(),
             updated_at: Utc::now(),

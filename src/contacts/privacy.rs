@@ -254,6 +254,7 @@ mod tests {
             custom_fields: Json(serde_json::Map::new()),
             erased_at: None,
             history: Default::default(),
+            churn_risk: None,
             version: 1,
             created_at: Utc::now(),
             updated_at: Utc::now(),

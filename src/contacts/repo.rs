@@ -252,10 +252,11 @@ pub async fn delete(
     Ok(())
 }
 
-pub const SORTS: [(&str, &str, SortKind); 3] = [
+pub const SORTS: [(&str, &str, SortKind); 4] = [
     ("created_at", "c.created_at", SortKind::Time),
     ("updated_at", "c.updated_at", SortKind::Time),
     ("name", "c.name_key", SortKind::Text),
+    ("churn_risk", "c.churn_risk", SortKind::IntOrNull),
 ];
 
 /// Filters for contact lists and exports, already validated.
@@ -274,11 +275,13 @@ pub struct ContactQuery {
     /// `q` matches names only: for callers who see emails masked, so a
     /// search cannot recover a masked address one prefix at a time.
     pub search_names_only: bool,
+    pub insight: crate::insights::filter::InsightFilter,
 }
 
 fn filters(q: &ContactQuery) -> Filters {
     let mut f = Filters::new();
     f.always("c.deleted_at IS NULL");
+    q.insight.apply(&mut f, "c");
     if let Some(v) = q.account_id {
         f.when("c.account_id = {}", Arg::Uuid(v));
     }
@@ -340,6 +343,9 @@ pub async fn count(db: &Db, q: &ContactQuery) -> Result<i64, ApiError> {
 pub fn sort_key(sort: &Sort, row: &ContactRow) -> KeysetCursor {
     use crate::http::pagination::time_key;
     let key = match sort.field {
+        "churn_risk" => {
+            return sort.cursor_for_optional(row.churn_risk.map(|r| r.to_string()), row.id);
+        }
         "name" => row.name_key.clone(),
         "updated_at" => time_key(&row.updated_at),
         _ => time_key(&row.created_at),

@@ -24,6 +24,10 @@ use crate::{
         patch::patched,
         responses::*,
     },
+    insights::{
+        filter::InsightFilter,
+        model::{LoyaltyStatus, NpsClass, RfmSegment},
+    },
     state::AppState,
 };
 
@@ -48,7 +52,8 @@ pub struct ContactListParams {
     pub limit: Option<i64>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
-    /// `created_at` (default), `updated_at` or `name` (family name first); prefix with `-` for descending.
+    /// `created_at` (default), `updated_at`, `name` (family name first) or `churn_risk` (contacts without one
+    /// last); prefix with `-` for descending.
     pub sort: Option<String>,
     /// Adds `total`, the number of contacts matching the filters.
     pub include_total: Option<bool>,
@@ -72,6 +77,14 @@ pub struct ContactListParams {
     /// Matches the start of the name ("mei", "chen mei", "mei chen") or of the email, case-insensitively.
     /// For viewers, who see emails masked, it matches names only.
     pub q: Option<String>,
+    /// Only customers with this loyalty status (see the `insights` operations).
+    pub loyalty_status: Option<LoyaltyStatus>,
+    /// Only customers in this RFM segment.
+    pub rfm_segment: Option<RfmSegment>,
+    /// Only customers whose latest NPS answer is of this class.
+    pub nps_class: Option<NpsClass>,
+    /// Only customers with a churn risk of at least this (0–100).
+    pub churn_risk_gte: Option<i64>,
 }
 
 /// The contact filters of a list or export request.
@@ -100,12 +113,13 @@ pub fn contact_query(
         updated_since,
         q: q.filter(|q| !q.trim().is_empty()),
         search_names_only: false,
+        insight: InsightFilter::default(),
     }
 }
 
 impl ContactListParams {
-    fn query(&self) -> ContactQuery {
-        contact_query(
+    fn query(&self) -> Result<ContactQuery, ApiError> {
+        let query = contact_query(
             self.account_id,
             self.owner_id,
             self.tag.clone(),
@@ -116,7 +130,16 @@ impl ContactListParams {
             self.country.clone(),
             self.updated_since,
             self.q.clone(),
-        )
+        );
+        Ok(ContactQuery {
+            insight: InsightFilter::new(
+                self.loyalty_status,
+                self.rfm_segment,
+                self.nps_class,
+                self.churn_risk_gte,
+            )?,
+            ..query
+        })
     }
 }
 
@@ -193,7 +216,7 @@ async fn list_contacts(
 ) -> ApiResult<web::Json<Page<Contact>>> {
     principal.require(Area::Contacts, Level::Read)?;
     let params = params.into_inner();
-    let query = params.query();
+    let query = params.query()?;
     Ok(web::Json(
         contact_page(&state, &principal, params, query).await?,
     ))
@@ -224,7 +247,7 @@ async fn list_account_contacts(
     let params = params.into_inner();
     let query = ContactQuery {
         account_id: Some(*id),
-        ..params.query()
+        ..params.query()?
     };
     Ok(web::Json(
         contact_page(&state, &principal, params, query).await?,

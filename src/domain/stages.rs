@@ -21,7 +21,7 @@ crate::choice! {
 }
 
 crate::choice! {
-    /// How much an account is worth to the firm, set by the firm.
+    /// How much an account is worth to the firm: set by hand, or computed from its revenue by the insights refresh.
     pub enum ValueTier {
         High = "high",
         Medium = "medium",

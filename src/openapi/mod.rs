@@ -61,6 +61,10 @@ loyalty points. Accounts and contacts carry the purchase history these build."),
         (name = "tasks", description = "What must happen next: follow-up calls, visits, reviews and greetings, each with a \
 deadline (an instant, or a local date in the contact's time zone), an assignee and optional links to a contact, account, \
 feedback item and engagement. Recurring tasks create their next occurrence when one is done or cancelled."),
+        (name = "insights", description = "What the measurements say about each customer: RFM scores and segment, \
+loyalty status with its reasons, satisfaction, churn risk and a computed value tier, kept current by a background job; \
+and the settings behind every customer measurement (activity window, at-risk and new-customer thresholds, gross margin, \
+base currency)."),
         (name = "metrics", description = "Figures computed by the database over a period `[from, to)` of at most five years (1,830 days; a longer one is a 400)."),
         (name = "audit", description = "Who changed what, and when."),
         (name = "loyalty", description = "The loyalty points programme: settings, members, an append-only ledger that can never be overdrawn or double-counted (ledger writes require an `Idempotency-Key`), tiers, rewards and redemptions."),

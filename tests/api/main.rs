@@ -27,6 +27,8 @@ mod feedback_service_levels;
 mod feedback_workflow;
 mod http_conventions;
 mod http_operations;
+mod insights_customers;
+mod insights_metrics;
 mod interactions;
 mod interactions_access;
 mod interactions_customer_record;

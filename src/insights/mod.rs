@@ -1,0 +1,21 @@
+//! Customer insights: the measurements a firm reviews every quarter
+//! (`/v1/metrics/customers`) and each customer's RFM scores, loyalty status
+//! and churn risk (`/v1/accounts/{id}/insights`), on the purchases of
+//! `transactions` and the answers of `feedback`.
+
+pub mod customers;
+pub mod customers_sql;
+pub mod figures;
+pub mod filter;
+pub mod model;
+pub mod periods;
+pub mod refresh;
+pub mod routes;
+pub mod rules;
+pub mod settings;
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.configure(settings::configure)
+        .configure(routes::configure)
+        .service(customers::customer_metrics);
+}
