@@ -104,8 +104,10 @@ pub fn contact_query(
 }
 
 impl ContactListParams {
-    fn query(&self) -> ContactQuery {
-        contact_query(
+    /// The filters, checked: the one way from the list's parameters (a query
+    /// string, or a segment's `filter`) to a [`ContactQuery`].
+    pub fn query(&self) -> Result<ContactQuery, ApiError> {
+        Ok(contact_query(
             self.account_id,
             self.owner_id,
             self.tag.clone(),
@@ -116,11 +118,13 @@ impl ContactListParams {
             self.country.clone(),
             self.updated_since,
             self.q.clone(),
-        )
+        ))
     }
 }
 
-async fn contact_page(
+/// One page of the contacts `query` matches, as `params` pages, sorts and
+/// expands it, masked for the caller: the list's, and a segment's members.
+pub async fn contact_page(
     state: &AppState,
     principal: &Principal,
     params: ContactListParams,
@@ -193,7 +197,7 @@ async fn list_contacts(
 ) -> ApiResult<web::Json<Page<Contact>>> {
     principal.require(Area::Contacts, Level::Read)?;
     let params = params.into_inner();
-    let query = params.query();
+    let query = params.query()?;
     Ok(web::Json(
         contact_page(&state, &principal, params, query).await?,
     ))
@@ -224,7 +228,7 @@ async fn list_account_contacts(
     let params = params.into_inner();
     let query = ContactQuery {
         account_id: Some(*id),
-        ..params.query()
+        ..params.query()?
     };
     Ok(web::Json(
         contact_page(&state, &principal, params, query).await?,
