@@ -36,7 +36,7 @@ use crate::{
     },
     interactions, loyalty,
     openapi::ApiDoc,
-    ops, preferences,
+    ops, preferences, segments,
     state::AppState,
     tasks, timeline, transactions, users, webhooks,
 };
@@ -58,6 +58,7 @@ pub fn register(cfg: &mut ServiceConfig) {
             .configure(engagements::routes::configure)
             .configure(transactions::routes::configure)
             .configure(tasks::routes::configure)
+            .configure(segments::routes::configure)
             .configure(preferences::routes::configure)
             .configure(timeline::routes::configure)
             .configure(loyalty::routes::configure)

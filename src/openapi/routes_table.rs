@@ -31,7 +31,7 @@ pub fn markdown(doc: &Value) -> String {
                 continue;
             }
             let access = match op["security"][0]["bearer"][0].as_str() {
-                Some(scope) => format!("`{scope}`"),
+                Some(_) => access(&op["security"]),
                 None if op["security"] == serde_json::json!([{}]) => "public".into(),
                 None => "signed in".into(),
             };
@@ -51,6 +51,27 @@ pub fn markdown(doc: &Value) -> String {
         }
     }
     out
+}
+
+/// The scopes an operation needs: all of one requirement (`a` + `b`), or
+/// any of several (`a` or `b`).
+fn access(security: &Value) -> String {
+    let requirements: Vec<String> = security
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| {
+            let scopes: Vec<String> = r["bearer"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(|s| format!("`{s}`"))
+                .collect();
+            scopes.join(" + ")
+        })
+        .collect();
+    requirements.join(" or ")
 }
 
 /// The table between the markers, as the README must hold it.
