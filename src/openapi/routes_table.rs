@@ -84,6 +84,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn access_lists_every_scope_an_operation_needs() {
+        use serde_json::json;
+        assert_eq!(
+            access(&json!([{"bearer": ["contacts:read"]}])),
+            "`contacts:read`"
+        );
+        assert_eq!(
+            access(&json!([
+                {"bearer": ["segments:read", "contacts:read"]},
+                {"bearer": ["segments:read", "accounts:read"]}
+            ])),
+            "`segments:read` + `contacts:read` or `segments:read` + `accounts:read`"
+        );
+    }
+
+    #[test]
     fn every_operation_names_the_file_that_defines_its_handler() {
         let doc = serde_json::to_value(crate::openapi::document()).unwrap();
         let mut seen = 0;
