@@ -36,7 +36,7 @@ use crate::{
     },
     insights, interactions, loyalty,
     openapi::ApiDoc,
-    ops, preferences,
+    ops, preferences, segments,
     state::AppState,
     tasks, timeline, transactions, users, webhooks,
 };
@@ -59,6 +59,7 @@ pub fn register(cfg: &mut ServiceConfig) {
             .configure(transactions::routes::configure)
             .configure(tasks::routes::configure)
             .configure(insights::configure)
+            .configure(segments::routes::configure)
             .configure(preferences::routes::configure)
             .configure(timeline::routes::configure)
             .configure(loyalty::routes::configure)

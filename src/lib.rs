@@ -26,6 +26,7 @@ pub mod modules;
 pub mod openapi;
 pub mod ops;
 pub mod preferences;
+pub mod segments;
 pub mod state;
 pub mod tasks;
 pub mod telemetry;

@@ -3,7 +3,7 @@
 
 use crate::{
     accounts, channels, contacts, engagements, feedback, hooks::Registry, interactions, loyalty,
-    preferences, tasks, transactions, webhooks,
+    preferences, segments, tasks, transactions, webhooks,
 };
 
 pub fn registry() -> Registry {
@@ -32,5 +32,6 @@ pub fn registry() -> Registry {
         .with_events(&engagements::events::EVENTS)
         .with_events(&transactions::events::EVENTS)
         .with_events(&tasks::events::EVENTS)
+        .with_events(&segments::events::EVENTS)
         .with_events(&webhooks::EVENTS)
 }

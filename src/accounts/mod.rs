@@ -1,6 +1,7 @@
 //! Accounts: the client organisations (`/v1/accounts`).
 
 pub mod events;
+pub mod export;
 pub mod model;
 pub mod patch;
 pub mod repo;

@@ -346,3 +346,33 @@ pub async fn by_ids(db: &Db, ids: &[Uuid]) -> Result<Vec<AccountRow>, ApiError> 
         on_db!(db, pool => bind_args!(sqlx::query_as::<_, AccountRow>(sqlx::AssertSqlSafe(sql)), f.args).fetch_all(pool).await)?,
     )
 }
+
+/// 400 for a sort the query cannot serve: `lifetime_revenue` is kept per
+/// currency, so it needs `revenue_currency`.
+pub fn check_sort(sort: &Sort, q: &AccountQuery) -> Result<(), ApiError> {
+    if sort.field == "lifetime_revenue" && q.revenue_currency.is_none() {
+        return Err(ApiError::bad_request(
+            "sort=lifetime_revenue needs revenue_currency (e.g. EUR): lifetime revenue is kept per currency.",
+        ));
+    }
+    Ok(())
+}
+
+/// The sort value of a row, as a cursor key.
+pub fn sort_key(sort: &Sort, q: &AccountQuery, r: &AccountRow) -> KeysetCursor {
+    use crate::http::pagination::time_key;
+    match sort.field {
+        "name" => sort.cursor_for(r.name.to_lowercase(), r.id),
+        "updated_at" => sort.cursor_for(time_key(&r.updated_at), r.id),
+        "lifetime_revenue" => {
+            let currency = q.revenue_currency.as_deref().unwrap_or_default();
+            let amount = r.history.lifetime_revenue.get(currency).copied();
+            sort.cursor_for(amount.unwrap_or_default().to_string(), r.id)
+        }
+        "last_purchase_at" => {
+            sort.cursor_for_optional(r.history.last_purchase_at.as_ref().map(time_key), r.id)
+        }
+        "churn_risk" => sort.cursor_for_optional(r.churn_risk.map(|v| v.to_string()), r.id),
+        _ => sort.cursor_for(time_key(&r.created_at), r.id),
+    }
+}

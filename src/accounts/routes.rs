@@ -14,6 +14,7 @@ use super::{
 use crate::{
     audit::Actor,
     auth::{Area, Level, Principal},
+    db::Db,
     domain::{
         CurrencyCode,
         stages::{LifecycleStage, SizeSegment, ValueTier},
@@ -22,7 +23,7 @@ use crate::{
         ApiError, ApiResult, Page, PageParams, created,
         etag::expected_version,
         ok_versioned,
-        pagination::{Sort, page_from, time_key},
+        pagination::{Sort, page_from},
         patch::patched,
         responses::*,
     },
@@ -92,6 +93,70 @@ pub struct AccountListParams {
     pub churn_risk_gte: Option<i64>,
 }
 
+impl AccountListParams {
+    /// The filters, checked: the one way from the list's parameters (a query
+    /// string, or a segment's `filter`) to an [`AccountQuery`].
+    pub fn query(&self) -> Result<AccountQuery, ApiError> {
+        let revenue_currency = self
+            .revenue_currency
+            .as_deref()
+            .map(|c| {
+                CurrencyCode::parse(c)
+                    .map_err(|e| ApiError::bad_parameter("revenue_currency", c, e.code, &e.message))
+            })
+            .transpose()?
+            .map(|c| c.as_str().to_string());
+        Ok(AccountQuery {
+            owner_id: self.owner_id,
+            tag: self.tag.clone(),
+            value_tier: self.value_tier.map(|v| v.as_str().to_string()),
+            size_segment: self.size_segment.map(|v| v.as_str().to_string()),
+            key_account: self.key_account,
+            country: self.country.clone(),
+            lifecycle_stage: self.lifecycle_stage.map(|v| v.as_str().to_string()),
+            updated_since: self.updated_since,
+            last_purchase_before: self.last_purchase_before,
+            last_purchase_after: self.last_purchase_after,
+            last_interaction_before: self.last_interaction_before,
+            revenue_currency,
+            q: self.q.clone(),
+            insight: InsightFilter::new(
+                self.loyalty_status,
+                self.rfm_segment,
+                self.nps_class,
+                self.churn_risk_gte,
+            )?,
+        })
+    }
+}
+
+/// One page of the accounts `query` matches, as `p` pages and sorts it: the
+/// list's, and a segment's members.
+pub async fn account_page(
+    db: &Db,
+    p: &AccountListParams,
+    query: &AccountQuery,
+) -> ApiResult<Page<Account>> {
+    let page = PageParams {
+        limit: p.limit,
+        cursor: p.cursor.clone(),
+    };
+    let limit = page.limit()?;
+    let sort = Sort::parse(p.sort.as_deref(), &SORTS, "created_at")?;
+    repo::check_sort(&sort, query)?;
+    let rows = repo::list(db, query, &sort, page.cursor()?, limit).await?;
+    let mut result = page_from(
+        rows,
+        limit,
+        |r| repo::sort_key(&sort, query, r),
+        |r| r.into_account(),
+    );
+    if p.include_total == Some(true) {
+        result.total = Some(repo::count(db, query).await?);
+    }
+    Ok(result)
+}
+
 /// List accounts
 ///
 /// Keyset-paginated: follow `next_cursor` until it is null; every page costs the same.
@@ -113,69 +178,8 @@ async fn list_accounts(
     params: web::Query<AccountListParams>,
 ) -> ApiResult<web::Json<Page<Account>>> {
     principal.require(Area::Accounts, Level::Read)?;
-    let p = params.into_inner();
-    let page = PageParams {
-        limit: p.limit,
-        cursor: p.cursor,
-    };
-    let limit = page.limit()?;
-    let sort = Sort::parse(p.sort.as_deref(), &SORTS, "created_at")?;
-    let revenue_currency = p
-        .revenue_currency
-        .as_deref()
-        .map(|c| {
-            CurrencyCode::parse(c).map_err(|e| {
-                ApiError::bad_request(format!("revenue_currency={c:?}: {}.", e.message))
-            })
-        })
-        .transpose()?
-        .map(|c| c.as_str().to_string());
-    if sort.field == "lifetime_revenue" && revenue_currency.is_none() {
-        return Err(ApiError::bad_request(
-            "sort=lifetime_revenue needs revenue_currency (e.g. EUR): lifetime revenue is kept per currency.",
-        ));
-    }
-    let query = AccountQuery {
-        owner_id: p.owner_id,
-        tag: p.tag,
-        value_tier: p.value_tier.map(|v| v.as_str().to_string()),
-        size_segment: p.size_segment.map(|v| v.as_str().to_string()),
-        key_account: p.key_account,
-        country: p.country,
-        lifecycle_stage: p.lifecycle_stage.map(|v| v.as_str().to_string()),
-        updated_since: p.updated_since,
-        last_purchase_before: p.last_purchase_before,
-        last_purchase_after: p.last_purchase_after,
-        last_interaction_before: p.last_interaction_before,
-        revenue_currency: revenue_currency.clone(),
-        q: p.q,
-        insight: InsightFilter::new(
-            p.loyalty_status,
-            p.rfm_segment,
-            p.nps_class,
-            p.churn_risk_gte,
-        )?,
-    };
-    let rows = repo::list(&state.db, &query, &sort, page.cursor()?, limit).await?;
-    let key = |r: &super::model::AccountRow| match sort.field {
-        "name" => sort.cursor_for(r.name.to_lowercase(), r.id),
-        "updated_at" => sort.cursor_for(time_key(&r.updated_at), r.id),
-        "lifetime_revenue" => {
-            let currency = revenue_currency.as_deref().unwrap_or_default();
-            let amount = r.history.lifetime_revenue.get(currency).copied();
-            sort.cursor_for(amount.unwrap_or_default().to_string(), r.id)
-        }
-        "last_purchase_at" => {
-            sort.cursor_for_optional(r.history.last_purchase_at.as_ref().map(time_key), r.id)
-        }
-        "churn_risk" => sort.cursor_for_optional(r.churn_risk.map(|v| v.to_string()), r.id),
-        _ => sort.cursor_for(time_key(&r.created_at), r.id),
-    };
-    let mut result = page_from(rows, limit, key, |r| r.into_account());
-    if p.include_total == Some(true) {
-        result.total = Some(repo::count(&state.db, &query).await?);
-    }
-    Ok(web::Json(result))
+    let query = params.query()?;
+    Ok(web::Json(account_page(&state.db, &params, &query).await?))
 }
 
 /// Create an account

@@ -46,7 +46,7 @@ pub struct AuditEvent {
 /// The area whose read access an entity's events need: the log shows the
 /// changed values, so it is as private as the records themselves. Every
 /// entity type written to the log is listed here.
-pub const ENTITY_AREAS: [(&str, Area); 17] = [
+pub const ENTITY_AREAS: [(&str, Area); 18] = [
     ("account", Area::Accounts),
     ("contact", Area::Contacts),
     ("channel", Area::Channels),
@@ -55,6 +55,7 @@ pub const ENTITY_AREAS: [(&str, Area); 17] = [
     ("engagement", Area::Engagements),
     ("transaction", Area::Transactions),
     ("task", Area::Tasks),
+    ("segment", Area::Segments),
     ("service_calendar", Area::Settings),
     ("task_settings", Area::Settings),
     ("loyalty_member", Area::Loyalty),
@@ -70,7 +71,7 @@ pub const ENTITY_AREAS: [(&str, Area); 17] = [
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AuditFilter {
-    /// `account`, `contact`, `channel`, `interaction`, `feedback`, `engagement`, `transaction`, `task`, `service_calendar`, `task_settings`, `loyalty_member`,
+    /// `account`, `contact`, `channel`, `interaction`, `feedback`, `engagement`, `transaction`, `task`, `segment`, `service_calendar`, `task_settings`, `loyalty_member`,
     /// `loyalty_program`, `loyalty_redemption`, `loyalty_reward`, `user`, `api_key` or `webhook_endpoint`. Without it, the events of
     /// every entity type the caller may read.
     pub entity_type: Option<String>,

@@ -54,6 +54,7 @@ pub enum Area {
     Engagements,
     Transactions,
     Tasks,
+    Segments,
     Metrics,
     Loyalty,
     Audit,
@@ -85,7 +86,7 @@ impl Level {
 }
 
 impl Area {
-    pub const ALL: [Area; 14] = [
+    pub const ALL: [Area; 15] = [
         Area::Accounts,
         Area::Contacts,
         Area::Channels,
@@ -94,6 +95,7 @@ impl Area {
         Area::Engagements,
         Area::Transactions,
         Area::Tasks,
+        Area::Segments,
         Area::Metrics,
         Area::Loyalty,
         Area::Audit,
@@ -116,6 +118,7 @@ impl Area {
             Area::Engagements => "engagements",
             Area::Transactions => "transactions",
             Area::Tasks => "tasks",
+            Area::Segments => "segments",
             Area::Metrics => "metrics",
             Area::Loyalty => "loyalty",
             Area::Audit => "audit",

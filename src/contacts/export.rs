@@ -1,12 +1,11 @@
 //! Export of a filtered contact list as CSV or NDJSON, streamed page by page
 //! so memory stays flat however many contacts match.
 
-use actix_web::{HttpResponse, get, http::header, web};
+use actix_web::{HttpResponse, get, web};
 use chrono::{DateTime, Utc};
-use futures_util::stream;
 use serde::Deserialize;
 use serde_json::Value;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
@@ -19,17 +18,17 @@ use super::{
 use crate::{
     auth::{Area, Level, Principal},
     db::Db,
-    domain::csv_cell,
     domain::stages::{LifecycleStage, SizeSegment, ValueTier},
     http::{
-        ApiResult,
+        ApiError, ApiResult,
+        export::{self, Pages},
         pagination::{KeysetCursor, Sort},
         responses::*,
     },
     state::AppState,
 };
 
-const EXPORT_BATCH: i64 = 500;
+pub use crate::http::export::ExportFormat;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(export_contacts);
@@ -55,13 +54,6 @@ pub struct ExportParams {
     pub updated_since: Option<DateTime<Utc>>,
     /// As for the list: names or emails, names only for viewers.
     pub q: Option<String>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ExportFormat {
-    Csv,
-    Ndjson,
 }
 
 /// Export contacts
@@ -114,102 +106,46 @@ async fn export_contacts(
         mask: principal.masks_personal_data(),
         format,
     };
-    let (content_type, filename) = match format {
-        ExportFormat::Csv => ("text/csv; charset=utf-8", "contacts.csv"),
-        ExportFormat::Ndjson => ("application/x-ndjson", "contacts.ndjson"),
-    };
-    Ok(HttpResponse::Ok()
-        .content_type(content_type)
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{filename}\""),
-        ))
-        .streaming(export.stream()))
+    Ok(export::attachment(format, "contacts", export))
 }
 
-struct Export {
-    db: Db,
-    query: ContactQuery,
-    sort: Sort,
-    mask: bool,
-    format: ExportFormat,
+/// The contacts a query matches, written as CSV or NDJSON: the export's, and
+/// a contact segment's.
+pub struct Export {
+    pub db: Db,
+    pub query: ContactQuery,
+    pub sort: Sort,
+    /// Emails and phones masked (viewers).
+    pub mask: bool,
+    pub format: ExportFormat,
 }
 
-impl Export {
-    /// One chunk per page of 500, fetched only when the client has taken the previous one.
-    fn stream(self) -> impl futures_util::Stream<Item = Result<web::Bytes, actix_web::Error>> {
-        struct Cursor {
-            export: Export,
-            next: Option<KeysetCursor>,
-            first: bool,
-            done: bool,
-        }
-        let start = Cursor {
-            export: self,
-            next: None,
-            first: true,
-            done: false,
-        };
-        stream::unfold(start, |mut st| async move {
-            if st.done {
-                return None;
-            }
-            let rows = match repo::list(
-                &st.export.db,
-                &st.export.query,
-                &st.export.sort,
-                st.next.take(),
-                EXPORT_BATCH,
-            )
-            .await
-            {
-                Ok(rows) => rows,
-                Err(err) => {
-                    tracing::error!(%err, "export failed mid-stream");
-                    return Some((
-                        Err(actix_web::error::ErrorInternalServerError("export failed")),
-                        Cursor { done: true, ..st },
-                    ));
-                }
-            };
-            let more = rows.len() as i64 > EXPORT_BATCH;
-            let rows: Vec<ContactRow> = rows.into_iter().take(EXPORT_BATCH as usize).collect();
-            st.next = if more {
-                rows.last().map(|r| sort_key(&st.export.sort, r))
-            } else {
-                None
-            };
-            let chunk = st.export.render(&rows, st.first);
-            st.first = false;
-            st.done = !more;
-            Some((Ok(web::Bytes::from(chunk)), st))
-        })
+impl Pages for Export {
+    type Row = ContactRow;
+
+    async fn page(
+        &self,
+        after: Option<KeysetCursor>,
+        limit: i64,
+    ) -> Result<Vec<ContactRow>, ApiError> {
+        repo::list(&self.db, &self.query, &self.sort, after, limit).await
     }
 
-    fn render(&self, rows: &[ContactRow], header: bool) -> Vec<u8> {
+    fn key(&self, row: &ContactRow) -> KeysetCursor {
+        sort_key(&self.sort, row)
+    }
+
+    fn render(&self, rows: &[ContactRow], first: bool) -> Vec<u8> {
         let contacts = rows
             .iter()
             .map(|r| r.clone().into_contact().masked(self.mask));
         match self.format {
-            ExportFormat::Ndjson => {
-                let mut out = Vec::new();
-                for c in contacts {
-                    serde_json::to_writer(&mut out, &c).expect("contacts serialize");
-                    out.push(b'\n');
-                }
-                out
-            }
+            ExportFormat::Ndjson => export::ndjson(contacts),
             ExportFormat::Csv => {
-                let mut writer = csv::Writer::from_writer(Vec::new());
-                if header {
-                    writer
-                        .write_record(csv_header())
-                        .expect("writing to memory");
-                }
                 let text = |v: &Option<String>| v.clone().unwrap_or_default();
                 let id = |v: &Option<Uuid>| v.map(|v| v.to_string()).unwrap_or_default();
-                for c in contacts {
-                    let record = [
+                let records = contacts.map(|c| {
+                    [
                         c.id.to_string(),
                         text(&c.first_name),
                         text(&c.last_name),
@@ -231,12 +167,9 @@ impl Export {
                         },
                         c.created_at.to_rfc3339(),
                         c.updated_at.to_rfc3339(),
-                    ];
-                    writer
-                        .write_record(record.map(csv_cell::neutralise))
-                        .expect("writing to memory");
-                }
-                writer.into_inner().expect("flushing memory")
+                    ]
+                });
+                export::csv(first.then(csv_header), records)
             }
         }
     }

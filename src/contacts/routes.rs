@@ -118,7 +118,9 @@ pub fn contact_query(
 }
 
 impl ContactListParams {
-    fn query(&self) -> Result<ContactQuery, ApiError> {
+    /// The filters, checked: the one way from the list's parameters (a query
+    /// string, or a segment's `filter`) to a [`ContactQuery`].
+    pub fn query(&self) -> Result<ContactQuery, ApiError> {
         let query = contact_query(
             self.account_id,
             self.owner_id,
@@ -143,7 +145,9 @@ impl ContactListParams {
     }
 }
 
-async fn contact_page(
+/// One page of the contacts `query` matches, as `params` pages, sorts and
+/// expands it, masked for the caller: the list's, and a segment's members.
+pub async fn contact_page(
     state: &AppState,
     principal: &Principal,
     params: ContactListParams,

@@ -273,6 +273,17 @@ impl ApiError {
         Self::validation(vec![FieldError::new(field, code, message)])
     }
 
+    /// 400 for a query parameter whose value breaks a rule. `errors` names
+    /// the parameter too, so the same parameters given another way (a
+    /// segment's `filter`) can say which one is wrong.
+    pub fn bad_parameter(name: &str, value: &str, code: &str, message: &str) -> Self {
+        let mut err = Self::bad_request(format!("{name}={value:?}: {message}."));
+        if let ApiError::Problem { errors, .. } = &mut err {
+            errors.push(FieldError::new(name, code, message));
+        }
+        err
+    }
+
     /// Adds a problem-specific member to the body.
     pub fn with(mut self, key: &str, value: impl Serialize) -> Self {
         if let ApiError::Problem { extra, .. } = &mut self {

@@ -4,6 +4,7 @@ pub mod body;
 pub mod check;
 pub mod error;
 pub mod etag;
+pub mod export;
 pub mod fallback;
 pub mod idempotency;
 pub mod import;

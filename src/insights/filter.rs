@@ -22,9 +22,12 @@ impl InsightFilter {
         churn_risk_gte: Option<i64>,
     ) -> Result<Self, ApiError> {
         if let Some(risk) = churn_risk_gte.filter(|r| !(0..=100).contains(r)) {
-            return Err(ApiError::bad_request(format!(
-                "churn_risk_gte={risk} is not valid: churn risk runs from 0 to 100."
-            )));
+            return Err(ApiError::bad_parameter(
+                "churn_risk_gte",
+                &risk.to_string(),
+                "out_of_range",
+                "churn risk runs from 0 to 100",
+            ));
         }
         Ok(InsightFilter {
             loyalty_status,

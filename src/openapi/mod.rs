@@ -65,6 +65,13 @@ feedback item and engagement. Recurring tasks create their next occurrence when 
 loyalty status with its reasons, satisfaction, churn risk and a computed value tier, kept current by a background job; \
 and the settings behind every customer measurement (activity window, at-risk and new-customer thresholds, gross margin, \
 base currency)."),
+        (name = "segments", description = "Saved filters over contacts or accounts. A segment names an entity \
+(`contacts` or `accounts`) and a `filter`: the filters of that entity's list as a JSON object, with the names and values \
+of its query parameters, e.g. `{\"lifecycle_stage\": \"customer\", \"country\": \"DE\", \"key_account\": true}` \
+for the contacts `GET /v1/contacts?lifecycle_stage=customer&country=DE&key_account=true` returns. The members are \
+always what that list returns now (`GET /v1/segments/{id}/members`, paged the same way, or the whole set streamed as \
+CSV or NDJSON from `/export`), and `GET /v1/segments/{id}` counts them (`member_count`). Reading members needs the \
+entity's read access too (`contacts:read` or `accounts:read`)."),
         (name = "metrics", description = "Figures computed by the database over a period `[from, to)` of at most five years (1,830 days; a longer one is a 400)."),
         (name = "audit", description = "Who changed what, and when."),
         (name = "loyalty", description = "The loyalty points programme: settings, members, an append-only ledger that can never be overdrawn or double-counted (ledger writes require an `Idempotency-Key`), tiers, rewards and redemptions."),

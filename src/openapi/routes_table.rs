@@ -31,7 +31,7 @@ pub fn markdown(doc: &Value) -> String {
                 continue;
             }
             let access = match op["security"][0]["bearer"][0].as_str() {
-                Some(scope) => format!("`{scope}`"),
+                Some(_) => access(&op["security"]),
                 None if op["security"] == serde_json::json!([{}]) => "public".into(),
                 None => "signed in".into(),
             };
@@ -53,6 +53,27 @@ pub fn markdown(doc: &Value) -> String {
     out
 }
 
+/// The scopes an operation needs: all of one requirement (`a` + `b`), or
+/// any of several (`a` or `b`).
+fn access(security: &Value) -> String {
+    let requirements: Vec<String> = security
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| {
+            let scopes: Vec<String> = r["bearer"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(|s| format!("`{s}`"))
+                .collect();
+            scopes.join(" + ")
+        })
+        .collect();
+    requirements.join(" or ")
+}
+
 /// The table between the markers, as the README must hold it.
 pub fn section(doc: &Value) -> String {
     format!("{START}\n{}{END}", markdown(doc))
@@ -61,6 +82,22 @@ pub fn section(doc: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn access_lists_every_scope_an_operation_needs() {
+        use serde_json::json;
+        assert_eq!(
+            access(&json!([{"bearer": ["contacts:read"]}])),
+            "`contacts:read`"
+        );
+        assert_eq!(
+            access(&json!([
+                {"bearer": ["segments:read", "contacts:read"]},
+                {"bearer": ["segments:read", "accounts:read"]}
+            ])),
+            "`segments:read` + `contacts:read` or `segments:read` + `accounts:read`"
+        );
+    }
 
     #[test]
     fn every_operation_names_the_file_that_defines_its_handler() {

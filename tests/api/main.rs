@@ -45,6 +45,8 @@ mod preferences;
 mod quiet_hours;
 mod references;
 mod security;
+mod segments;
+mod segments_members;
 mod tasks;
 mod tasks_rules;
 mod timeline;
