@@ -6,6 +6,7 @@ pub mod export;
 pub mod import;
 mod import_rows;
 pub mod input;
+pub mod list_params;
 pub mod model;
 pub mod patch;
 pub mod privacy;

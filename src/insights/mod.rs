@@ -10,8 +10,10 @@ pub mod filter;
 pub mod model;
 pub mod periods;
 pub mod refresh;
+pub mod risk;
 pub mod routes;
 pub mod rules;
+pub mod scores;
 pub mod settings;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

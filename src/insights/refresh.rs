@@ -13,7 +13,8 @@ use uuid::Uuid;
 use super::{
     figures::{self, Subject},
     model::Insights,
-    rules::{ScoreCuts, assess},
+    rules::assess,
+    scores::ScoreCuts,
     settings::{self, InsightSettings},
 };
 use crate::{

@@ -3,10 +3,11 @@
 //! the figures is in [`super::figures`].
 
 use chrono::{DateTime, TimeDelta, Utc};
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::model::*;
+use super::risk::churn_risk;
+use super::scores::{ScoreCuts, days_since};
 use super::settings::InsightSettings;
 use crate::domain::stages::ValueTier;
 
@@ -32,60 +33,7 @@ pub struct Figures {
     pub manual_value_tier: Option<String>,
 }
 
-/// The thresholds of the 1–5 scores among the customers with a purchase in
-/// the window: with `v` sorted ascending (n values), `cuts[s − 1]` is
-/// `v[ceil(s × n / 5) − 1]`, so `score(x) = 1 + #{s : x > cuts[s − 1]}` equals
-/// `1 + floor(5 × #{values < x} / n)` for every x in the population, and
-/// scores a customer the job recomputes alone as if it had been there.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Cuts(Vec<i64>);
-
-impl Cuts {
-    pub fn of(mut values: Vec<i64>) -> Cuts {
-        values.sort_unstable();
-        let n = values.len();
-        if n == 0 {
-            return Cuts(vec![]);
-        }
-        Cuts((1..=4).map(|s| values[(s * n).div_ceil(5) - 1]).collect())
-    }
-
-    pub fn score(&self, value: i64) -> u8 {
-        1 + self.0.iter().filter(|cut| value > **cut).count() as u8
-    }
-}
-
-/// The cuts of recency (as minus the days, so that higher is better),
-/// frequency and monetary value.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ScoreCuts {
-    pub recency: Cuts,
-    pub frequency: Cuts,
-    pub monetary: Cuts,
-}
-
-impl ScoreCuts {
-    /// From every customer of one kind with a purchase in the window.
-    pub fn of(population: &[super::figures::Ranked], now: DateTime<Utc>) -> ScoreCuts {
-        ScoreCuts {
-            recency: Cuts::of(
-                population
-                    .iter()
-                    .map(|r| -days_since(r.last_purchase_at, now).unwrap_or(0))
-                    .collect(),
-            ),
-            frequency: Cuts::of(population.iter().map(|r| r.frequency).collect()),
-            monetary: Cuts::of(population.iter().map(|r| r.monetary).collect()),
-        }
-    }
-}
-
-/// Whole days since `at`, 0 for a moment still ahead.
-fn days_since(at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Option<i64> {
-    at.map(|at| (now - at).num_days().max(0))
-}
-
-fn recency_days(f: &Figures, now: DateTime<Utc>) -> Option<i64> {
+pub(super) fn recency_days(f: &Figures, now: DateTime<Utc>) -> Option<i64> {
     days_since(f.last_purchase_at, now)
 }
 
@@ -216,74 +164,6 @@ pub fn rfm_segment(status: LoyaltyStatus, scores: Option<(u8, u8, u8)>) -> Optio
     }
 }
 
-/// The churn risk and its parts (see [`Insights`]).
-pub fn churn_risk(
-    status: LoyaltyStatus,
-    f: &Figures,
-    s: &InsightSettings,
-    now: DateTime<Utc>,
-) -> (Option<i64>, Vec<RiskFactor>) {
-    let (start, width) = match status {
-        LoyaltyStatus::Prospect => return (None, vec![]),
-        LoyaltyStatus::Churned => {
-            let all = RiskFactor {
-                factor: "status".into(),
-                weight: None,
-                value: None,
-                points: 100.0,
-            };
-            return (Some(100), vec![all]);
-        }
-        LoyaltyStatus::Loyal => (0.0, 25.0),
-        LoyaltyStatus::Active | LoyaltyStatus::New => (25.0, 25.0),
-        LoyaltyStatus::AtRisk => (50.0, 40.0),
-    };
-    let recency = recency_days(f, now)
-        .map(|d| (d as f64 / s.at_risk_after_days as f64).min(1.0))
-        .unwrap_or(1.0);
-    let nps = match f.latest_nps.map(nps_class) {
-        Some(NpsClass::Detractor) => 1.0,
-        Some(NpsClass::Passive) => 0.5,
-        Some(NpsClass::Promoter) => 0.0,
-        None => 0.25,
-    };
-    let csat = match f.latest_csat.map(csat_class) {
-        Some(CsatClass::Dissatisfied) => 1.0,
-        Some(CsatClass::Neutral) => 0.5,
-        Some(CsatClass::Satisfied) => 0.0,
-        None => 0.25,
-    };
-    let complaints = if f.overdue_complaints > 0 {
-        1.0
-    } else if f.open_complaints > 0 {
-        0.5
-    } else {
-        0.0
-    };
-    let mut factors = vec![RiskFactor {
-        factor: "status".into(),
-        weight: None,
-        value: None,
-        points: start,
-    }];
-    let round2 = |v: f64| (v * 100.0).round() / 100.0;
-    for (factor, weight, value) in [
-        ("recency", 0.4, recency),
-        ("nps", 0.25, nps),
-        ("csat", 0.15, csat),
-        ("complaints", 0.2, complaints),
-    ] {
-        factors.push(RiskFactor {
-            factor: factor.into(),
-            weight: Some(weight),
-            value: Some(round2(value)),
-            points: round2(width * weight * value),
-        });
-    }
-    let total = start + width * (0.4 * recency + 0.25 * nps + 0.15 * csat + 0.2 * complaints);
-    (Some(total.round() as i64), factors)
-}
-
 /// Everything about one customer, from its figures and the cuts of its kind.
 pub fn assess(f: &Figures, cuts: &ScoreCuts, s: &InsightSettings, now: DateTime<Utc>) -> Insights {
     let recency_days = recency_days(f, now);
@@ -343,41 +223,22 @@ pub fn assess(f: &Figures, cuts: &ScoreCuts, s: &InsightSettings, now: DateTime<
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn at(text: &str) -> DateTime<Utc> {
+    pub(crate) fn at(text: &str) -> DateTime<Utc> {
         text.parse().unwrap()
     }
 
-    const NOW: &str = "2026-06-01T09:00:00Z";
+    pub(crate) const NOW: &str = "2026-06-01T09:00:00Z";
 
-    fn customer(first: &str, last: &str, frequency: i64) -> Figures {
+    pub(crate) fn customer(first: &str, last: &str, frequency: i64) -> Figures {
         Figures {
             first_purchase_at: Some(at(first)),
             last_purchase_at: Some(at(last)),
             frequency,
             ..Figures::default()
         }
-    }
-
-    #[test]
-    fn scores_are_quintiles_by_rank_with_ties_sharing_a_score() {
-        let cuts = Cuts::of(vec![5, 1, 4, 2, 3]);
-        let scores: Vec<u8> = [1, 2, 3, 4, 5].iter().map(|v| cuts.score(*v)).collect();
-        assert_eq!(scores, [1, 2, 3, 4, 5]);
-        // 1 + floor(5 × (values below) / n): four 1s have none below (1), the 5 has four (5).
-        let cuts = Cuts::of(vec![1, 1, 1, 1, 5]);
-        assert_eq!((cuts.score(1), cuts.score(5)), (1, 5));
-        // Ten values: two per score.
-        let cuts = Cuts::of((1..=10).collect());
-        let scores: Vec<u8> = (1..=10).map(|v| cuts.score(v)).collect();
-        assert_eq!(scores, [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]);
-        // Alone, or with no one: the lowest score.
-        assert_eq!(Cuts::of(vec![7]).score(7), 1);
-        assert_eq!(Cuts::of(vec![]).score(7), 1);
-        // A value the population did not have scores as if it had been there: 3 values below 6 of 4 → 1 + 15/4.
-        assert_eq!(Cuts::of(vec![1, 2, 5, 9]).score(6), 4);
     }
 
     #[test]
@@ -443,37 +304,6 @@ mod tests {
         assert_eq!(
             rfm_segment(Active, Some((5, 1, 1))),
             Some(RfmSegment::PotentialLoyalist)
-        );
-    }
-
-    #[test]
-    fn an_at_risk_customer_always_scores_above_a_loyal_one() {
-        let s = InsightSettings::default();
-        let now = at(NOW);
-        // The worst loyal customer: recency just under the limit, passive, dissatisfied, an open complaint.
-        let mut worst_loyal = customer("2025-01-01T00:00:00Z", "2025-12-04T09:00:00Z", 2);
-        worst_loyal.latest_nps = Some(7);
-        worst_loyal.latest_csat = Some(1);
-        worst_loyal.open_complaints = 1;
-        let (st, _) = loyalty_status(&worst_loyal, &s, now);
-        assert_eq!(st, LoyaltyStatus::Loyal);
-        let (loyal, _) = churn_risk(st, &worst_loyal, &s, now);
-        // The mildest at-risk customer: a detractor who bought yesterday, satisfied, no complaints.
-        let mut mild = customer("2025-01-01T00:00:00Z", "2026-05-31T09:00:00Z", 5);
-        mild.latest_nps = Some(6);
-        mild.latest_csat = Some(5);
-        let (st, _) = loyalty_status(&mild, &s, now);
-        assert_eq!(st, LoyaltyStatus::AtRisk);
-        let (at_risk, factors) = churn_risk(st, &mild, &s, now);
-        assert!(at_risk > loyal, "{at_risk:?} > {loyal:?}");
-        // 50 + 40 × (0.4 × 1/180 + 0.25 × 1 + 0) = 50 + 10.09 = 60.
-        assert_eq!(at_risk, Some(60));
-        assert_eq!(factors.len(), 5);
-        // 0 + 25 × (0.4 × 179/180 + 0.25 × 0.5 + 0.15 × 1 + 0.2 × 0.5) = 25 × 0.7728 = 19.
-        assert_eq!(loyal, Some(19));
-        assert_eq!(
-            churn_risk(LoyaltyStatus::Prospect, &Figures::default(), &s, now).0,
-            None
         );
     }
 
