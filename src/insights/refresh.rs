@@ -43,24 +43,41 @@ pub struct RefreshReport {
 /// Every customer's insights, now.
 pub async fn refresh_all(db: &Db) -> Result<RefreshReport, ApiError> {
     let settings = settings::load(db).await?;
-    let at = now();
+    let (accounts, computed_at) = refresh_subject(db, Subject::Account, &settings).await?;
+    let (contacts, _) = refresh_subject(db, Subject::Contact, &settings).await?;
     Ok(RefreshReport {
-        accounts: refresh_subject(db, Subject::Account, &settings, at).await?,
-        contacts: refresh_subject(db, Subject::Contact, &settings, at).await?,
-        computed_at: at,
+        accounts,
+        contacts,
+        computed_at,
     })
 }
 
+/// Everyone of one kind: the new thresholds are stored first, so a pass of
+/// the job that starts meanwhile scores with them, and then each customer
+/// is recomputed at a moment after that (see `recompute`: a write never
+/// replaces one computed later).
 async fn refresh_subject(
     db: &Db,
     subject: Subject,
     settings: &InsightSettings,
-    at: DateTime<Utc>,
-) -> Result<u64, ApiError> {
+) -> Result<(u64, DateTime<Utc>), ApiError> {
     let currency = &settings.effective_base_currency;
-    let ranked =
-        figures::population(db, subject, settings.activity_window_days, currency, at).await?;
-    let cuts = ScoreCuts::of(&ranked, at);
+    let ranked_at = now();
+    let ranked = figures::population(
+        db,
+        subject,
+        settings.activity_window_days,
+        currency,
+        ranked_at,
+    )
+    .await?;
+    let cuts = ScoreCuts::of(&ranked, ranked_at);
+    on_writer!(db, pool => sqlx::query(
+        "INSERT INTO insight_refreshes (subject, refreshed_at, settings_version, cuts) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (subject) DO UPDATE SET refreshed_at = $2, settings_version = $3, cuts = $4"
+    ).bind(subject.as_str()).bind(ranked_at).bind(settings.version).bind(Json(&cuts))
+     .execute(pool).await.map(|r| r.rows_affected()))?;
+    let at = now();
     let mut after = Uuid::nil();
     let mut done = 0;
     loop {
@@ -80,11 +97,7 @@ async fn refresh_subject(
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
     }
-    on_writer!(db, pool => sqlx::query(
-        "INSERT INTO insight_refreshes (subject, refreshed_at, settings_version, cuts) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (subject) DO UPDATE SET refreshed_at = $2, settings_version = $3, cuts = $4"
-    ).bind(subject.as_str()).bind(at).bind(settings.version).bind(Json(&cuts)).execute(pool).await.map(|r| r.rows_affected()))?;
-    Ok(done)
+    Ok((done, at))
 }
 
 /// These customers' insights, scored against `cuts`, in one transaction.
@@ -138,7 +151,8 @@ async fn recompute(
     };
     let sql = format!(
         "UPDATE {} SET loyalty_status = $2, rfm_segment = $3, nps_class = $4, churn_risk = $5, insights = $6,
-            insights_computed_at = $8 {tier} WHERE id = $1",
+            insights_computed_at = $8 {tier}
+         WHERE id = $1 AND (insights_computed_at IS NULL OR insights_computed_at <= $8)",
         subject.table()
     );
     for f in &all {
@@ -211,20 +225,28 @@ async fn claim_refresh(
     settings_version: i64,
     at: DateTime<Utc>,
 ) -> Result<bool, ApiError> {
-    let claimed = on_writer!(db, pool => sqlx::query(
-        "UPDATE insight_refreshes SET refreshed_at = $2, settings_version = $3
-         WHERE subject = $1 AND (refreshed_at <= $4 OR settings_version <> $3)"
-    ).bind(subject.as_str()).bind(at).bind(settings_version).bind(at - REFRESH_EVERY)
-     .execute(pool).await.map(|r| r.rows_affected()))?;
-    if claimed > 0 {
-        return Ok(true);
-    }
-    let first = on_writer!(db, pool => sqlx::query(
-        "INSERT INTO insight_refreshes (subject, refreshed_at, settings_version, cuts) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (subject) DO NOTHING"
-    ).bind(subject.as_str()).bind(at).bind(settings_version).bind(Json(ScoreCuts::default()))
-     .execute(pool).await.map(|r| r.rows_affected()))?;
-    Ok(first > 0)
+    // Read first: most passes have nothing due, and a read takes no writer.
+    let last: Option<(DateTime<Utc>, i64)> = on_db!(db, pool => sqlx::query_as(
+        "SELECT refreshed_at, settings_version FROM insight_refreshes WHERE subject = $1"
+    ).bind(subject.as_str()).fetch_optional(pool).await)?;
+    let claimed = match last {
+        Some((refreshed_at, version))
+            if refreshed_at > at - REFRESH_EVERY && version == settings_version =>
+        {
+            return Ok(false);
+        }
+        Some((refreshed_at, _)) => on_writer!(db, pool => sqlx::query(
+            "UPDATE insight_refreshes SET refreshed_at = $2, settings_version = $3
+             WHERE subject = $1 AND refreshed_at = $4"
+        ).bind(subject.as_str()).bind(at).bind(settings_version).bind(refreshed_at)
+         .execute(pool).await.map(|r| r.rows_affected()))?,
+        None => on_writer!(db, pool => sqlx::query(
+            "INSERT INTO insight_refreshes (subject, refreshed_at, settings_version, cuts) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (subject) DO NOTHING"
+        ).bind(subject.as_str()).bind(at).bind(settings_version).bind(Json(ScoreCuts::default()))
+         .execute(pool).await.map(|r| r.rows_affected()))?,
+    };
+    Ok(claimed > 0)
 }
 
 /// Where the job has read changes up to, per source (in memory, per node:
@@ -299,7 +321,7 @@ pub async fn keep_current(db: &Db, cursor: &mut ChangeCursor) -> Result<(), ApiE
     }
     for (subject, mut ids) in Subject::ALL.into_iter().zip(changed) {
         if claim_refresh(db, subject, settings.version, at).await? {
-            let done = refresh_subject(db, subject, &settings, at).await?;
+            let (done, _) = refresh_subject(db, subject, &settings).await?;
             tracing::info!(
                 subject = subject.as_str(),
                 done,
