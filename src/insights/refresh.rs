@@ -27,6 +27,12 @@ use crate::{
 /// list): small, so a request that waits for one of these rows waits little.
 const BATCH: usize = 200;
 
+/// Changes read per source and pass.
+const CHANGES_PER_PASS: usize = 2_000;
+
+/// The least time between two full refreshes a burst of changes triggers.
+const BURST_REFRESH_EVERY: TimeDelta = TimeDelta::minutes(5);
+
 /// How long a full refresh stays good.
 const REFRESH_EVERY: TimeDelta = TimeDelta::hours(1);
 
@@ -255,6 +261,7 @@ async fn claim_refresh(
 #[derive(Debug, Clone)]
 pub struct ChangeCursor {
     sources: Vec<(&'static str, (DateTime<Utc>, Uuid))>,
+    burst_refreshed_at: Option<DateTime<Utc>>,
 }
 
 impl ChangeCursor {
@@ -262,6 +269,7 @@ impl ChangeCursor {
         let start = (now(), Uuid::max());
         ChangeCursor {
             sources: CHANGES.iter().map(|(name, _)| (*name, start)).collect(),
+            burst_refreshed_at: None,
         }
     }
 }
@@ -305,19 +313,40 @@ pub async fn keep_current(db: &Db, cursor: &mut ChangeCursor) -> Result<(), ApiE
     let settings = settings::load(db).await?;
     let at = now();
     let mut changed: [Vec<Uuid>; 2] = [vec![], vec![]];
+    let mut backlog = false;
     for (name, position) in cursor.sources.iter_mut() {
         let Some((_, sql)) = CHANGES.iter().find(|(n, _)| n == name) else {
             continue;
         };
         let rows: Vec<Change> = on_db!(db, pool => sqlx::query_as(*sql)
-            .bind(position.0).bind(position.1).bind(BATCH as i64).fetch_all(pool).await)?;
+            .bind(position.0).bind(position.1).bind(CHANGES_PER_PASS as i64).fetch_all(pool).await)?;
         if let Some(last) = rows.last() {
             *position = (last.at, last.id);
         }
+        backlog |= rows.len() == CHANGES_PER_PASS;
         for row in rows {
             changed[0].extend(row.account_id);
             changed[1].extend(row.contact_id);
         }
+    }
+    // After a bulk import thousands of changes wait: recomputing everyone
+    // once is cheaper than following them, and covers them all (at most
+    // every few minutes, so a steady stream of writes is followed instead).
+    if backlog
+        && cursor
+            .burst_refreshed_at
+            .is_none_or(|last| at - last >= BURST_REFRESH_EVERY)
+    {
+        for (_, position) in cursor.sources.iter_mut() {
+            *position = (at, Uuid::max());
+        }
+        cursor.burst_refreshed_at = Some(at);
+        let report = refresh_all(db).await?;
+        tracing::info!(
+            ?report,
+            "refreshed every customer's insights after a burst of changes"
+        );
+        return Ok(());
     }
     for (subject, mut ids) in Subject::ALL.into_iter().zip(changed) {
         if claim_refresh(db, subject, settings.version, at).await? {
@@ -335,7 +364,9 @@ pub async fn keep_current(db: &Db, cursor: &mut ChangeCursor) -> Result<(), ApiE
             continue;
         }
         let cuts = stored_cuts(db, subject).await?.unwrap_or_default();
-        recompute(db, subject, &ids, &cuts, &settings, at).await?;
+        for chunk in ids.chunks(BATCH) {
+            recompute(db, subject, chunk, &cuts, &settings, at).await?;
+        }
     }
     Ok(())
 }

@@ -365,3 +365,34 @@ db_test!(
         assert_eq!(response.status(), StatusCode::FORBIDDEN);
     }
 );
+
+db_test!(
+    a_burst_of_imported_purchases_is_covered_by_one_refresh,
+    |app| {
+        let acme = account(&app, "Acme").await;
+        // More changes than the job follows in one pass: it recomputes everyone instead.
+        let rows: Vec<Value> = (0..2_000)
+            .map(|i| {
+                json!({"kind": "purchase", "account_id": acme, "amount": 100, "currency": "EUR",
+                        "occurred_at": "2026-01-05T09:00:00Z", "external_id": format!("INV-{i}")})
+            })
+            .collect();
+        let report = json_of(
+            app.post("/v1/transactions/import", &Value::from(rows))
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(report["created"], 2_000);
+        let mut loyal = vec![];
+        for _ in 0..200 {
+            loyal = names(&app, "loyalty_status=loyal").await;
+            if !loyal.is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(loyal, ["Acme"]);
+        assert_eq!(insights(&app, &acme).await["frequency"], 2_000);
+    }
+);
