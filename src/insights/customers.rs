@@ -161,14 +161,27 @@ async fn over(
     let w = settings.activity_window_days;
     let days = (to - from).num_seconds() as f64 / 86_400.0;
     let margin = settings.gross_margin;
-    let overall = customers_sql::customers(db, Grouping::Overall, from, to, w, currency).await?;
-    let overall = figures(overall.into_iter().next().unwrap_or_default(), days, margin);
+    let rows = customers_sql::customers(db, grouping, from, to, w, currency).await?;
+    // Every count is a sum over accounts and each account is in one group,
+    // so the overall counts are the groups' sums: one pass serves both.
+    let total = rows.iter().fold(CustomerRow::default(), |mut sum, row| {
+        sum.customers_at_start += row.customers_at_start;
+        sum.retained += row.retained;
+        sum.lost += row.lost;
+        sum.new += row.new;
+        sum.reactivated += row.reactivated;
+        sum.buyers += row.buyers;
+        sum.repeat_buyers += row.repeat_buyers;
+        sum.revenue += row.revenue;
+        sum.left_out += row.left_out;
+        sum.complaints += row.complaints;
+        sum
+    });
+    let overall = figures(total, days, margin);
     let groups = if grouping == Grouping::Overall {
         vec![]
     } else {
-        customers_sql::customers(db, grouping, from, to, w, currency)
-            .await?
-            .into_iter()
+        rows.into_iter()
             .map(|row| figures(row, days, margin))
             .collect()
     };

@@ -105,6 +105,8 @@ db_test!(
 db_test!(the_figures_group_by_an_account_attribute, |app| {
     fixture(&app).await;
     let body = metrics(&app, &format!("{Q1}&group_by=key_account")).await;
+    // The overall figures do not depend on the grouping.
+    assert_eq!(body["overall"], metrics(&app, Q1).await["overall"]);
     let groups = body["groups"].as_array().unwrap();
     let keys: Vec<&str> = groups.iter().map(|g| g["key"].as_str().unwrap()).collect();
     assert_eq!(keys, ["false", "true"]);
