@@ -2,8 +2,8 @@
 //! module and kind of hook, in the order the hooks run.
 
 use crate::{
-    accounts, channels, contacts, engagements, feedback, hooks::Registry, interactions, loyalty,
-    preferences, segments, tasks, transactions, webhooks,
+    accounts, channels, contacts, engagements, feedback, hooks::Registry, insights, interactions,
+    loyalty, preferences, segments, tasks, transactions, webhooks,
 };
 
 pub fn registry() -> Registry {
@@ -15,6 +15,7 @@ pub fn registry() -> Registry {
         .with(engagements::hooks::Engagements)
         .with(transactions::hooks::Transactions)
         .with(tasks::hooks::Tasks)
+        .with(insights::hooks::Insights)
         .with_timeline(&interactions::hooks::TIMELINE)
         .with_timeline(&feedback::hooks::TIMELINE)
         .with_timeline(&loyalty::repo::hooks::TIMELINE)

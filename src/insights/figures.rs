@@ -47,6 +47,15 @@ impl Subject {
             Subject::Contact => "contact",
         }
     }
+
+    /// The customers that have insights (as `s`): not deleted, and for
+    /// contacts not erased (an erased person is no longer profiled).
+    pub fn live(self) -> &'static str {
+        match self {
+            Subject::Account => "s.deleted_at IS NULL",
+            Subject::Contact => "s.deleted_at IS NULL AND s.erased_at IS NULL",
+        }
+    }
 }
 
 /// The figures of every live customer of this kind, or of those with these ids.
@@ -125,10 +134,11 @@ pub async fn figures(
             FROM feedback f WHERE f.{col} IS NOT NULL {only_f}
             GROUP BY f.{col}
          ) fb ON fb.sid = s.id
-         WHERE s.deleted_at IS NULL {only_s}",
+         WHERE {live} {only_s}",
         nps = latest("nps"),
         csat = latest("csat"),
         only_f = only.replace(&format!("AND {col}"), &format!("AND f.{col}")),
+        live = subject.live(),
     );
     Ok(on_db!(db, pool => crate::bind_args!(
         sqlx::query_as::<_, Figures>(sqlx::AssertSqlSafe(sql)), f.args).fetch_all(pool).await)?)
@@ -161,8 +171,9 @@ pub async fn population(
             FROM transactions
             WHERE {col} IS NOT NULL AND occurred_at > $1 AND occurred_at <= $2
             GROUP BY {col}
-         ) tx JOIN {table} s ON s.id = tx.sid AND s.deleted_at IS NULL
-         WHERE tx.frequency > 0"
+         ) tx JOIN {table} s ON s.id = tx.sid AND {live}
+         WHERE tx.frequency > 0",
+        live = subject.live()
     );
     let window_start = now - TimeDelta::days(window_days);
     Ok(on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
@@ -177,8 +188,9 @@ pub async fn ids_after(
     limit: i64,
 ) -> Result<Vec<Uuid>, ApiError> {
     let sql = format!(
-        "SELECT id FROM {} WHERE deleted_at IS NULL AND id > $1 ORDER BY id LIMIT $2",
-        subject.table()
+        "SELECT s.id FROM {} s WHERE {} AND s.id > $1 ORDER BY s.id LIMIT $2",
+        subject.table(),
+        subject.live()
     );
     Ok(
         on_db!(db, pool => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))

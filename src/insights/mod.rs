@@ -7,6 +7,7 @@ pub mod customers;
 pub mod customers_sql;
 pub mod figures;
 pub mod filter;
+pub mod hooks;
 pub mod model;
 pub mod periods;
 pub mod refresh;

@@ -189,8 +189,9 @@ pub async fn for_customer(
     id: Uuid,
 ) -> Result<Option<Insights>, ApiError> {
     let sql = format!(
-        "SELECT insights FROM {} WHERE id = $1 AND deleted_at IS NULL",
-        subject.table()
+        "SELECT s.insights FROM {} s WHERE s.id = $1 AND {}",
+        subject.table(),
+        subject.live()
     );
     let stored: Option<Option<Json<Insights>>> = on_db!(db, pool => sqlx::query_scalar(
         sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(pool).await)?;

@@ -396,3 +396,48 @@ db_test!(
         assert_eq!(insights(&app, &acme).await["frequency"], 2_000);
     }
 );
+
+db_test!(
+    a_persons_export_holds_their_insights_and_erasure_ends_the_profiling,
+    |app| {
+        let person = contact(&app, None).await;
+        created(
+            &app,
+            "/v1/transactions",
+            json!({"kind": "purchase", "contact_id": person, "amount": 1_000, "currency": "EUR"}),
+        )
+        .await;
+        refresh(&app).await;
+        let export = json_of(
+            app.get(&format!("/v1/contacts/{person}/export")).await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(export["insights"]["frequency"], 1);
+        assert_eq!(export["insights"]["loyalty_status"], "new");
+        json_of(
+            app.post(&format!("/v1/contacts/{person}/erase"), &json!({}))
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        refresh(&app).await;
+        problem(
+            app.get(&format!("/v1/contacts/{person}/insights")).await,
+            StatusCode::NOT_FOUND,
+        )
+        .await;
+        let listed = json_of(
+            app.get("/v1/contacts?loyalty_status=new").await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(listed["data"], json!([]));
+        let export = json_of(
+            app.get(&format!("/v1/contacts/{person}/export")).await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(export["insights"], Value::Null);
+    }
+);
