@@ -107,7 +107,7 @@ pub const TIMELINE: Source = Source {
     select: "SELECT 'feedback' AS kind, f.id AS id, f.received_at AS occurred_at, f.channel_id AS channel_id,
                     f.contact_id AS contact_id, f.account_id AS account_id, f.engagement_id AS engagement_id,
                     f.kind AS item_type,
-                    COALESCE(SUBSTR(f.text, 1, 200), 'NPS ' || f.nps, 'CSAT ' || f.csat, f.kind) AS summary
+                    COALESCE(SUBSTR(f.text, 1, 200), 'NPS ' || f.nps, 'CSAT ' || f.csat, 'CES ' || f.ces, f.kind) AS summary
              FROM feedback f",
     occurred_at: "f.received_at",
     id: "f.id",

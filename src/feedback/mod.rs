@@ -1,11 +1,12 @@
 //! Feedback: what customers tell the firm (`/v1/feedback`), the handling
 //! workflow of complaints and inquiries with service-level clocks and an
 //! activity log, the working calendar (`/v1/service-levels/calendar`), and the
-//! satisfaction and service-level metrics (`/v1/metrics/…`).
+//! satisfaction, service-level and complaint metrics (`/v1/metrics/…`).
 
 pub mod activities;
 pub mod calendar;
 pub mod calendar_api;
+pub mod complaint_metrics;
 pub mod events;
 pub mod hooks;
 pub mod metrics;

@@ -16,7 +16,7 @@ use crate::http::patch::Patch;
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[schema(example = json!({
     "id": "01937c90-0000-7000-8000-000000000001", "kind": "complaint", "status": "in_progress",
-    "text": "The October invoice charged us twice for the panel study.", "csat": null, "nps": null,
+    "text": "The October invoice charged us twice for the panel study.", "csat": null, "nps": null, "ces": null,
     "contact_id": "01937c5e-8f3a-7c4e-9b1a-2f6d8e4c1a20", "account_id": "01937c5d-0000-7000-8000-000000000001",
     "channel_id": "01937c70-0000-7000-8000-000000000001", "category": "billing", "priority": "high",
     "assignee_id": "01937c5e-1111-7000-8000-000000000001", "received_at": "2026-11-06T10:00:00Z",
@@ -38,6 +38,8 @@ pub struct Feedback {
     pub csat: Option<i64>,
     /// Net Promoter answer, 0 to 10 ("how likely are you to recommend us?").
     pub nps: Option<i64>,
+    /// Customer effort score, 1 (very low effort) to 7 (very high effort): lower is better.
+    pub ces: Option<i64>,
     pub contact_id: Option<Uuid>,
     /// The organisation; filled in from the contact's account when the item was created without one.
     pub account_id: Option<Uuid>,
@@ -93,6 +95,7 @@ pub struct FeedbackRow {
     pub text: Option<String>,
     pub csat: Option<i64>,
     pub nps: Option<i64>,
+    pub ces: Option<i64>,
     pub contact_id: Option<Uuid>,
     pub account_id: Option<Uuid>,
     pub channel_id: Option<Uuid>,
@@ -125,7 +128,7 @@ pub struct FeedbackRow {
 }
 
 /// The stored columns of a feedback row aliased `f`; the query adds `sla_state`.
-pub const COLUMNS: &str = "f.id, f.kind, f.text, f.csat, f.nps, f.contact_id, f.account_id, f.channel_id, f.category, \
+pub const COLUMNS: &str = "f.id, f.kind, f.text, f.csat, f.nps, f.ces, f.contact_id, f.account_id, f.channel_id, f.category, \
     f.priority, f.assignee_id, f.engagement_id, f.status, f.received_at, f.first_response_target_minutes, \
     f.resolution_target_business_days, f.first_response_due_at, f.resolution_due_at, f.first_response_risk_at, \
     f.resolution_risk_at, f.first_responded_at, f.first_response_seconds, f.resolved_at, f.resolution_seconds, f.closed_at, f.resolution, f.paused_at, f.paused_micros, f.reopen_count, f.version, \
@@ -152,6 +155,7 @@ impl FeedbackRow {
             text: self.text,
             csat: self.csat,
             nps: self.nps,
+            ces: self.ces,
             contact_id: self.contact_id,
             account_id: self.account_id,
             channel_id: self.channel_id,
@@ -194,12 +198,16 @@ pub struct FeedbackIn {
     /// What the customer said, up to 10,000 characters. Required except for surveys.
     #[validate(length(max = 10000))]
     pub text: Option<String>,
-    /// 1–5. A survey needs `csat`, `nps` or both.
+    /// 1–5. A survey needs at least one of `csat`, `nps` and `ces`.
     #[validate(range(min = 1, max = 5, message = "must be an integer from 1 to 5"))]
     pub csat: Option<i64>,
     /// 0–10.
     #[validate(range(min = 0, max = 10, message = "must be an integer from 0 to 10"))]
     pub nps: Option<i64>,
+    /// Customer effort score, 1 (very low effort) to 7 (very high effort): lower is better.
+    #[schema(minimum = 1, maximum = 7)]
+    #[validate(range(min = 1, max = 7, message = "must be an integer from 1 to 7"))]
+    pub ces: Option<i64>,
     /// An existing contact. When `account_id` is omitted, the contact's account is used.
     pub contact_id: Option<Uuid>,
     /// An existing account.
@@ -239,6 +247,10 @@ pub struct FeedbackPatch {
     #[schema(value_type = Option<i64>)]
     #[validate(range(min = 0, max = 10, message = "must be an integer from 0 to 10"))]
     pub nps: Patch<i64>,
+    /// Customer effort score, 1–7 (lower is better); `null` clears it.
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 7)]
+    #[validate(range(min = 1, max = 7, message = "must be an integer from 1 to 7"))]
+    pub ces: Patch<i64>,
     #[schema(value_type = Option<Uuid>)]
     pub contact_id: Patch<Uuid>,
     #[schema(value_type = Option<Uuid>)]

@@ -149,16 +149,16 @@ pub async fn create(db: &Db, actor: &Actor, new: NewFeedback) -> Result<Feedback
         "INSERT INTO feedback (id, kind, text, csat, nps, contact_id, account_id, channel_id, category, priority,
             assignee_id, status, received_at, first_response_target_minutes, resolution_target_business_days,
             first_response_due_at, first_response_risk_at, resolution_due_at, resolution_risk_at,
-            paused_micros, reopen_count, version, created_at, updated_at, engagement_id)
+            paused_micros, reopen_count, version, created_at, updated_at, engagement_id, ces)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, 0, 0, 1, $20, $20,
-                 $21)"
+                 $21, $22)"
     ).bind(id).bind(new.kind.as_str()).bind(&f.text).bind(f.csat).bind(f.nps).bind(f.contact_id).bind(f.account_id)
      .bind(f.channel_id).bind(&f.category).bind(f.priority.as_str()).bind(f.assignee_id)
      .bind(workflow.then_some(FeedbackStatus::New.as_str())).bind(new.received_at)
      .bind(t.map(|t| t.first_response_minutes)).bind(t.map(|t| t.resolution_business_days))
      .bind(c.map(|c| c.first_response_due_at)).bind(c.map(|c| c.first_response_risk_at))
      .bind(c.map(|c| c.resolution_due_at)).bind(c.map(|c| c.resolution_risk_at)).bind(now)
-     .bind(f.engagement_id).execute(&mut **conn).await.map(|r| r.rows_affected()))?;
+     .bind(f.engagement_id).bind(f.ces).execute(&mut **conn).await.map(|r| r.rows_affected()))?;
     if let Some(assignee) = f.assignee_id {
         activities::insert(
             &mut tx,
@@ -252,11 +252,11 @@ pub async fn update(
             category = $7, priority = $8, assignee_id = $9, first_response_target_minutes = $10,
             resolution_target_business_days = $11, first_response_due_at = $12, first_response_risk_at = $13,
             resolution_due_at = $14, resolution_risk_at = $15, version = version + 1, updated_at = $16,
-            engagement_id = $19
+            engagement_id = $19, ces = $20
          WHERE id = $17 AND version = $18"
     ).bind(&f.text).bind(f.csat).bind(f.nps).bind(f.contact_id).bind(f.account_id).bind(f.channel_id)
      .bind(&f.category).bind(f.priority.as_str()).bind(f.assignee_id).bind(t.0).bind(t.1)
-     .bind(c.0).bind(c.1).bind(c.2).bind(c.3).bind(now).bind(before.id).bind(expected).bind(f.engagement_id)
+     .bind(c.0).bind(c.1).bind(c.2).bind(c.3).bind(now).bind(before.id).bind(expected).bind(f.engagement_id).bind(f.ces)
      .execute(&mut **conn).await.map(|r| r.rows_affected()))?;
     if done == 0 {
         let current = current_version(&mut tx, before.id).await?;

@@ -152,8 +152,9 @@ async fn list_feedback(
 /// Record feedback
 ///
 /// Complaints and inquiries start `new` and get service-level due times (see the API description); suggestions,
-/// praise and survey answers have no workflow (`status` null). Scores out of range (`csat` 1–5, `nps` 0–10) are
-/// 422s naming the field. With `contact_id` and no `account_id`, the contact's account is used.
+/// praise and survey answers have no workflow (`status` null). Scores out of range (`csat` 1–5, `nps` 0–10, `ces`
+/// 1–7) are 422s naming the field; a survey needs at least one of them. With `contact_id` and no `account_id`,
+/// the contact's account is used.
 ///
 /// Partner systems (e.g. a survey platform) post answers with an API key scoped `feedback:write`.
 #[utoipa::path(
@@ -211,8 +212,8 @@ async fn get_feedback(
 
 /// Update feedback
 ///
-/// A JSON merge patch of `text`, `csat`, `nps`, `contact_id`, `account_id`, `channel_id`, `category`, `priority`
-/// and `assignee_id`; `null` clears an optional field. A new `assignee_id` is recorded as an `assignment`
+/// A JSON merge patch of `text`, `csat`, `nps`, `ces`, `contact_id`, `account_id`, `channel_id`, `category`,
+/// `priority` and `assignee_id`; `null` clears an optional field. A new `assignee_id` is recorded as an `assignment`
 /// activity. A new `priority` or `channel_id` recomputes the due times from `received_at` with the calendar in
 /// force (time already spent waiting on the customer still counts). Change `status` with transitions.
 #[utoipa::path(

@@ -19,6 +19,7 @@ pub struct Fields {
     pub text: Option<String>,
     pub csat: Option<i64>,
     pub nps: Option<i64>,
+    pub ces: Option<i64>,
     pub contact_id: Option<Uuid>,
     pub account_id: Option<Uuid>,
     pub channel_id: Option<Uuid>,
@@ -55,11 +56,11 @@ fn check_fields(kind: FeedbackKind, f: &Fields, errors: &mut Vec<FieldError>) {
             format!("is required for a {kind}: say what the customer told you"),
         ));
     }
-    if kind == FeedbackKind::Survey && f.csat.is_none() && f.nps.is_none() {
+    if kind == FeedbackKind::Survey && f.csat.is_none() && f.nps.is_none() && f.ces.is_none() {
         errors.push(FieldError::new(
             "csat",
             "required",
-            "a survey answer needs a csat score (1–5), an nps score (0–10) or both",
+            "a survey answer needs at least one score: csat (1–5), nps (0–10) or ces (1–7)",
         ));
     }
 }
@@ -89,6 +90,7 @@ pub fn new_feedback(input: FeedbackIn, now: DateTime<Utc>) -> Result<NewFeedback
         text: clean(input.text),
         csat: input.csat,
         nps: input.nps,
+        ces: input.ces,
         contact_id: input.contact_id,
         account_id: input.account_id,
         channel_id: input.channel_id,
@@ -122,6 +124,7 @@ pub fn patched(current: &FeedbackRow, patch: FeedbackPatch) -> Result<(Fields, b
         text: clean(patch.text.apply(current.text.clone())),
         csat: patch.csat.apply(current.csat),
         nps: patch.nps.apply(current.nps),
+        ces: patch.ces.apply(current.ces),
         contact_id,
         account_id: patch.account_id.apply(current.account_id),
         engagement_id: patch.engagement_id.apply(current.engagement_id),
@@ -168,6 +171,19 @@ mod tests {
         assert!(create(json!({"kind": "survey", "nps": -1})).is_err());
         assert!(create(json!({"kind": "survey", "csat": 1, "nps": 0})).is_ok());
         assert!(create(json!({"kind": "survey", "csat": 5, "nps": 10})).is_ok());
+    }
+
+    #[test]
+    fn a_customer_effort_score_runs_from_1_to_7_and_makes_a_survey() {
+        for bad in [0, 8, -1] {
+            let err = create(json!({"kind": "survey", "ces": bad})).unwrap_err();
+            assert_eq!(fields_of(err), ["ces"], "ces {bad}");
+        }
+        for good in [1, 4, 7] {
+            let new = create(json!({"kind": "survey", "ces": good})).unwrap();
+            assert_eq!(new.fields.ces, Some(good));
+        }
+        assert!(create(json!({"kind": "survey", "ces": 2, "nps": 9, "csat": 4})).is_ok());
     }
 
     #[test]

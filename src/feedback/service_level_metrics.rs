@@ -114,11 +114,7 @@ fn figures(row: &ServiceLevelRow, medians: &[MedianRow]) -> ServiceLevelFigures 
     let median = |metric: &str| {
         medians
             .iter()
-            .find(|m| {
-                m.metric == metric
-                    && m.key.channel_id == row.key.channel_id
-                    && m.key.priority == row.key.priority
-            })
+            .find(|m| m.metric == metric && m.key == row.key)
             .and_then(|m| m.median_seconds)
     };
     ServiceLevelFigures {
@@ -206,8 +202,8 @@ pub async fn service_level_metrics(
     let mut by_channel: Vec<ChannelServiceLevels> = channel_rows
         .iter()
         .map(|r| ChannelServiceLevels {
-            channel_id: r.key.channel_id,
-            channel_name: r.key.channel_name.clone(),
+            channel_id: r.key.group_id,
+            channel_name: r.key.label.clone(),
             figures: figures(r, channel_medians),
         })
         .collect();
@@ -221,7 +217,7 @@ pub async fn service_level_metrics(
         .map(|r| PriorityServiceLevels {
             priority: r
                 .key
-                .priority
+                .group_text
                 .as_deref()
                 .and_then(Priority::parse)
                 .unwrap_or(Priority::Normal),

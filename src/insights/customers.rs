@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use std::collections::HashMap;
+
 use super::{
     customers_sql::{self, CustomerRow, Grouping},
     periods::{self, Interval, Slice},
@@ -18,7 +20,11 @@ use crate::{
     channels::metrics::period,
     db::{Db, now},
     domain::currency::CurrencyCode,
-    feedback::calendar_api,
+    feedback::{
+        calendar_api,
+        metrics::{CesFigures, CsatFigures, NpsFigures, Satisfaction},
+        metrics_sql::{self, Dimension, SatisfactionFilter, SatisfactionRow},
+    },
     http::{ApiError, ApiResult, responses::*},
     state::AppState,
 };
@@ -44,7 +50,7 @@ pub struct CustomerMetricsParams {
 }
 
 /// The customer figures of one group (or all) over one period.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct CustomerFigures {
     /// The group's key: a size segment, value tier, country, industry, owner id or `true`/`false`; `null` for
     /// `overall` and for accounts without a value.
@@ -81,10 +87,15 @@ pub struct CustomerFigures {
     pub complaint_rate: Option<f64>,
     /// Transactions of the period in other currencies, left out of `revenue`.
     pub left_out_transactions: i64,
+    /// NPS, CSAT and CES of the answers received in the period (overall: every answer; per group: the answers
+    /// of the group's accounts), as `GET /v1/metrics/satisfaction` computes them.
+    pub nps: NpsFigures,
+    pub csat: CsatFigures,
+    pub ces: CesFigures,
 }
 
 /// The figures of one calendar month or quarter.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct IntervalFigures {
     /// `2026-07` or `2026-Q3`.
     pub interval: String,
@@ -102,7 +113,10 @@ pub struct IntervalFigures {
     "overall": {"key": null, "customers_at_start": 40, "retained": 34, "lost": 6, "new": 5, "reactivated": 1,
         "retention_rate": 0.85, "churn_rate": 0.15, "buyers": 20, "repeat_purchase_rate": 0.25,
         "revenue": 48000000, "arpu": 2400000.0, "clv": 19418874.84, "complaints": 3, "complaint_rate": 0.0652,
-        "left_out_transactions": 0},
+        "left_out_transactions": 0,
+        "nps": {"score": 20.0, "responses": 10, "promoters": 5, "passives": 2, "detractors": 3},
+        "csat": {"score": 60.0, "mean": 3.8, "responses": 5, "satisfied": 3},
+        "ces": {"mean": 2.5, "responses": 4, "distribution": {"1": 1, "2": 1, "3": 1, "4": 1, "5": 0, "6": 0, "7": 0}}},
     "groups": [], "intervals": []
 }))]
 pub struct CustomerMetrics {
@@ -120,7 +134,12 @@ pub struct CustomerMetrics {
     pub intervals: Vec<IntervalFigures>,
 }
 
-fn figures(row: CustomerRow, days: f64, margin: f64) -> CustomerFigures {
+fn figures(
+    row: CustomerRow,
+    satisfaction: Satisfaction,
+    days: f64,
+    margin: f64,
+) -> CustomerFigures {
     let s = row.customers_at_start;
     let churn_rate = periods::rate(row.lost, s);
     let arpu =
@@ -146,6 +165,9 @@ fn figures(row: CustomerRow, days: f64, margin: f64) -> CustomerFigures {
         complaints: row.complaints,
         complaint_rate: periods::rate(row.complaints, counted),
         left_out_transactions: row.left_out,
+        nps: satisfaction.nps,
+        csat: satisfaction.csat,
+        ces: satisfaction.ces,
     }
 }
 
@@ -177,12 +199,32 @@ async fn over(
         sum.complaints += row.complaints;
         sum
     });
-    let overall = figures(total, days, margin);
+    let answers = |dim| metrics_sql::satisfaction(db, dim, from, to, SatisfactionFilter::default());
+    let overall_answers = answers(Dimension::Overall).await?;
+    let overall_answers = overall_answers.into_iter().next().unwrap_or_default();
+    let overall = figures(total, overall_answers.into_satisfaction(), days, margin);
     let groups = if grouping == Grouping::Overall {
         vec![]
     } else {
+        let mut by_key: HashMap<Option<String>, Satisfaction> = answers(grouping.dimension())
+            .await?
+            .into_iter()
+            .map(|row| {
+                let satisfaction = row.into_satisfaction();
+                (satisfaction.key.clone(), satisfaction)
+            })
+            .collect();
         rows.into_iter()
-            .map(|row| figures(row, days, margin))
+            .map(|row| {
+                let key = row
+                    .group_id
+                    .map(|id| id.to_string())
+                    .or(row.group_text.clone());
+                let answers = by_key
+                    .remove(&key)
+                    .unwrap_or_else(|| SatisfactionRow::default().into_satisfaction());
+                figures(row, answers, days, margin)
+            })
             .collect()
     };
     Ok((overall, groups))

@@ -44,6 +44,20 @@ impl Grouping {
         })
     }
 
+    /// The satisfaction metrics' dimension of the same attribute.
+    pub fn dimension(self) -> crate::feedback::metrics_sql::Dimension {
+        use crate::feedback::metrics_sql::Dimension;
+        match self {
+            Grouping::Overall => Dimension::Overall,
+            Grouping::SizeSegment => Dimension::Segment,
+            Grouping::ValueTier => Dimension::ValueTier,
+            Grouping::Country => Dimension::Country,
+            Grouping::Industry => Dimension::Industry,
+            Grouping::Owner => Dimension::Owner,
+            Grouping::KeyAccount => Dimension::KeyAccount,
+        }
+    }
+
     /// The key columns: `group_id` (a user id) and `group_text` (any other key).
     fn keys(self) -> (&'static str, &'static str) {
         match self {

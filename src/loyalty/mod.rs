@@ -2,6 +2,7 @@
 //!
 //! * `program`: settings (earn rate, tiers, expiry) and the rules they imply.
 //! * `members`, `ledger`, `rewards`: request and response types.
+//! * `metrics`: the programme's figures over a period (`GET /v1/metrics/loyalty`).
 //! * `repo`: all SQL; `repo::posting` is the engine every points change goes
 //!   through (lock the member, expire what is due, move balance and lots,
 //!   append one entry, re-tier).
@@ -15,6 +16,7 @@
 pub mod events;
 pub mod ledger;
 pub mod members;
+pub mod metrics;
 pub mod program;
 pub mod repo;
 pub mod rewards;

@@ -63,6 +63,14 @@ async fn fixture(app: &TestApp) {
     ] {
         feedback(app, json!({"account_id": who, "received_at": at})).await;
     }
+    // Answers in the period: A (a key account) 10 and CES 2; B 6 and CES 5; one without an account, 9.
+    for (who, nps, ces) in [(Some(&a), 10, 2), (Some(&b), 6, 5), (None, 9, 1)] {
+        let mut body = json!({"kind": "survey", "nps": nps, "ces": ces, "received_at": "2026-02-20T09:00:00Z"});
+        if let Some(who) = who {
+            body["account_id"] = json!(who);
+        }
+        created(app, "/v1/feedback", body).await;
+    }
 }
 
 const Q1: &str = "from=2026-01-01T00:00:00Z&to=2026-04-01T00:00:00Z&currency=EUR";
@@ -135,6 +143,11 @@ db_test!(the_figures_group_by_an_account_attribute, |app| {
     assert_eq!(others["repeat_purchase_rate"], 0.0);
     assert_eq!(others["clv"], 283_888.89);
     assert_eq!(others["complaint_rate"], 0.5);
+    // Each group's answers are its accounts': A's 10 for the key accounts, B's 6 for the others.
+    assert_eq!(key["nps"]["score"], 100.0);
+    assert_eq!(key["ces"]["distribution"]["2"], 1);
+    assert_eq!(others["nps"]["score"], -100.0);
+    assert_eq!(others["ces"]["mean"], 5.0);
 });
 
 db_test!(quarters_follow_the_working_calendars_time_zone, |app| {

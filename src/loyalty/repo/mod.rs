@@ -12,6 +12,7 @@ pub mod expiry;
 pub mod hooks;
 pub mod ledger;
 pub mod members;
+pub mod metrics;
 pub mod posting;
 pub mod program;
 pub mod purchases;

@@ -10,6 +10,7 @@
 
 mod ledger;
 mod members;
+mod metrics;
 mod program;
 mod redemptions;
 mod rewards;
@@ -25,6 +26,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     ledger::configure(cfg);
     rewards::configure(cfg);
     redemptions::configure(cfg);
+    metrics::configure(cfg);
 }
 
 /// Ledger writes and redemptions refuse to run without an `Idempotency-Key`.
