@@ -5,17 +5,9 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-/// How long a purchase keeps an account active: an account is active at instant `t` when it has a `purchase`
-/// transaction with `occurred_at` in `(t − ACTIVITY_WINDOW_DAYS days, t]`. The default of the
-/// `activity_window_days` insight setting; read through [`activity_window_days`] so the setting can replace it.
-pub const ACTIVITY_WINDOW_DAYS: i64 = 365;
-
-/// The activity window in force, in days.
-pub fn activity_window_days() -> i64 {
-    ACTIVITY_WINDOW_DAYS
-}
-
-/// Where the activity window ending at `at` starts (exclusive); `None` when that instant does not exist.
+/// Where the activity window ending at `at` starts (exclusive): an account is active at instant `t` when it has
+/// a `purchase` with `occurred_at` in `(t − window_days, t]` (the insight setting `activity_window_days`).
+/// `None` when that instant does not exist.
 pub fn active_since(at: DateTime<Utc>, window_days: i64) -> Option<DateTime<Utc>> {
     at.checked_sub_signed(Duration::try_days(window_days)?)
 }
@@ -122,7 +114,6 @@ mod tests {
 
     #[test]
     fn the_activity_window_is_365_days_back_from_the_instant() {
-        assert_eq!(activity_window_days(), 365);
         let at: DateTime<Utc> = "2026-06-01T09:00:00Z".parse().unwrap();
         assert_eq!(
             active_since(at, 365),

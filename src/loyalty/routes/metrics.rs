@@ -9,10 +9,7 @@ use crate::{
     db::now,
     http::{ApiError, ApiResult, responses::*},
     loyalty::{
-        metrics::{
-            LoyaltyMetrics, LoyaltyMetricsParams, active_since, activity_window_days, by_tier,
-            percent,
-        },
+        metrics::{LoyaltyMetrics, LoyaltyMetricsParams, active_since, by_tier, percent},
         repo::{metrics as repo, program},
     },
     state::AppState,
@@ -29,7 +26,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// - **members** = memberships enrolled at `to` (not merged into another).
 /// - **participation** = `100 × active_account_members / active_account_contacts`: of the contacts of accounts
 ///   active at `to`, the share who are members at `to`. An account is **active at instant t** when it has a
-///   `purchase` transaction with `occurred_at` in `(t − activity_window_days, t]` (365 days).
+///   `purchase` transaction with `occurred_at` in `(t − activity_window_days, t]` (`GET /v1/settings/insights`, default 365 days).
 /// - **points_issued** = Σ points of `earn` entries; **points_redeemed** = Σ −points of `redeem` entries;
 ///   **points_expired** = Σ −points of `expire` entries; **points_adjusted** = Σ points of `adjust` entries. A
 ///   `reverse` entry counts under the kind of the entry it reverses, with its opposite sign: reversing an earning
@@ -59,7 +56,9 @@ async fn loyalty_metrics(
 ) -> ApiResult<web::Json<LoyaltyMetrics>> {
     principal.require(Area::Metrics, Level::Read)?;
     let (from, to) = period(params.from, params.to, now())?;
-    let window = activity_window_days();
+    let window = crate::insights::settings::load(&state.db)
+        .await?
+        .activity_window_days;
     let since = active_since(to, window).ok_or_else(|| {
         ApiError::bad_request(format!(
             "`to` ({}) is too early: the {window}-day activity window before it does not exist.",
