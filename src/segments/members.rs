@@ -54,12 +54,30 @@ pub struct MembersParams {
 }
 
 /// A page of a segment's members: contacts or accounts, as their list returns them.
-#[derive(Serialize, ToSchema)]
+#[derive(Serialize)]
 #[serde(untagged)]
 pub enum MembersPage {
     Contacts(Page<Contact>),
     Accounts(Page<Account>),
 }
+
+// `anyOf`, not the `oneOf` a derived untagged enum gives: an empty page is
+// both a page of contacts and a page of accounts.
+impl utoipa::PartialSchema for MembersPage {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::{Ref, schema::AnyOfBuilder};
+        AnyOfBuilder::new()
+            .item(Ref::from_schema_name("Page_Contact"))
+            .item(Ref::from_schema_name("Page_Account"))
+            .description(Some(
+                "A page of a segment's members: contacts or accounts (the segment's `entity`), as their list \
+                 returns them.",
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for MembersPage {}
 
 /// List a segment's members
 ///
