@@ -58,6 +58,21 @@ impl Subject {
     }
 }
 
+/// Purchases and net revenue in `currency` per customer (`sid`), over the
+/// transactions in (`start`, `at`] naming them in `col`; `only` narrows the
+/// customers. The placeholders are the caller's.
+fn purchases_in_window(col: &str, start: &str, at: &str, currency: &str, only: &str) -> String {
+    format!(
+        "SELECT {col} AS sid,
+                SUM(CASE WHEN kind = 'purchase' THEN 1 ELSE 0 END) AS frequency,
+                CAST(SUM(CASE WHEN currency = {currency}
+                         THEN CASE WHEN kind = 'purchase' THEN amount ELSE -amount END ELSE 0 END) AS BIGINT) AS monetary
+         FROM transactions
+         WHERE {col} IS NOT NULL AND occurred_at > {start} AND occurred_at <= {at} {only}
+         GROUP BY {col}"
+    )
+}
+
 /// The figures of every live customer of this kind, or of those with these ids.
 pub async fn figures(
     db: &Db,
@@ -108,15 +123,7 @@ pub async fn figures(
                 COALESCE(fb.overdue_complaints, 0) AS overdue_complaints,
                 {manual_tier} AS manual_value_tier
          FROM {table} s
-         LEFT JOIN (
-            SELECT {col} AS sid,
-                   SUM(CASE WHEN kind = 'purchase' THEN 1 ELSE 0 END) AS frequency,
-                   CAST(SUM(CASE WHEN currency = {currency}
-                            THEN CASE WHEN kind = 'purchase' THEN amount ELSE -amount END ELSE 0 END) AS BIGINT) AS monetary
-            FROM transactions
-            WHERE {col} IS NOT NULL AND occurred_at > {window_start} AND occurred_at <= {at} {only}
-            GROUP BY {col}
-         ) tx ON tx.sid = s.id
+         LEFT JOIN ({tx}) tx ON tx.sid = s.id
          LEFT JOIN ({nps}) nps ON nps.sid = s.id AND nps.rn = 1
          LEFT JOIN ({csat}) csat ON csat.sid = s.id AND csat.rn = 1
          LEFT JOIN (
@@ -135,6 +142,7 @@ pub async fn figures(
             GROUP BY f.{col}
          ) fb ON fb.sid = s.id
          WHERE {live} {only_s}",
+        tx = purchases_in_window(col, &window_start, &at, &currency, &only),
         nps = latest("nps"),
         csat = latest("csat"),
         only_f = only.replace(&format!("AND {col}"), &format!("AND f.{col}")),
@@ -163,16 +171,9 @@ pub async fn population(
     let (table, col) = (subject.table(), subject.column());
     let sql = format!(
         "SELECT s.last_purchase_at, tx.frequency, tx.monetary
-         FROM (
-            SELECT {col} AS sid,
-                   SUM(CASE WHEN kind = 'purchase' THEN 1 ELSE 0 END) AS frequency,
-                   CAST(SUM(CASE WHEN currency = $3
-                            THEN CASE WHEN kind = 'purchase' THEN amount ELSE -amount END ELSE 0 END) AS BIGINT) AS monetary
-            FROM transactions
-            WHERE {col} IS NOT NULL AND occurred_at > $1 AND occurred_at <= $2
-            GROUP BY {col}
-         ) tx JOIN {table} s ON s.id = tx.sid AND {live}
+         FROM ({tx}) tx JOIN {table} s ON s.id = tx.sid AND {live}
          WHERE tx.frequency > 0",
+        tx = purchases_in_window(col, "$1", "$2", "$3", ""),
         live = subject.live()
     );
     let window_start = now - TimeDelta::days(window_days);
