@@ -9,7 +9,7 @@ use super::{
     calendar_api,
     model::{COLUMNS, Feedback, FeedbackRow},
     rules::{Fields, NewFeedback},
-    service_levels::{Clock, Targets, clock, sla_state_sql, targets},
+    service_levels::{Clock, Targets, clock, sla_state_condition, sla_state_sql, targets},
     workflow::{FeedbackKind, FeedbackStatus},
 };
 use crate::{
@@ -354,8 +354,8 @@ pub async fn list(
     if let Some(v) = q.priority {
         f.when("f.priority = {}", Arg::Text(v.as_str().into()));
     }
-    if let Some(v) = q.sla_state {
-        f.when(&format!("{sla} = {{}}"), Arg::Text(v.as_str().into()));
+    if let Some(state) = q.sla_state {
+        f.always(&sla_state_condition(state, &now));
     }
     if let Some(v) = &q.category {
         f.when("f.category = {}", Arg::Text(v.trim().to_lowercase()));

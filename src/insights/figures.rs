@@ -11,7 +11,7 @@ use crate::{
         Db,
         sql::{Arg, Filters},
     },
-    feedback::service_levels::sla_state_sql,
+    feedback::service_levels::{SlaState, sla_state_condition},
     http::ApiError,
     on_db,
 };
@@ -105,7 +105,7 @@ pub async fn figures(
         Subject::Contact => "CAST(NULL AS TEXT)",
     };
     let open = "f.kind = 'complaint' AND f.status NOT IN ('resolved', 'closed')";
-    let breached = sla_state_sql(&at);
+    let breached = sla_state_condition(SlaState::Breached, &at);
     let latest = |score: &str| {
         format!(
             "SELECT {col} AS sid, {score} AS score,
@@ -135,7 +135,7 @@ pub async fn figures(
                    SUM(CASE WHEN f.nps <= 6 AND f.received_at > {year_ago} AND f.received_at <= {at}
                             THEN 1 ELSE 0 END) AS detractors,
                    SUM(CASE WHEN {open} THEN 1 ELSE 0 END) AS open_complaints,
-                   SUM(CASE WHEN {open} AND {breached} = 'breached' THEN 1 ELSE 0 END) AS breached_complaints,
+                   SUM(CASE WHEN {open} AND {breached} THEN 1 ELSE 0 END) AS breached_complaints,
                    SUM(CASE WHEN {open} AND COALESCE(f.paused_at, {at}) > f.resolution_due_at
                             THEN 1 ELSE 0 END) AS overdue_complaints
             FROM feedback f WHERE f.{col} IS NOT NULL {only_f}

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{Dimension, GroupKey, calendar};
-use crate::{db::Db, feedback::service_levels::sla_state_sql, http::ApiError, on_db};
+use crate::{db::Db, feedback::service_levels::{SlaState, sla_state_condition}, http::ApiError, on_db};
 
 #[derive(Debug, sqlx::FromRow)]
 pub struct ServiceLevelRow {
@@ -39,7 +39,7 @@ pub async fn service_levels(
     kind: Option<&str>,
 ) -> Result<Vec<ServiceLevelRow>, ApiError> {
     let keys = dim.keys(calendar(db), false);
-    let sla = sla_state_sql("$3");
+    let breached = sla_state_condition(SlaState::Breached, "$3");
     let sum = |cond: &str| format!("COALESCE(SUM(CASE WHEN {cond} THEN 1 ELSE 0 END), 0)");
     let sql = format!(
         "SELECT {},
@@ -67,7 +67,7 @@ pub async fn service_levels(
         sum("f.resolved_at IS NOT NULL"),
         sum("f.resolved_at <= f.resolution_due_at"),
         sum("f.resolved_at > f.resolution_due_at OR (f.resolved_at IS NULL AND COALESCE(f.paused_at, $3) > f.resolution_due_at)"),
-        sum(&format!("f.status NOT IN ('resolved', 'closed') AND {sla} = 'breached'")),
+        sum(&format!("f.status NOT IN ('resolved', 'closed') AND {breached}")),
         keys.joins,
         period_filter("$4"),
         keys.group,
