@@ -152,7 +152,9 @@ pub fn seconds_between(from: DateTime<Utc>, to: DateTime<Utc>) -> i64 {
 /// 0015): the index holds this exact text with no alias, so change both together.
 pub fn sla_breach_at_sql(alias: &str) -> String {
     let a = column_prefix(alias);
-    let first_open = format!("({a}first_responded_at IS NULL OR {a}first_responded_at > {a}first_response_due_at)");
+    let first_open = format!(
+        "({a}first_responded_at IS NULL OR {a}first_responded_at > {a}first_response_due_at)"
+    );
     let resolution_open = format!(
         "({a}resolved_at > {a}resolution_due_at OR ({a}resolved_at IS NULL AND ({a}paused_at IS NULL OR {a}paused_at > {a}resolution_due_at)))"
     );
@@ -171,7 +173,8 @@ pub fn sla_breach_at_sql(alias: &str) -> String {
 /// Indexed (`feedback_sla_risk`, migration 0015) like [`sla_breach_at_sql`].
 pub fn sla_risk_at_sql(alias: &str) -> String {
     let a = column_prefix(alias);
-    let resolution_running = format!("({a}paused_at IS NULL OR {a}paused_at >= {a}resolution_risk_at)");
+    let resolution_running =
+        format!("({a}paused_at IS NULL OR {a}paused_at >= {a}resolution_risk_at)");
     format!(
         "(CASE WHEN {a}status IS NULL OR {a}resolved_at IS NOT NULL THEN NULL \
          WHEN {a}first_responded_at IS NULL AND {resolution_running} THEN \
@@ -191,7 +194,7 @@ fn column_prefix(alias: &str) -> String {
 
 /// The `sla_state` of a feedback row aliased `f`, as an SQL expression;
 /// `now` is the placeholder of the current time. Items without a workflow
-/// give NULL. Read from the two stored moments, so the state filter is an
+/// give NULL. Read from the two indexed moments, so the state filter is an
 /// index range (see [`sla_state_condition`]).
 pub fn sla_state_sql(now: &str) -> String {
     format!(
@@ -215,7 +218,9 @@ pub fn sla_state_condition(state: SlaState, now: &str) -> String {
     let not_breached = format!("({breach} IS NULL OR {breach} >= {now})");
     match state {
         SlaState::Breached => format!("{breach} < {now}"),
-        SlaState::Met => format!("f.status IS NOT NULL AND f.resolved_at IS NOT NULL AND {not_breached}"),
+        SlaState::Met => {
+            format!("f.status IS NOT NULL AND f.resolved_at IS NOT NULL AND {not_breached}")
+        }
         SlaState::AtRisk => format!("{risk} <= {now} AND {not_breached}"),
         SlaState::OnTrack => format!(
             "f.status IS NOT NULL AND f.resolved_at IS NULL AND ({risk} IS NULL OR {risk} > {now}) AND {not_breached}"
@@ -414,11 +419,17 @@ mod moment_index_tests {
             let name = wanted.as_str();
             let filter = sla_state_condition(*wanted, "n.now");
             assert_eq!(
-                count(format!("COALESCE(({filter}), 0) <> COALESCE(({DEFINITION} = '{name}'), 0)")).await,
+                count(format!(
+                    "COALESCE(({filter}), 0) <> COALESCE(({DEFINITION} = '{name}'), 0)"
+                ))
+                .await,
                 0,
                 "the {name} filter"
             );
-            assert!(count(format!("{DEFINITION} = '{name}'")).await > 0, "{name} occurs");
+            assert!(
+                count(format!("{DEFINITION} = '{name}'")).await > 0,
+                "{name} occurs"
+            );
         }
     }
 }

@@ -3,7 +3,12 @@
 use chrono::{DateTime, Utc};
 
 use super::{Dimension, GroupKey, calendar};
-use crate::{db::Db, feedback::service_levels::{SlaState, sla_state_condition}, http::ApiError, on_db};
+use crate::{
+    db::Db,
+    feedback::service_levels::{SlaState, sla_state_condition},
+    http::ApiError,
+    on_db,
+};
 
 #[derive(Debug, sqlx::FromRow)]
 pub struct ServiceLevelRow {
