@@ -4,7 +4,7 @@
 
 use uuid::Uuid;
 
-use super::{repo, service_levels::sla_state_sql};
+use super::{repo, sla_state::sla_state_sql};
 use crate::{
     audit::Actor,
     auth::Area,

@@ -17,5 +17,6 @@ pub mod routes;
 pub mod rules;
 pub mod service_level_metrics;
 pub mod service_levels;
+pub mod sla_state;
 pub mod transitions;
 pub mod workflow;

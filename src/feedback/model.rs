@@ -123,7 +123,7 @@ pub struct FeedbackRow {
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-    /// Computed by [`super::service_levels::sla_state_sql`].
+    /// Computed by [`super::sla_state::sla_state_sql`].
     pub sla_state: Option<SlaState>,
 }
 

@@ -9,7 +9,8 @@ use super::{
     calendar_api,
     model::{COLUMNS, Feedback, FeedbackRow},
     rules::{Fields, NewFeedback},
-    service_levels::{Clock, Targets, clock, sla_state_condition, sla_state_sql, targets},
+    service_levels::{Clock, Targets, clock, targets},
+    sla_state::{sla_state_condition, sla_state_sql},
     workflow::{FeedbackKind, FeedbackStatus},
 };
 use crate::{

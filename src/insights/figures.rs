@@ -11,7 +11,7 @@ use crate::{
         Db,
         sql::{Arg, Filters},
     },
-    feedback::service_levels::{SlaState, sla_state_condition},
+    feedback::{service_levels::SlaState, sla_state::sla_state_condition},
     http::ApiError,
     on_db,
 };

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use super::{Dimension, GroupKey, calendar};
 use crate::{
     db::Db,
-    feedback::service_levels::{SlaState, sla_state_condition},
+    feedback::{service_levels::SlaState, sla_state::sla_state_condition},
     http::ApiError,
     on_db,
 };
