@@ -79,6 +79,11 @@ impl Clock {
         );
     }
 
+    /// The clock of the current request or job (the system clock outside any).
+    pub fn current() -> Self {
+        CURRENT.try_with(Clone::clone).unwrap_or_default()
+    }
+
     /// Runs `work` with this clock as the one [`now`] reads.
     pub fn scope<F: Future>(self, work: F) -> impl Future<Output = F::Output> {
         CURRENT.scope(self, work)

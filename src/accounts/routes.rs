@@ -205,7 +205,10 @@ async fn create_account(
 ) -> ApiResult<HttpResponse> {
     principal.require(Area::Accounts, Level::Write)?;
     let fields = body.into_inner().into_fields()?;
-    let account = repo::create(&state.db, &Actor::new(&principal, &req), fields)
+    let actor = Actor::new(&principal, &req);
+    let account = state
+        .db
+        .write(|db| async move { repo::create(&db, &actor, fields).await })
         .await?
         .into_account();
     Ok(created(
@@ -272,15 +275,12 @@ async fn update_account(
     let before = repo::get(&state.db, *id).await?;
     let expected = expected_version(&req)?.unwrap_or(before.version);
     let fields = patched(before.to_input(), body.into_inner())?.into_fields()?;
-    let account = repo::update(
-        &state.db,
-        &Actor::new(&principal, &req),
-        &before,
-        expected,
-        fields,
-    )
-    .await?
-    .into_account();
+    let actor = Actor::new(&principal, &req);
+    let account = state
+        .db
+        .write(|db| async move { repo::update(&db, &actor, &before, expected, fields).await })
+        .await?
+        .into_account();
     Ok(ok_versioned(account.version, account))
 }
 
@@ -312,12 +312,11 @@ async fn delete_account(
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     principal.require(Area::Accounts, Level::Manage)?;
-    repo::delete(
-        &state.db,
-        &Actor::new(&principal, &req),
-        *id,
-        expected_version(&req)?,
-    )
-    .await?;
+    let actor = Actor::new(&principal, &req);
+    let (id, expected) = (*id, expected_version(&req)?);
+    state
+        .db
+        .write(|db| async move { repo::delete(&db, &actor, id, expected).await })
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

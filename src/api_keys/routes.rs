@@ -152,24 +152,25 @@ async fn create_api_key(
     let key = format!("{prefix}_{}", random_token(32));
     let now = now();
     let id = new_id();
+    let secret_prefix = prefix.trim_start_matches("rpk_").to_string();
+    let secret_hash = hash_secret(&key);
     // The key and its audit event commit together (with the request's
     // Idempotency-Key, when it has one).
-    let mut tx = state.db.begin().await?;
-    let api_key: ApiKey = on_tx!(&mut tx, c => sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO api_keys (id, name, prefix, secret_hash, scopes, created_by, created_at, updated_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8) RETURNING {COLUMNS}"
-    ))).bind(id).bind(input.name.trim()).bind(prefix.trim_start_matches("rpk_")).bind(hash_secret(&key))
-       .bind(Json(&input.scopes)).bind(created_by).bind(now).bind(input.expires_at).fetch_one(&mut **c).await)?;
-    audit::record(
-        &mut tx,
-        &Actor::new(&principal, &req),
-        "create",
-        "api_key",
-        id,
-        Change::created(&api_key),
-    )
-    .await?;
-    tx.commit().await?;
+    let actor = Actor::new(&principal, &req);
+    let api_key = state
+        .db
+        .write(|db| async move {
+            let mut tx = db.begin().await?;
+            let api_key: ApiKey = on_tx!(&mut tx, c => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO api_keys (id, name, prefix, secret_hash, scopes, created_by, created_at, updated_at, expires_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8) RETURNING {COLUMNS}"
+            ))).bind(id).bind(input.name.trim()).bind(secret_prefix).bind(secret_hash)
+               .bind(Json(&input.scopes)).bind(created_by).bind(now).bind(input.expires_at).fetch_one(&mut **c).await)?;
+            audit::record(&mut tx, &actor, "create", "api_key", id, Change::created(&api_key)).await?;
+            tx.commit().await?;
+            Ok::<_, ApiError>(api_key)
+        })
+        .await?;
     // The secret is shown here once: a retry with the same Idempotency-Key
     // is told so instead of receiving it again.
     Ok(holds_secret(created(
@@ -229,22 +230,21 @@ async fn revoke_api_key(
 ) -> ApiResult<HttpResponse> {
     principal.require(Area::ApiKeys, Level::Admin)?;
     let now = now();
-    let mut tx = state.db.begin().await?;
-    let found = on_tx!(&mut tx, c => sqlx::query(
-        "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $1), updated_at = $1 WHERE id = $2"
-    ).bind(now).bind(*id).execute(&mut **c).await.map(|r| r.rows_affected()))?;
-    if found == 0 {
-        return Err(ApiError::not_found("API key", *id));
-    }
-    audit::record(
-        &mut tx,
-        &Actor::new(&principal, &req),
-        "revoke",
-        "api_key",
-        *id,
-        Change::none(),
-    )
-    .await?;
-    tx.commit().await?;
+    let (actor, id) = (Actor::new(&principal, &req), *id);
+    state
+        .db
+        .write(|db| async move {
+            let mut tx = db.begin().await?;
+            let found = on_tx!(&mut tx, c => sqlx::query(
+                "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $1), updated_at = $1 WHERE id = $2"
+            ).bind(now).bind(id).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+            if found == 0 {
+                return Err(ApiError::not_found("API key", id));
+            }
+            audit::record(&mut tx, &actor, "revoke", "api_key", id, Change::none()).await?;
+            tx.commit().await?;
+            Ok(())
+        })
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -125,18 +125,31 @@ async fn issue_token(
     let user = match row {
         Some(row) if verified && row.active => row,
         _ => {
-            sign_in_throttle::record_failure(&state.db, &subjects).await?;
+            state
+                .db
+                .write(|db| async move { sign_in_throttle::record_failure(&db, &subjects).await })
+                .await?;
             return Err(ApiError::unauthorized(
                 "The email or password is not correct, or the user is inactive.",
             ));
         }
     };
     if had_failures {
-        sign_in_throttle::clear_account(&state.db, &subjects).await?;
+        state
+            .db
+            .write(|db| async move { sign_in_throttle::clear_account(&db, &subjects).await })
+            .await?;
     }
-    let mut tx = state.db.begin().await?;
-    let refresh_token = refresh::issue(&mut tx, user.id, new_id(), refresh_ttl(&state)).await?;
-    tx.commit().await?;
+    let (user_id, ttl) = (user.id, refresh_ttl(&state));
+    let refresh_token = state
+        .db
+        .write(|db| async move {
+            let mut tx = db.begin().await?;
+            let token = refresh::issue(&mut tx, user_id, new_id(), ttl).await?;
+            tx.commit().await?;
+            Ok::<_, ApiError>(token)
+        })
+        .await?;
     Ok(web::Json(tokens_for(&state, &user, refresh_token)))
 }
 
@@ -161,11 +174,15 @@ async fn refresh_access_token(
     state: web::Data<AppState>,
     body: ValidatedJson<RefreshRequest>,
 ) -> ApiResult<web::Json<TokenResponse>> {
-    let (user_id, token) =
-        match refresh::rotate(&state.db, &body.0.refresh_token, refresh_ttl(&state)).await? {
-            Rotation::Rotated { user_id, token } => (user_id, token),
-            Rotation::Refused(why) => return Err(ApiError::invalid_token(why)),
-        };
+    let (presented, ttl) = (body.0.refresh_token, refresh_ttl(&state));
+    let rotation = state
+        .db
+        .write(|db| async move { refresh::rotate(&db, &presented, ttl).await })
+        .await?;
+    let (user_id, token) = match rotation {
+        Rotation::Rotated { user_id, token } => (user_id, token),
+        Rotation::Refused(why) => return Err(ApiError::invalid_token(why)),
+    };
     let user = users::get(&state.db, user_id)
         .await
         .map_err(|_| ApiError::invalid_token("the user no longer exists"))?;
@@ -207,12 +224,15 @@ async fn logout(
         serde_json::from_slice(&body)
             .map_err(|e| ApiError::bad_request(format!("The body is not valid: {e}.")))?
     };
-    match request.refresh_token {
-        Some(token) => {
-            refresh::revoke(&state.db, &token, user_id).await?;
-        }
-        None => refresh::revoke_all(&state.db, user_id).await?,
-    }
+    state
+        .db
+        .write(|db| async move {
+            match request.refresh_token {
+                Some(token) => refresh::revoke(&db, &token, user_id).await.map(|_| ()),
+                None => refresh::revoke_all(&db, user_id).await,
+            }
+        })
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -102,7 +102,11 @@ async fn create_channel(
     principal.require(Area::Channels, Level::Write)?;
     let input = body.into_inner();
     let kind = input.checked()?;
-    let channel = repo::create(&state.db, &Actor::new(&principal, &req), &input, kind).await?;
+    let actor = Actor::new(&principal, &req);
+    let channel = state
+        .db
+        .write(|db| async move { repo::create(&db, &actor, &input, kind).await })
+        .await?;
     Ok(created(
         format!("/v1/channels/{}", channel.id),
         Some(channel.version),
@@ -166,14 +170,12 @@ async fn update_channel(
     body: web::Json<ChannelPatch>,
 ) -> ApiResult<HttpResponse> {
     principal.require(Area::Channels, Level::Write)?;
-    let channel = repo::update(
-        &state.db,
-        &Actor::new(&principal, &req),
-        *id,
-        expected_version(&req)?,
-        body.into_inner(),
-    )
-    .await?;
+    let (actor, id, expected) = (Actor::new(&principal, &req), *id, expected_version(&req)?);
+    let patch = body.into_inner();
+    let channel = state
+        .db
+        .write(|db| async move { repo::update(&db, &actor, id, expected, patch).await })
+        .await?;
     Ok(ok_versioned(channel.version, channel))
 }
 
@@ -206,12 +208,10 @@ async fn delete_channel(
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     principal.require(Area::Channels, Level::Manage)?;
-    repo::delete(
-        &state.db,
-        &Actor::new(&principal, &req),
-        *id,
-        expected_version(&req)?,
-    )
-    .await?;
+    let (actor, id, expected) = (Actor::new(&principal, &req), *id, expected_version(&req)?);
+    state
+        .db
+        .write(|db| async move { repo::delete(&db, &actor, id, expected).await })
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -17,6 +17,7 @@ use super::{
     model::{COLUMNS, Contact, ContactRow},
     repo,
 };
+use crate::http::ApiError;
 use crate::{
     audit::{self, Actor, Change},
     auth::{Area, Level, Principal},
@@ -59,29 +60,35 @@ pub async fn erase_contact(
     id: web::Path<Uuid>,
 ) -> ApiResult<web::Json<Contact>> {
     principal.require(Area::Contacts, Level::Manage)?;
-    let actor = Actor::new(&principal, &req);
-    let mut tx = state.db.begin().await?;
-    let before = repo::get_any(&mut tx, *id).await?;
-    if before.erased_at.is_some() {
-        return Ok(web::Json(before.into_contact()));
-    }
-    for merged in repo::merged_into(&mut tx, *id).await? {
-        erase_one(&mut tx, &state.hooks, merged).await?;
-    }
-    let erased = erase_one(&mut tx, &state.hooks, *id).await?;
-    // The event names what was erased, never the values.
-    let diff = Change::diff(&before.into_contact(), &erased.clone().into_contact());
-    audit::record(
-        &mut tx,
-        &actor,
-        "erase",
-        "contact",
-        *id,
-        Change::none().with("erased_fields", diff.fields()),
-    )
-    .await?;
-    events::record(&mut tx, &actor, &ERASED, None, &events::ids(*id)).await?;
-    tx.commit().await?;
+    let (actor, id, hooks) = (Actor::new(&principal, &req), *id, state.hooks.clone());
+    let erased = state
+        .db
+        .write(|db| async move {
+            let mut tx = db.begin().await?;
+            let before = repo::get_any(&mut tx, id).await?;
+            if before.erased_at.is_some() {
+                return Ok(before);
+            }
+            for merged in repo::merged_into(&mut tx, id).await? {
+                erase_one(&mut tx, &hooks, merged).await?;
+            }
+            let erased = erase_one(&mut tx, &hooks, id).await?;
+            // The event names what was erased, never the values.
+            let diff = Change::diff(&before.into_contact(), &erased.clone().into_contact());
+            audit::record(
+                &mut tx,
+                &actor,
+                "erase",
+                "contact",
+                id,
+                Change::none().with("erased_fields", diff.fields()),
+            )
+            .await?;
+            events::record(&mut tx, &actor, &ERASED, None, &events::ids(id)).await?;
+            tx.commit().await?;
+            Ok::<_, ApiError>(erased)
+        })
+        .await?;
     Ok(web::Json(erased.into_contact()))
 }
 

@@ -72,7 +72,11 @@ async fn import_contacts(
     let rows = read_rows(&req, payload, parse_csv, parse_json).await?;
     let mode = params.mode.unwrap_or(ImportMode::PerRow);
     let total = rows.len();
-    let report = run_import(&state.db, &Actor::new(&principal, &req), rows, mode).await?;
+    let actor = Actor::new(&principal, &req);
+    let report = state
+        .db
+        .write(|db| async move { run_import(&db, &actor, rows, mode).await })
+        .await?;
     Ok(HttpResponse::Ok().json(report.into_result(total)?))
 }
 

@@ -147,59 +147,64 @@ async fn merge_contacts(
             "must be another contact than the survivor",
         ));
     }
-    let actor = Actor::new(&principal, &req);
-    let mut tx = state.db.begin().await?;
-    let survivor = repo::get(&mut tx, *id).await?;
-    etag::check(etag::expected_version(&req)?, survivor.version)?;
-    let duplicate = repo::get(&mut tx, duplicate_id).await.map_err(|_| {
-        ApiError::field(
-            "duplicate_id",
-            "not_found",
-            format!("no live contact has the id {duplicate_id}"),
-        )
-    })?;
-    // An erased record must stay empty: merging would refill it with personal data.
-    if let Some(erased) = [&survivor, &duplicate]
-        .into_iter()
-        .find(|c| c.erased_at.is_some())
-    {
-        return Err(ApiError::conflict(format!(
-            "The contact {} was erased; an erased contact cannot take part in a merge.",
-            erased.id
-        ))
-        .with("erased_id", erased.id));
-    }
-    let merged = merged_fields(&survivor, &duplicate).into_fields()?;
-    // The duplicate goes first, so the survivor may take over its email.
-    repo::soft_delete(&mut tx, duplicate.id, duplicate.version).await?;
-    repo::mark_merged(&mut tx, duplicate.id, survivor.id).await?;
-    let row = repo::update_row(&mut tx, survivor.id, survivor.version, &merged)
-        .await?
-        .ok_or_else(|| etag::stale(survivor.version + 1))?;
-    replace_tags(&mut tx, TagTable::Contact, row.id, &merged.tags).await?;
-    state
-        .hooks
-        .on_merge(&mut tx, duplicate.id, survivor.id)
+    let (actor, id, hooks) = (Actor::new(&principal, &req), *id, state.hooks.clone());
+    let expected = etag::expected_version(&req)?;
+    let contact = state
+        .db
+        .write(|db| async move {
+            let mut tx = db.begin().await?;
+            let survivor = repo::get(&mut tx, id).await?;
+            etag::check(expected, survivor.version)?;
+            let duplicate = repo::get(&mut tx, duplicate_id).await.map_err(|_| {
+                ApiError::field(
+                    "duplicate_id",
+                    "not_found",
+                    format!("no live contact has the id {duplicate_id}"),
+                )
+            })?;
+            // An erased record must stay empty: merging would refill it with personal data.
+            if let Some(erased) = [&survivor, &duplicate]
+                .into_iter()
+                .find(|c| c.erased_at.is_some())
+            {
+                return Err(ApiError::conflict(format!(
+                    "The contact {} was erased; an erased contact cannot take part in a merge.",
+                    erased.id
+                ))
+                .with("erased_id", erased.id));
+            }
+            let merged = merged_fields(&survivor, &duplicate).into_fields()?;
+            // The duplicate goes first, so the survivor may take over its email.
+            repo::soft_delete(&mut tx, duplicate.id, duplicate.version).await?;
+            repo::mark_merged(&mut tx, duplicate.id, survivor.id).await?;
+            let row = repo::update_row(&mut tx, survivor.id, survivor.version, &merged)
+                .await?
+                .ok_or_else(|| etag::stale(survivor.version + 1))?;
+            replace_tags(&mut tx, TagTable::Contact, row.id, &merged.tags).await?;
+            hooks.on_merge(&mut tx, duplicate.id, survivor.id).await?;
+            let change = Change::diff(
+                &survivor.clone().into_contact(),
+                &row.clone().into_contact(),
+            )
+            .with("merged_from", duplicate.id);
+            audit::record(&mut tx, &actor, "merge", "contact", survivor.id, change).await?;
+            audit::record(
+                &mut tx,
+                &actor,
+                "merge",
+                "contact",
+                duplicate.id,
+                Change::none().with("merged_into", survivor.id),
+            )
+            .await?;
+            let contact = row.into_contact();
+            let data =
+                serde_json::json!({"contact": &contact, "merged_contact_ids": [duplicate.id]});
+            events::record(&mut tx, &actor, &MERGED, Some(survivor.id), &data).await?;
+            tx.commit().await?;
+            Ok::<_, ApiError>(contact)
+        })
         .await?;
-    let change = Change::diff(
-        &survivor.clone().into_contact(),
-        &row.clone().into_contact(),
-    )
-    .with("merged_from", duplicate.id);
-    audit::record(&mut tx, &actor, "merge", "contact", survivor.id, change).await?;
-    audit::record(
-        &mut tx,
-        &actor,
-        "merge",
-        "contact",
-        duplicate.id,
-        Change::none().with("merged_into", survivor.id),
-    )
-    .await?;
-    let contact = row.into_contact();
-    let data = serde_json::json!({"contact": &contact, "merged_contact_ids": [duplicate.id]});
-    events::record(&mut tx, &actor, &MERGED, Some(survivor.id), &data).await?;
-    tx.commit().await?;
     Ok(web::Json(contact))
 }
 

@@ -177,7 +177,10 @@ async fn create_contact(
 ) -> ApiResult<HttpResponse> {
     principal.require(Area::Contacts, Level::Write)?;
     let fields = body.into_inner().into_fields()?;
-    let contact = repo::create(&state.db, &Actor::new(&principal, &req), fields)
+    let actor = Actor::new(&principal, &req);
+    let contact = state
+        .db
+        .write(|db| async move { repo::create(&db, &actor, fields).await })
         .await?
         .into_contact();
     Ok(created(
@@ -253,15 +256,12 @@ async fn update_contact(
     }
     let expected = expected_version(&req)?.unwrap_or(before.version);
     let fields = patched(before.to_input(), body.into_inner())?.into_fields()?;
-    let contact = repo::update(
-        &state.db,
-        &Actor::new(&principal, &req),
-        &before,
-        expected,
-        fields,
-    )
-    .await?
-    .into_contact();
+    let actor = Actor::new(&principal, &req);
+    let contact = state
+        .db
+        .write(|db| async move { repo::update(&db, &actor, &before, expected, fields).await })
+        .await?
+        .into_contact();
     Ok(ok_versioned(contact.version, contact))
 }
 
@@ -291,12 +291,12 @@ async fn delete_contact(
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     principal.require(Area::Contacts, Level::Manage)?;
-    repo::delete(
-        &state.db,
-        &Actor::new(&principal, &req),
-        *id,
-        expected_version(&req)?,
-    )
-    .await?;
+    let actor = Actor::new(&principal, &req);
+    let id = *id;
+    let expected = expected_version(&req)?;
+    state
+        .db
+        .write(|db| async move { repo::delete(&db, &actor, id, expected).await })
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

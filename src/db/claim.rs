@@ -63,6 +63,11 @@ tokio::task_local! {
     static CLAIM: Arc<Claim>;
 }
 
+/// The key the current request holds, if any.
+pub fn current() -> Option<Arc<Claim>> {
+    CLAIM.try_with(Arc::clone).ok()
+}
+
 /// Runs `work` (the request) holding `claim`.
 pub async fn scope<F: std::future::Future>(claim: Arc<Claim>, work: F) -> F::Output {
     CLAIM.scope(claim, work).await

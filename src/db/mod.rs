@@ -19,10 +19,12 @@ use sqlx::{
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
 
+mod checkpoint;
 pub mod claim;
 pub mod now;
 pub mod refs;
 pub mod sql;
+mod writes;
 pub use now::{new_id, now};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -119,7 +121,14 @@ impl Db {
                 .max_connections(1)
                 .test_before_acquire(false)
                 .acquire_timeout(Duration::from_secs(30))
-                .connect_with(options.clone())
+                .connect_with(
+                    options
+                        .clone()
+                        .pragma("wal_autocheckpoint", checkpoint::BACKSTOP_PAGES.to_string()),
+                )
+                .await
+                .map_err(ConnectError::Open)?;
+            checkpoint::start(options.clone(), writer.clone())
                 .await
                 .map_err(ConnectError::Open)?;
             let reader = SqlitePoolOptions::new()

@@ -139,7 +139,10 @@ async fn create_engagement(
 ) -> ApiResult<HttpResponse> {
     principal.require(Area::Engagements, Level::Write)?;
     let fields = body.into_inner().into_fields()?;
-    let engagement = repo::create(&state.db, &Actor::new(&principal, &req), fields)
+    let actor = Actor::new(&principal, &req);
+    let engagement = state
+        .db
+        .write(|db| async move { repo::create(&db, &actor, fields).await })
         .await?
         .into_engagement();
     Ok(created(
@@ -208,15 +211,12 @@ async fn update_engagement(
     let before = repo::get(&state.db, *id).await?;
     let expected = expected_version(&req)?.unwrap_or(before.version);
     let fields = patched(before.to_input(), body.into_inner())?.into_fields()?;
-    let engagement = repo::update(
-        &state.db,
-        &Actor::new(&principal, &req),
-        &before,
-        expected,
-        fields,
-    )
-    .await?
-    .into_engagement();
+    let actor = Actor::new(&principal, &req);
+    let engagement = state
+        .db
+        .write(|db| async move { repo::update(&db, &actor, &before, expected, fields).await })
+        .await?
+        .into_engagement();
     Ok(ok_versioned(engagement.version, engagement))
 }
 
@@ -248,13 +248,13 @@ async fn delete_engagement(
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     principal.require(Area::Engagements, Level::Manage)?;
-    repo::delete(
-        &state.db,
-        &Actor::new(&principal, &req),
-        *id,
-        expected_version(&req)?,
-    )
-    .await?;
+    let actor = Actor::new(&principal, &req);
+    let id = *id;
+    let expected = expected_version(&req)?;
+    state
+        .db
+        .write(|db| async move { repo::delete(&db, &actor, id, expected).await })
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -323,6 +323,9 @@ async fn put_engagement_contacts(
     let before = repo::get(&state.db, *id).await?;
     let expected = expected_version(&req)?.unwrap_or(before.version);
     let actor = Actor::new(&principal, &req);
-    let (row, contacts) = people::replace(&state.db, &actor, &before, expected, &people).await?;
+    let (row, contacts) = state
+        .db
+        .write(|db| async move { people::replace(&db, &actor, &before, expected, &people).await })
+        .await?;
     Ok(ok_versioned(row.version, EngagementContacts { contacts }))
 }

@@ -310,37 +310,44 @@ async fn add_feedback_comment(
         .unwrap_or(Visibility::Internal);
     let actor = Actor::new(&principal, &req);
     let now = now();
-    let mut tx = state.db.begin().await?;
-    repo::get(&mut tx, *id, now).await?;
-    let activity = NewActivity {
-        kind: ActivityKind::Comment,
-        visibility,
-        note: Some(note),
-        from_status: None,
-        to_status: None,
-        assignee_id: None,
-    };
-    let out = insert(&mut tx, &actor, *id, now, activity).await?;
-    audit::record(
-        &mut tx,
-        &actor,
-        "comment",
-        "feedback",
-        *id,
-        Change::none().with("activity_id", out.id),
-    )
-    .await?;
-    // A comment can change the item (a public reply is its first response).
-    let item = repo::get(&mut tx, *id, now).await?.into_feedback();
-    events::record(
-        &mut tx,
-        &actor,
-        &super::events::UPDATED,
-        item.contact_id,
-        &item,
-    )
-    .await?;
-    tx.commit().await?;
+    let id = *id;
+    let out = state
+        .db
+        .write(|db| async move {
+            let mut tx = db.begin().await?;
+            repo::get(&mut tx, id, now).await?;
+            let activity = NewActivity {
+                kind: ActivityKind::Comment,
+                visibility,
+                note: Some(note),
+                from_status: None,
+                to_status: None,
+                assignee_id: None,
+            };
+            let out = insert(&mut tx, &actor, id, now, activity).await?;
+            audit::record(
+                &mut tx,
+                &actor,
+                "comment",
+                "feedback",
+                id,
+                Change::none().with("activity_id", out.id),
+            )
+            .await?;
+            // A comment can change the item (a public reply is its first response).
+            let item = repo::get(&mut tx, id, now).await?.into_feedback();
+            events::record(
+                &mut tx,
+                &actor,
+                &super::events::UPDATED,
+                item.contact_id,
+                &item,
+            )
+            .await?;
+            tx.commit().await?;
+            Ok::<_, ApiError>(out)
+        })
+        .await?;
     Ok(created(
         format!("/v1/feedback/{}/activities", id),
         None,

@@ -312,13 +312,12 @@ pub async fn put_calendar(
 ) -> ApiResult<HttpResponse> {
     principal.require(Area::Settings, Level::Admin)?;
     let cal = parse_calendar(&body.0)?;
-    let saved = save(
-        &state.db,
-        &Actor::new(&principal, &req),
-        &cal,
-        etag::expected_version(&req)?,
-    )
-    .await?;
+    let actor = Actor::new(&principal, &req);
+    let expected = etag::expected_version(&req)?;
+    let saved = state
+        .db
+        .write(|db| async move { save(&db, &actor, &cal, expected).await })
+        .await?;
     Ok(ok_versioned(saved.version, saved))
 }
 

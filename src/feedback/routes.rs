@@ -179,7 +179,11 @@ async fn create_feedback(
 ) -> ApiResult<HttpResponse> {
     principal.require(Area::Feedback, Level::Write)?;
     let new = new_feedback(body.into_inner(), now())?;
-    let out = repo::create(&state.db, &Actor::new(&principal, &req), new).await?;
+    let actor = Actor::new(&principal, &req);
+    let out = state
+        .db
+        .write(|db| async move { repo::create(&db, &actor, new).await })
+        .await?;
     Ok(created(
         format!("/v1/feedback/{}", out.id),
         Some(out.version),
@@ -246,15 +250,13 @@ async fn update_feedback(
     let before = repo::get(&state.db, *id, now()).await?;
     let expected = expected_version(&req)?.unwrap_or(before.version);
     let (fields, fill_account) = patched(&before, body.into_inner())?;
-    let out = repo::update(
-        &state.db,
-        &Actor::new(&principal, &req),
-        &before,
-        expected,
-        fields,
-        fill_account,
-    )
-    .await?;
+    let actor = Actor::new(&principal, &req);
+    let out = state
+        .db
+        .write(|db| async move {
+            repo::update(&db, &actor, &before, expected, fields, fill_account).await
+        })
+        .await?;
     Ok(ok_versioned(out.version, out))
 }
 
@@ -285,12 +287,12 @@ async fn delete_feedback(
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     principal.require(Area::Feedback, Level::Manage)?;
-    repo::delete(
-        &state.db,
-        &Actor::new(&principal, &req),
-        *id,
-        expected_version(&req)?,
-    )
-    .await?;
+    let actor = Actor::new(&principal, &req);
+    let id = *id;
+    let expected = expected_version(&req)?;
+    state
+        .db
+        .write(|db| async move { repo::delete(&db, &actor, id, expected).await })
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

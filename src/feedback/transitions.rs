@@ -280,13 +280,13 @@ pub async fn transition_feedback(
     body: ValidatedJson<TransitionIn>,
 ) -> ApiResult<HttpResponse> {
     principal.require(Area::Feedback, Level::Write)?;
-    let out = transition(
-        &state.db,
-        &Actor::new(&principal, &req),
-        *id,
-        body.0,
-        etag::expected_version(&req)?,
-    )
-    .await?;
+    let actor = Actor::new(&principal, &req);
+    let id = *id;
+    let input = body.0;
+    let expected = etag::expected_version(&req)?;
+    let out = state
+        .db
+        .write(|db| async move { transition(&db, &actor, id, input, expected).await })
+        .await?;
     Ok(ok_versioned(out.version, out))
 }

@@ -162,10 +162,16 @@ pub async fn idempotency(
         headers,
         body: String::from_utf8_lossy(&stored_body).into_owned(),
     };
-    let stored = match claim.state() {
-        State::Written => answer.store(&state.db, &claim).await.map(|_| true),
-        _ => answer.insert(&state.db, &claim).await,
-    };
+    let stored = state
+        .db
+        .write(|db| async move {
+            let stored = match claim.state() {
+                State::Written => answer.store(&db, &claim).await.map(|_| true),
+                _ => answer.insert(&db, &claim).await,
+            };
+            stored
+        })
+        .await;
     match stored {
         Ok(true) => {}
         // A request that wrote nothing lost the key to one that did: its

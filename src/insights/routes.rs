@@ -100,5 +100,9 @@ async fn refresh_insights(
     principal: Principal,
 ) -> ApiResult<web::Json<RefreshReport>> {
     principal.require(Area::Settings, Level::Admin)?;
-    Ok(web::Json(refresh::refresh_all(&state.db).await?))
+    let refreshed = state
+        .db
+        .write(|db| async move { refresh::refresh_all(&db).await })
+        .await?;
+    Ok(web::Json(refreshed))
 }

@@ -172,14 +172,11 @@ async fn put_insight_settings(
     check.finish()?;
     let currency = currency.map(|c| c.as_str().to_string());
     let actor = Actor::new(&principal, &req);
-    let saved = save(
-        &state.db,
-        &actor,
-        &body.0,
-        currency,
-        etag::expected_version(&req)?,
-    )
-    .await?;
+    let expected = etag::expected_version(&req)?;
+    let saved = state
+        .db
+        .write(|db| async move { save(&db, &actor, &body.0, currency, expected).await })
+        .await?;
     Ok(ok_versioned(saved.version, saved))
 }
 

@@ -129,7 +129,11 @@ async fn create_interaction(
 ) -> ApiResult<HttpResponse> {
     principal.require(Area::Interactions, Level::Write)?;
     let (new, changed) = rules::new_interaction(body.into_inner(), now(), principal.user_id())?;
-    let interaction = repo::create(&state.db, &Actor::new(&principal, &req), new, changed).await?;
+    let actor = Actor::new(&principal, &req);
+    let interaction = state
+        .db
+        .write(|db| async move { repo::create(&db, &actor, new, changed).await })
+        .await?;
     Ok(created(
         format!("/v1/interactions/{}", interaction.id),
         Some(interaction.version),
@@ -194,14 +198,14 @@ async fn update_interaction(
     body: web::Json<InteractionPatch>,
 ) -> ApiResult<HttpResponse> {
     principal.require(Area::Interactions, Level::Write)?;
-    let interaction = repo::update(
-        &state.db,
-        &Actor::new(&principal, &req),
-        *id,
-        expected_version(&req)?,
-        body.into_inner(),
-    )
-    .await?;
+    let actor = Actor::new(&principal, &req);
+    let id = *id;
+    let expected = expected_version(&req)?;
+    let input = body.into_inner();
+    let interaction = state
+        .db
+        .write(|db| async move { repo::update(&db, &actor, id, expected, input).await })
+        .await?;
     Ok(ok_versioned(interaction.version, interaction))
 }
 
@@ -233,12 +237,12 @@ async fn delete_interaction(
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     principal.require(Area::Interactions, Level::Manage)?;
-    repo::delete(
-        &state.db,
-        &Actor::new(&principal, &req),
-        *id,
-        expected_version(&req)?,
-    )
-    .await?;
+    let actor = Actor::new(&principal, &req);
+    let id = *id;
+    let expected = expected_version(&req)?;
+    state
+        .db
+        .write(|db| async move { repo::delete(&db, &actor, id, expected).await })
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -87,14 +87,13 @@ async fn put_preferences(
 ) -> ApiResult<HttpResponse> {
     principal.require(Area::Contacts, Level::Write)?;
     let input = body.0.parse(now())?;
-    let prefs = repo::put(
-        &state.db,
-        &Actor::new(&principal, &req),
-        *id,
-        expected_version(&req)?,
-        &input,
-    )
-    .await?;
+    let actor = Actor::new(&principal, &req);
+    let id = *id;
+    let expected = expected_version(&req)?;
+    let prefs = state
+        .db
+        .write(|db| async move { repo::put(&db, &actor, id, expected, &input).await })
+        .await?;
     Ok(ok_versioned(prefs.version, prefs))
 }
 

@@ -139,7 +139,11 @@ async fn create_segment(
 ) -> ApiResult<HttpResponse> {
     principal.require(Area::Segments, Level::Write)?;
     let fields = body.into_inner().into_fields(None)?;
-    let row = repo::create(&state.db, &Actor::new(&principal, &req), fields).await?;
+    let actor = Actor::new(&principal, &req);
+    let row = state
+        .db
+        .write(|db| async move { repo::create(&db, &actor, fields).await })
+        .await?;
     let segment = counted(&state, &principal, row).await?;
     Ok(created(
         format!("/v1/segments/{}", segment.id),
@@ -211,7 +215,10 @@ async fn update_segment(
     let expected = expected_version(&req)?.unwrap_or(before.version);
     let fields = patched(before.to_input(), body.into_inner())?.into_fields(Some(before.entity))?;
     let actor = Actor::new(&principal, &req);
-    let row = repo::update(&state.db, &actor, &before, expected, fields).await?;
+    let row = state
+        .db
+        .write(|db| async move { repo::update(&db, &actor, &before, expected, fields).await })
+        .await?;
     let segment = counted(&state, &principal, row).await?;
     Ok(ok_versioned(segment.version, segment))
 }
@@ -242,12 +249,12 @@ async fn delete_segment(
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     principal.require(Area::Segments, Level::Manage)?;
-    repo::delete(
-        &state.db,
-        &Actor::new(&principal, &req),
-        *id,
-        expected_version(&req)?,
-    )
-    .await?;
+    let actor = Actor::new(&principal, &req);
+    let id = *id;
+    let expected = expected_version(&req)?;
+    state
+        .db
+        .write(|db| async move { repo::delete(&db, &actor, id, expected).await })
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -211,7 +211,10 @@ async fn create_task(
     principal.require(Area::Tasks, Level::Write)?;
     let fields = body.into_inner().into_fields()?;
     let actor = Actor::new(&principal, &req);
-    let task = repo::create(&state.db, &actor, fields, principal.user_id())
+    let creator = principal.user_id();
+    let task = state
+        .db
+        .write(|db| async move { repo::create(&db, &actor, fields, creator).await })
         .await?
         .into_task(now());
     Ok(created(
@@ -281,7 +284,9 @@ async fn update_task(
     let expected = expected_version(&req)?.unwrap_or(before.version);
     let fields = patched(before.to_input(), body.into_inner())?.into_fields()?;
     let actor = Actor::new(&principal, &req);
-    let task = repo::update(&state.db, &actor, &before, expected, fields)
+    let task = state
+        .db
+        .write(|db| async move { repo::update(&db, &actor, &before, expected, fields).await })
         .await?
         .into_task(now());
     Ok(ok_versioned(task.version, task))
@@ -311,12 +316,12 @@ async fn delete_task(
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     principal.require(Area::Tasks, Level::Manage)?;
-    repo::delete(
-        &state.db,
-        &Actor::new(&principal, &req),
-        *id,
-        expected_version(&req)?,
-    )
-    .await?;
+    let actor = Actor::new(&principal, &req);
+    let id = *id;
+    let expected = expected_version(&req)?;
+    state
+        .db
+        .write(|db| async move { repo::delete(&db, &actor, id, expected).await })
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

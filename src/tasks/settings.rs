@@ -69,7 +69,11 @@ async fn put_task_settings(
 ) -> ApiResult<HttpResponse> {
     principal.require(Area::Settings, Level::Admin)?;
     let actor = Actor::new(&principal, &req);
-    let saved = save(&state.db, &actor, &body.0, etag::expected_version(&req)?).await?;
+    let expected = etag::expected_version(&req)?;
+    let saved = state
+        .db
+        .write(|db| async move { save(&db, &actor, &body.0, expected).await })
+        .await?;
     Ok(ok_versioned(saved.version, saved))
 }
 

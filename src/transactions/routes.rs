@@ -138,7 +138,11 @@ async fn create_transaction(
 ) -> ApiResult<HttpResponse> {
     principal.require(Area::Transactions, Level::Write)?;
     let fields = body.into_inner().into_fields(now())?;
-    let posted = repo::post(&state.db, &Actor::new(&principal, &req), &fields).await?;
+    let actor = Actor::new(&principal, &req);
+    let posted = state
+        .db
+        .write(|db| async move { repo::post(&db, &actor, &fields).await })
+        .await?;
     let transaction = posted.row.into_transaction();
     let location = format!("/v1/transactions/{}", transaction.id);
     let mut response = if posted.replayed {

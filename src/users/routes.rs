@@ -82,18 +82,20 @@ async fn create_user(
 ) -> ApiResult<HttpResponse> {
     principal.require(Area::Users, Level::Admin)?;
     let input = body.0;
-    let row = repo::create(
-        &state.db,
-        &Actor::new(&principal, &req),
-        NewUser {
-            email: &input.email,
-            display_name: &input.display_name,
-            role: input.role,
-            password: &input.password,
-            active: input.active.unwrap_or(true),
-        },
-    )
-    .await?;
+    let actor = Actor::new(&principal, &req);
+    let row = state
+        .db
+        .write(|db| async move {
+            let user = NewUser {
+                email: &input.email,
+                display_name: &input.display_name,
+                role: input.role,
+                password: &input.password,
+                active: input.active.unwrap_or(true),
+            };
+            repo::create(&db, &actor, user).await
+        })
+        .await?;
     let user = row.into_user();
     Ok(created(
         format!("/v1/users/{}", user.id),
@@ -159,10 +161,13 @@ async fn update_user(
 ) -> ApiResult<HttpResponse> {
     principal.require(Area::Users, Level::Admin)?;
     let actor = Actor::new(&principal, &req);
-    let user = repo::update(&state.db, &actor, *id, expected_version(&req)?, body.0)
+    let (id, expected) = (*id, expected_version(&req)?);
+    let user = state
+        .db
+        .write(|db| async move { repo::update(&db, &actor, id, expected, body.0).await })
         .await?
         .into_user();
-    state.standings.forget(*id);
+    state.standings.forget(id);
     Ok(ok_versioned(user.version, user))
 }
 
@@ -196,7 +201,11 @@ async fn delete_user(
 ) -> ApiResult<HttpResponse> {
     principal.require(Area::Users, Level::Admin)?;
     let actor = Actor::new(&principal, &req);
-    repo::delete(&state.db, &actor, *id, expected_version(&req)?).await?;
-    state.standings.forget(*id);
+    let (id, expected) = (*id, expected_version(&req)?);
+    state
+        .db
+        .write(|db| async move { repo::delete(&db, &actor, id, expected).await })
+        .await?;
+    state.standings.forget(id);
     Ok(HttpResponse::NoContent().finish())
 }

@@ -47,16 +47,22 @@ async fn send_test(
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     admin(&principal)?;
-    let mut tx = state.db.begin().await?;
-    let endpoint = repo::get(&mut tx, *id).await?;
-    let data = serde_json::json!({
-        "endpoint_id": endpoint.id,
-        "message": "A test event from Rapport: if its signature verifies, the endpoint is set up.",
-    });
-    let event_id =
-        events::record(&mut tx, &Actor::new(&principal, &req), &TEST, None, &data).await?;
-    let delivery_id = deliveries::insert(&mut tx, endpoint.id, event_id).await?;
-    tx.commit().await?;
+    let (actor, id) = (Actor::new(&principal, &req), *id);
+    let (endpoint, delivery_id) = state
+        .db
+        .write(|db| async move {
+            let mut tx = db.begin().await?;
+            let endpoint = repo::get(&mut tx, id).await?;
+            let data = serde_json::json!({
+                "endpoint_id": endpoint.id,
+                "message": "A test event from Rapport: if its signature verifies, the endpoint is set up.",
+            });
+            let event_id = events::record(&mut tx, &actor, &TEST, None, &data).await?;
+            let delivery_id = deliveries::insert(&mut tx, endpoint.id, event_id).await?;
+            tx.commit().await?;
+            Ok::<_, ApiError>((endpoint, delivery_id))
+        })
+        .await?;
     let delivery = deliveries::get(&state.db, endpoint.id, delivery_id)
         .await?
         .into_delivery(vec![]);
@@ -165,6 +171,9 @@ async fn retry_delivery(
 ) -> ApiResult<HttpResponse> {
     admin(&principal)?;
     let (endpoint, id) = path.into_inner();
-    deliveries::retry(&state.db, endpoint, id).await?;
+    state
+        .db
+        .write(|db| async move { deliveries::retry(&db, endpoint, id).await })
+        .await?;
     Ok(HttpResponse::Accepted().json(delivery(&state, endpoint, id).await?))
 }

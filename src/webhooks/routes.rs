@@ -102,7 +102,14 @@ async fn create_endpoint(
     admin(&principal)?;
     body.checked(&state.hooks, state.settings.webhook_allow_private_urls)?;
     let secret = signing::new_secret();
-    let row = repo::create(&state.db, &Actor::new(&principal, &req), &body, &secret).await?;
+    let actor = Actor::new(&principal, &req);
+    let row = state
+        .db
+        .write({
+            let secret = secret.clone();
+            |db| async move { repo::create(&db, &actor, &body, &secret).await }
+        })
+        .await?;
     let endpoint = row.into_endpoint(now());
     Ok(holds_secret(created(
         format!("/v1/webhook-endpoints/{}", endpoint.id),
@@ -166,15 +173,16 @@ async fn update_endpoint(
 ) -> ApiResult<HttpResponse> {
     admin(&principal)?;
     let allow_private = state.settings.webhook_allow_private_urls;
-    let row = repo::update(
-        &state.db,
-        &Actor::new(&principal, &req),
-        *id,
-        expected_version(&req)?,
-        body.into_inner(),
-        |input| input.checked(&state.hooks, allow_private),
-    )
-    .await?;
+    let actor = Actor::new(&principal, &req);
+    let id = *id;
+    let expected = expected_version(&req)?;
+    let input = body.into_inner();
+    let hooks = state.hooks.clone();
+    let check = move |input: &EndpointIn| input.checked(&hooks, allow_private);
+    let row = state
+        .db
+        .write(|db| async move { repo::update(&db, &actor, id, expected, input, check).await })
+        .await?;
     let endpoint = row.into_endpoint(now());
     Ok(ok_versioned(endpoint.version, endpoint))
 }
@@ -206,13 +214,13 @@ async fn delete_endpoint(
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     admin(&principal)?;
-    repo::delete(
-        &state.db,
-        &Actor::new(&principal, &req),
-        *id,
-        expected_version(&req)?,
-    )
-    .await?;
+    let actor = Actor::new(&principal, &req);
+    let id = *id;
+    let expected = expected_version(&req)?;
+    state
+        .db
+        .write(|db| async move { repo::delete(&db, &actor, id, expected).await })
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -255,14 +263,15 @@ async fn rotate_secret(
     Check::validated(&input).finish()?;
     let overlap = TimeDelta::hours(input.overlap_hours.unwrap_or(24));
     let secret = signing::new_secret();
-    let (row, until) = repo::rotate(
-        &state.db,
-        &Actor::new(&principal, &req),
-        *id,
-        &secret,
-        overlap,
-    )
-    .await?;
+    let actor = Actor::new(&principal, &req);
+    let id = *id;
+    let (row, until) = state
+        .db
+        .write({
+            let secret = secret.clone();
+            move |db| async move { repo::rotate(&db, &actor, id, &secret, overlap).await }
+        })
+        .await?;
     Ok(holds_secret(ok_versioned(
         row.version,
         RotatedSecret {

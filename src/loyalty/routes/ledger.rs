@@ -86,16 +86,21 @@ async fn earn_loyalty_points(
     let (points, amount) = earned_points(&body.0, &program.earn_rate())?;
     let reason = clean_reason(body.0.reason.as_deref());
     let actor = Actor::new(&principal, &req);
-    let request = Request {
-        contact_id: *contact_id,
-        key: &key,
-        reason: reason.as_deref(),
-        actor: &actor,
-    };
-    let amount = amount.as_ref().map(|(a, c)| (*a, c.as_str()));
-    Ok(entry_created(
-        repo::earn(&state.db, &request, points, amount).await?,
-    ))
+    let contact_id = *contact_id;
+    let entry = state
+        .db
+        .write(|db| async move {
+            let request = Request {
+                contact_id,
+                key: &key,
+                reason: reason.as_deref(),
+                actor: &actor,
+            };
+            let amount = amount.as_ref().map(|(a, c)| (*a, c.as_str()));
+            repo::earn(&db, &request, points, amount).await
+        })
+        .await?;
+    Ok(entry_created(entry))
 }
 
 /// Redeem points
@@ -135,15 +140,21 @@ async fn redeem_loyalty_points(
     let key = required_key(&req)?;
     let reason = clean_reason(body.0.reason.as_deref());
     let actor = Actor::new(&principal, &req);
-    let request = Request {
-        contact_id: *contact_id,
-        key: &key,
-        reason: reason.as_deref(),
-        actor: &actor,
-    };
-    Ok(entry_created(
-        repo::redeem(&state.db, &request, body.0.points).await?,
-    ))
+    let contact_id = *contact_id;
+    let points = body.0.points;
+    let entry = state
+        .db
+        .write(|db| async move {
+            let request = Request {
+                contact_id,
+                key: &key,
+                reason: reason.as_deref(),
+                actor: &actor,
+            };
+            repo::redeem(&db, &request, points).await
+        })
+        .await?;
+    Ok(entry_created(entry))
 }
 
 /// Adjust points
@@ -187,15 +198,21 @@ async fn adjust_loyalty_points(
     let reason = clean_reason(Some(&body.0.reason))
         .ok_or_else(|| ApiError::field("reason", "required", "must not be blank"))?;
     let actor = Actor::new(&principal, &req);
-    let request = Request {
-        contact_id: *contact_id,
-        key: &key,
-        reason: Some(&reason),
-        actor: &actor,
-    };
-    Ok(entry_created(
-        repo::adjust(&state.db, &request, body.0.points).await?,
-    ))
+    let contact_id = *contact_id;
+    let points = body.0.points;
+    let entry = state
+        .db
+        .write(|db| async move {
+            let request = Request {
+                contact_id,
+                key: &key,
+                reason: Some(reason.as_str()),
+                actor: &actor,
+            };
+            repo::adjust(&db, &request, points).await
+        })
+        .await?;
+    Ok(entry_created(entry))
 }
 
 /// List a member's ledger
@@ -326,13 +343,17 @@ async fn reverse_loyalty_ledger_entry(
     let (contact_id, entry_id) = path.into_inner();
     let reason = clean_reason(body.0.reason.as_deref());
     let actor = Actor::new(&principal, &req);
-    let request = Request {
-        contact_id,
-        key: &key,
-        reason: reason.as_deref(),
-        actor: &actor,
-    };
-    Ok(entry_created(
-        repo::reverse(&state.db, &request, entry_id).await?,
-    ))
+    let entry = state
+        .db
+        .write(|db| async move {
+            let request = Request {
+                contact_id,
+                key: &key,
+                reason: reason.as_deref(),
+                actor: &actor,
+            };
+            repo::reverse(&db, &request, entry_id).await
+        })
+        .await?;
+    Ok(entry_created(entry))
 }

@@ -85,7 +85,12 @@ async fn enrol_loyalty_member(
     body: ValidatedJson<MemberIn>,
 ) -> ApiResult<HttpResponse> {
     principal.require(Area::Loyalty, Level::Write)?;
-    let row = repo::enrol(&state.db, &Actor::new(&principal, &req), body.0.contact_id).await?;
+    let actor = Actor::new(&principal, &req);
+    let arg0 = body.0.contact_id;
+    let row = state
+        .db
+        .write(|db| async move { repo::enrol(&db, &actor, arg0).await })
+        .await?;
     let member = repo::get(&state.db, row.contact_id).await?;
     Ok(created(
         format!("/v1/loyalty/members/{}", member.contact_id),

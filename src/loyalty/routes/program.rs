@@ -73,13 +73,12 @@ async fn replace_loyalty_program(
 ) -> ApiResult<HttpResponse> {
     principal.require(Area::Settings, Level::Admin)?;
     let input = check_program(body.0).map_err(ApiError::validation)?;
-    let (_, after) = repo::replace(
-        &state.db,
-        &Actor::new(&principal, &req),
-        &input,
-        expected_version(&req)?,
-    )
-    .await?;
+    let actor = Actor::new(&principal, &req);
+    let expected = expected_version(&req)?;
+    let (_, after) = state
+        .db
+        .write(|db| async move { repo::replace(&db, &actor, &input, expected).await })
+        .await?;
     let program = after.into_program();
     Ok(ok_versioned(program.version, program))
 }
@@ -106,5 +105,9 @@ async fn run_loyalty_expiry(
     principal: Principal,
 ) -> ApiResult<web::Json<ExpiryReport>> {
     principal.require(Area::Loyalty, Level::Manage)?;
-    Ok(web::Json(expire_due_points(&state.db).await?))
+    let expired = state
+        .db
+        .write(|db| async move { expire_due_points(&db).await })
+        .await?;
+    Ok(web::Json(expired))
 }

@@ -96,14 +96,21 @@ async fn create_loyalty_redemption(
     let key = required_key(&req)?;
     let actor = Actor::new(&principal, &req);
     let reason = clean_reason(body.0.reason.as_deref());
-    let new = NewRedemption {
-        contact_id: body.0.contact_id,
-        reward_id: body.0.reward_id,
-        reason: reason.as_deref(),
-        key: &key,
-        actor: &actor,
-    };
-    let redemption = repo::create(&state.db, &new).await?.into_redemption();
+    let (contact_id, reward_id) = (body.0.contact_id, body.0.reward_id);
+    let redemption = state
+        .db
+        .write(|db| async move {
+            let new = NewRedemption {
+                contact_id,
+                reward_id,
+                reason: reason.as_deref(),
+                key: &key,
+                actor: &actor,
+            };
+            repo::create(&db, &new).await
+        })
+        .await?
+        .into_redemption();
     Ok(created(
         format!("/v1/loyalty/redemptions/{}", redemption.id),
         None,
@@ -171,9 +178,10 @@ async fn cancel_loyalty_redemption(
     let key = required_key(&req)?;
     let reason = clean_reason(body.0.reason.as_deref());
     let actor = Actor::new(&principal, &req);
-    Ok(web::Json(
-        repo::cancel(&state.db, *id, reason.as_deref(), &key, &actor)
-            .await?
-            .into_redemption(),
-    ))
+    let id = *id;
+    let redemption = state
+        .db
+        .write(|db| async move { repo::cancel(&db, id, reason.as_deref(), &key, &actor).await })
+        .await?;
+    Ok(web::Json(redemption.into_redemption()))
 }

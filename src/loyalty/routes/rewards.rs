@@ -79,7 +79,11 @@ async fn create_loyalty_reward(
 ) -> ApiResult<HttpResponse> {
     principal.require(Area::Loyalty, Level::Manage)?;
     let input = body.into_inner().checked()?;
-    let reward = repo::create(&state.db, &Actor::new(&principal, &req), &input).await?;
+    let actor = Actor::new(&principal, &req);
+    let reward = state
+        .db
+        .write(|db| async move { repo::create(&db, &actor, &input).await })
+        .await?;
     Ok(created(
         format!("/v1/loyalty/rewards/{}", reward.id),
         Some(reward.version),
@@ -142,14 +146,14 @@ async fn update_loyalty_reward(
     body: web::Json<RewardPatch>,
 ) -> ApiResult<HttpResponse> {
     principal.require(Area::Loyalty, Level::Manage)?;
-    let reward = repo::update(
-        &state.db,
-        &Actor::new(&principal, &req),
-        *id,
-        expected_version(&req)?,
-        body.into_inner(),
-    )
-    .await?;
+    let actor = Actor::new(&principal, &req);
+    let id = *id;
+    let expected = expected_version(&req)?;
+    let input = body.into_inner();
+    let reward = state
+        .db
+        .write(|db| async move { repo::update(&db, &actor, id, expected, input).await })
+        .await?;
     Ok(ok_versioned(reward.version, reward))
 }
 
@@ -180,12 +184,12 @@ async fn delete_loyalty_reward(
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     principal.require(Area::Loyalty, Level::Manage)?;
-    repo::delete(
-        &state.db,
-        &Actor::new(&principal, &req),
-        *id,
-        expected_version(&req)?,
-    )
-    .await?;
+    let actor = Actor::new(&principal, &req);
+    let id = *id;
+    let expected = expected_version(&req)?;
+    state
+        .db
+        .write(|db| async move { repo::delete(&db, &actor, id, expected).await })
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
