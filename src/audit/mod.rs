@@ -9,6 +9,8 @@ use serde_json::{Map, Value, json};
 use sqlx::types::Json;
 use uuid::Uuid;
 
+use crate::db::records::{Bind, Record};
+
 use crate::{
     auth::Principal,
     db::{Tx, new_id, now},
@@ -154,11 +156,22 @@ pub async fn record(
     change: Change,
 ) -> Result<(), ApiError> {
     let actor_id = (actor.kind != "system").then_some(actor.id);
-    on_tx!(tx, c => sqlx::query(
+    // Written with the transaction's next statement (see `db::records`).
+    tx.append(Record::new(
         "INSERT INTO audit_events (id, occurred_at, actor_type, actor_id, action, entity_type, entity_id, changes, request_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-    ).bind(new_id()).bind(now()).bind(actor.kind).bind(actor_id).bind(action).bind(entity_type).bind(entity_id)
-     .bind(Json(Value::Object(change.0))).bind(&actor.request_id).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        vec![
+            Bind::Uuid(new_id()),
+            Bind::Time(now()),
+            Bind::Text(actor.kind.to_string()),
+            Bind::OptionalUuid(actor_id),
+            Bind::Text(action.to_string()),
+            Bind::Text(entity_type.to_string()),
+            Bind::Uuid(entity_id),
+            Bind::Json(Value::Object(change.0)),
+            Bind::OptionalText(actor.request_id.clone()),
+        ],
+    ));
     Ok(())
 }
 

@@ -1,7 +1,7 @@
 //! An idempotency key that commits with the request's own transaction.
 //!
 //! The idempotency middleware runs a keyed request inside [`scope`]; the
-//! first [`Tx`] the request commits writes the key's row first, so the key,
+//! first [`Tx`](super::Tx) the request commits writes the key's row first, so the key,
 //! the business write and its audit event commit together: one commit where
 //! a separate claim took three. When another request with the same key got
 //! there first, that row insert fails, the transaction rolls back, and the
@@ -11,8 +11,10 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 
-use super::{Tx, is_unique_violation};
-use crate::on_tx;
+use super::{
+    is_unique_violation,
+    records::{Bind, Record},
+};
 
 /// The key a request holds while it runs.
 #[derive(Debug)]
@@ -73,29 +75,34 @@ pub async fn scope<F: std::future::Future>(claim: Arc<Claim>, work: F) -> F::Out
     CLAIM.scope(claim, work).await
 }
 
-/// Called by [`Tx::commit`]: writes the request's key into `tx` if it holds
-/// one not yet written. Fails (so the commit rolls back) when the key is taken.
-pub(super) async fn write_in(tx: &mut Tx) -> Result<(), sqlx::Error> {
-    let Ok(claim) = CLAIM.try_with(Arc::clone) else {
-        return Ok(());
-    };
-    if claim.state() != State::Unwritten {
-        return Ok(());
+/// The key of the current request, when it holds one not yet written: the
+/// next [`Tx::commit`](super::Tx::commit) writes it (see [`Claim::record`]).
+pub(super) fn unwritten() -> Option<Arc<Claim>> {
+    current().filter(|claim| claim.state() == State::Unwritten)
+}
+
+impl Claim {
+    /// The key's row, written with the transaction's commit.
+    pub(super) fn record(&self) -> Record {
+        Record::new(
+            "INSERT INTO idempotency_keys (principal, key, request_hash, created_at) VALUES ($1, $2, $3, $4)",
+            vec![
+                Bind::Text(self.principal.clone()),
+                Bind::Text(self.key.clone()),
+                Bind::Text(self.request_hash.clone()),
+                Bind::Time(self.created_at),
+            ],
+        )
     }
-    let inserted = on_tx!(tx, c => sqlx::query(
-        "INSERT INTO idempotency_keys (principal, key, request_hash, created_at) VALUES ($1, $2, $3, $4)"
-    ).bind(&claim.principal).bind(&claim.key).bind(&claim.request_hash).bind(claim.created_at)
-     .execute(&mut **c).await.map(|r| r.rows_affected()));
-    match inserted {
-        Ok(_) => {
-            claim.set(State::Written);
-            Ok(())
-        }
-        Err(err) => {
-            if is_unique_violation(&err) {
-                claim.set(State::Lost);
-            }
-            Err(err)
+
+    pub(super) fn written(&self) {
+        self.set(State::Written);
+    }
+
+    /// The commit failed: when another request holds the key, this one lost.
+    pub(super) fn failed(&self, err: &sqlx::Error) {
+        if is_unique_violation(err) {
+            self.set(State::Lost);
         }
     }
 }

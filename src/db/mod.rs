@@ -22,6 +22,7 @@ use sqlx::{
 mod checkpoint;
 pub mod claim;
 pub mod now;
+pub mod records;
 pub mod refs;
 pub mod sql;
 mod writes;
@@ -31,24 +32,51 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// An open transaction on either engine. Dropping it without `commit` rolls
 /// back, so a `?` anywhere between `begin` and `commit` leaves nothing behind.
-pub enum Tx {
+pub struct Tx {
+    /// Run statements through [`on_tx!`] or [`on!`], which first write what
+    /// the transaction keeps (see [`records`]).
+    pub conn: Conn,
+    kept: records::Kept,
+}
+
+pub enum Conn {
     Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
 }
 
 impl Tx {
+    fn new(conn: Conn) -> Self {
+        Self {
+            conn,
+            kept: records::Kept::default(),
+        }
+    }
+
     /// Commits; a request holding an idempotency key writes it here first
-    /// (see [`claim`]), so key and work commit or roll back together.
+    /// (see [`claim`]), so key and work commit or roll back together, in one
+    /// round trip with the rows the transaction kept.
     pub async fn commit(mut self) -> Result<(), sqlx::Error> {
-        claim::write_in(&mut self).await?;
-        match self {
-            Tx::Sqlite(tx) => tx.commit().await,
-            Tx::Postgres(tx) => tx.commit().await,
+        let claim = claim::unwritten();
+        if let Some(claim) = &claim {
+            self.append(claim.record());
+        }
+        if let Err(err) = self.flush().await {
+            if let Some(claim) = &claim {
+                claim.failed(&err);
+            }
+            return Err(err);
+        }
+        if let Some(claim) = &claim {
+            claim.written();
+        }
+        match self.conn {
+            Conn::Sqlite(tx) => tx.commit().await,
+            Conn::Postgres(tx) => tx.commit().await,
         }
     }
 
     pub fn is_sqlite(&self) -> bool {
-        matches!(self, Tx::Sqlite(_))
+        matches!(self.conn, Conn::Sqlite(_))
     }
 
     /// Row locks that only PostgreSQL needs: runs `select_for_update` (with
@@ -61,7 +89,7 @@ impl Tx {
         select_for_update: &'static str,
         id: Option<uuid::Uuid>,
     ) -> Result<(), sqlx::Error> {
-        if let Tx::Postgres(c) = self {
+        if let Conn::Postgres(c) = &mut self.conn {
             let mut query = sqlx::query(select_for_update);
             if let Some(id) = id {
                 query = query.bind(id);
@@ -197,8 +225,8 @@ impl Db {
     /// Starts a transaction on the pool that may write.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
-            Db::Sqlite { writer, .. } => Tx::Sqlite(writer.begin().await?),
-            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+            Db::Sqlite { writer, .. } => Tx::new(Conn::Sqlite(writer.begin().await?)),
+            Db::Postgres(pool) => Tx::new(Conn::Postgres(pool.begin().await?)),
         })
     }
 
@@ -282,14 +310,19 @@ macro_rules! on {
             $crate::db::On::Read($crate::db::Db::Postgres($e)) => $body,
             $crate::db::On::Write($crate::db::Db::Sqlite { writer: $e, .. }) => $body,
             $crate::db::On::Write($crate::db::Db::Postgres($e)) => $body,
-            $crate::db::On::Tx($crate::db::Tx::Sqlite(tx)) => {
-                let $e = &mut **tx;
-                $body
-            }
-            $crate::db::On::Tx($crate::db::Tx::Postgres(tx)) => {
-                let $e = &mut **tx;
-                $body
-            }
+            $crate::db::On::Tx(tx) => match tx.flush().await {
+                Err(err) => Err(err),
+                Ok(()) => match &mut tx.conn {
+                    $crate::db::Conn::Sqlite(tx) => {
+                        let $e = &mut **tx;
+                        $body
+                    }
+                    $crate::db::Conn::Postgres(tx) => {
+                        let $e = &mut **tx;
+                        $body
+                    }
+                },
+            },
         }
     };
 }
@@ -317,15 +350,20 @@ macro_rules! on_writer {
 }
 
 /// Runs `$body` with `$conn` bound to the open transaction `$tx` (a
-/// `&mut Tx`); use `&mut **$conn` as the executor.
+/// `&mut Tx`), after writing the rows it keeps; use `&mut **$conn` as the
+/// executor.
 #[macro_export]
 macro_rules! on_tx {
-    ($tx:expr, $conn:ident => $body:expr) => {
-        match $tx {
-            $crate::db::Tx::Sqlite($conn) => $body,
-            $crate::db::Tx::Postgres($conn) => $body,
+    ($tx:expr, $conn:ident => $body:expr) => {{
+        let tx: &mut $crate::db::Tx = $tx;
+        match tx.flush().await {
+            Err(err) => Err(err),
+            Ok(()) => match &mut tx.conn {
+                $crate::db::Conn::Sqlite($conn) => $body,
+                $crate::db::Conn::Postgres($conn) => $body,
+            },
         }
-    };
+    }};
 }
 
 /// Expands to the first expression on SQLite and the second on PostgreSQL

@@ -11,8 +11,9 @@ pub mod routes;
 
 use serde::Serialize;
 use serde_json::Value;
-use sqlx::types::Json;
 use uuid::Uuid;
+
+use crate::db::records::{Bind, Record};
 
 use crate::{
     audit::Actor,
@@ -51,19 +52,42 @@ pub async fn record(
 ) -> Result<Uuid, ApiError> {
     let data = serde_json::to_value(data).map_err(ApiError::internal)?;
     let actor_id = (actor.kind != "system").then_some(actor.id);
-    // The transaction's id orders the feed on PostgreSQL (see `feed`); SQLite
-    // commits one writer after another, so its events share tx_id 0.
-    let tx_id = dialect!(tx, sqlite: "0", postgres: "pg_current_xact_id()::text::bigint");
-    let sql = format!(
-        "INSERT INTO events (tx_id, seq, id, type, area, occurred_at, data, actor_type, actor_id, contact_id)
-         VALUES ({tx_id}, (SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE tx_id = {tx_id}),
-                 $1, $2, $3, $4, $5, $6, $7, $8)"
-    );
+    // The transaction's id orders the feed on PostgreSQL (see `feed`), and
+    // each transaction numbers its own events; SQLite commits one writer
+    // after another, so its events share tx_id 0 and number on from the
+    // last one. Written with the transaction's next statement (`db::records`).
+    let (tx_id, seq, own_seq) = if tx.is_sqlite() {
+        (
+            "0",
+            "(SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE tx_id = 0)",
+            None,
+        )
+    } else {
+        (
+            "pg_current_xact_id()::text::bigint",
+            "$9",
+            Some(tx.next_event_seq()),
+        )
+    };
     let id = new_id();
-    on_tx!(tx, c => sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(id).bind(kind.name).bind(kind.area.as_str()).bind(now()).bind(Json(&data))
-        .bind(actor.kind).bind(actor_id).bind(contact)
-        .execute(&mut **c).await.map(|r| r.rows_affected()))?;
+    let mut binds = vec![
+        Bind::Uuid(id),
+        Bind::Text(kind.name.to_string()),
+        Bind::Text(kind.area.as_str().to_string()),
+        Bind::Time(now()),
+        Bind::Json(data),
+        Bind::Text(actor.kind.to_string()),
+        Bind::OptionalUuid(actor_id),
+        Bind::OptionalUuid(contact),
+    ];
+    binds.extend(own_seq.map(Bind::Int));
+    tx.append(Record::new(
+        format!(
+            "INSERT INTO events (tx_id, seq, id, type, area, occurred_at, data, actor_type, actor_id, contact_id)
+             VALUES ({tx_id}, {seq}, $1, $2, $3, $4, $5, $6, $7, $8)"
+        ),
+        binds,
+    ));
     Ok(id)
 }
 

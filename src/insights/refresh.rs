@@ -18,7 +18,7 @@ use super::{
     settings::{self, InsightSettings},
 };
 use crate::{
-    db::{Db, Tx, now},
+    db::{Conn, Db, now},
     http::ApiError,
     on_db, on_tx, on_writer,
 };
@@ -122,7 +122,7 @@ async fn recompute(
     let mut tx = db.begin().await?;
     let asked = ids;
     let mut ids = ids.to_vec();
-    if let Tx::Postgres(c) = &mut tx {
+    if let Conn::Postgres(c) = &mut tx.conn {
         let sql = format!(
             "SELECT id FROM {} WHERE id = ANY($1) ORDER BY id FOR UPDATE SKIP LOCKED",
             subject.table()

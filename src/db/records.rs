@@ -1,0 +1,213 @@
+//! Rows a transaction appends and never reads back — its audit events, its
+//! outbox events, its idempotency key — written together in one round trip.
+//!
+//! A write used to send each of them as a statement of its own: a contact
+//! create was BEGIN, the row, its tags, the audit event, the event, COMMIT,
+//! and every statement is a round trip (on SQLite a hop to the connection's
+//! thread and back, with the single writer connection held meanwhile).
+//! [`Tx::append`] keeps such a row in the transaction instead, and the
+//! transaction writes everything it holds just before its next statement or
+//! its commit ([`Tx::flush`]): on SQLite as consecutive statements in one
+//! query, on PostgreSQL as one statement (`WITH … AS (INSERT …) INSERT …`).
+//! Whatever runs later in the transaction still sees the rows (erasure
+//! rewrites them, for one), because they are written before it runs.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::{Conn, Tx};
+
+/// At most this many rows per round trip (each binds up to 10 values: far
+/// below either engine's limit on bound values).
+const PER_ROUND_TRIP: usize = 32;
+
+/// A value bound to a kept row's statement.
+#[derive(Debug)]
+pub enum Bind {
+    Uuid(Uuid),
+    OptionalUuid(Option<Uuid>),
+    Time(DateTime<Utc>),
+    Text(String),
+    OptionalText(Option<String>),
+    Int(i64),
+    Json(Value),
+}
+
+/// One `INSERT` whose placeholders are `$1` … `$n`, with its `n` values.
+#[derive(Debug)]
+pub struct Record {
+    sql: String,
+    binds: Vec<Bind>,
+}
+
+impl Record {
+    pub fn new(sql: impl Into<String>, binds: Vec<Bind>) -> Self {
+        Self {
+            sql: sql.into(),
+            binds,
+        }
+    }
+}
+
+/// What a transaction holds until it writes it.
+#[derive(Debug, Default)]
+pub struct Kept {
+    records: Vec<Record>,
+    events: i64,
+}
+
+impl Tx {
+    /// Keeps `record` to be written with the transaction's next statement
+    /// or its commit.
+    pub fn append(&mut self, record: Record) {
+        self.kept.records.push(record);
+    }
+
+    /// The number of the transaction's next outbox event (1, 2, …): on
+    /// PostgreSQL, where each transaction numbers its own events, it orders
+    /// them (see `events::feed`).
+    pub fn next_event_seq(&mut self) -> i64 {
+        self.kept.events += 1;
+        self.kept.events
+    }
+
+    /// Writes the rows the transaction holds (nothing when it holds none).
+    pub async fn flush(&mut self) -> Result<(), sqlx::Error> {
+        while !self.kept.records.is_empty() {
+            let rest = self
+                .kept
+                .records
+                .split_off(self.kept.records.len().min(PER_ROUND_TRIP));
+            let batch = std::mem::replace(&mut self.kept.records, rest);
+            let sql = combined(&batch, self.is_sqlite());
+            let binds = batch.into_iter().flat_map(|r| r.binds);
+            match &mut self.conn {
+                Conn::Sqlite(c) => {
+                    bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), binds)
+                        .execute(&mut **c)
+                        .await?;
+                }
+                Conn::Postgres(c) => {
+                    bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), binds)
+                        .execute(&mut **c)
+                        .await?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The records as one query: SQLite runs consecutive statements of one
+/// query in order; PostgreSQL takes one statement, so all but the last
+/// become data-modifying `WITH` clauses. Placeholders are renumbered to
+/// follow each other.
+fn combined(records: &[Record], sqlite: bool) -> String {
+    let mut offset = 0;
+    let statements: Vec<String> = records
+        .iter()
+        .map(|r| {
+            let sql = renumbered(&r.sql, offset);
+            offset += r.binds.len();
+            sql
+        })
+        .collect();
+    if sqlite || statements.len() == 1 {
+        return statements.join(";\n");
+    }
+    let (last, first) = statements.split_last().expect("at least one record");
+    let clauses: Vec<String> = first
+        .iter()
+        .enumerate()
+        .map(|(i, sql)| format!("kept_{i} AS ({sql})"))
+        .collect();
+    format!("WITH {}\n{last}", clauses.join(",\n"))
+}
+
+/// `sql` with every placeholder `$k` written `$(k + offset)`. Kept rows'
+/// statements are the crate's own `INSERT`s, with no `$` in any literal.
+fn renumbered(sql: &str, offset: usize) -> String {
+    if offset == 0 {
+        return sql.to_string();
+    }
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        if c != '$' {
+            continue;
+        }
+        let mut digits = String::new();
+        while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+            digits.push(*d);
+            chars.next();
+        }
+        match digits.parse::<usize>() {
+            Ok(k) => out.push_str(&(k + offset).to_string()),
+            Err(_) => out.push_str(&digits),
+        }
+    }
+    out
+}
+
+fn bind_all<'q, DB>(
+    mut query: sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments>,
+    binds: impl Iterator<Item = Bind>,
+) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments>
+where
+    DB: sqlx::Database,
+    Uuid: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<Uuid>: sqlx::Encode<'q, DB>,
+    DateTime<Utc>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<String>: sqlx::Encode<'q, DB>,
+    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    sqlx::types::Json<Value>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    for bind in binds {
+        query = match bind {
+            Bind::Uuid(v) => query.bind(v),
+            Bind::OptionalUuid(v) => query.bind(v),
+            Bind::Time(v) => query.bind(v),
+            Bind::Text(v) => query.bind(v),
+            Bind::OptionalText(v) => query.bind(v),
+            Bind::Int(v) => query.bind(v),
+            Bind::Json(v) => query.bind(sqlx::types::Json(v)),
+        };
+    }
+    query
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(sql: &str, n: usize) -> Record {
+        Record::new(sql, (0..n as i64).map(Bind::Int).collect())
+    }
+
+    #[test]
+    fn placeholders_follow_each_other_across_records() {
+        let records = [
+            record("INSERT INTO a VALUES ($1, $2)", 2),
+            record("INSERT INTO b VALUES ($2, $1, $3)", 3),
+        ];
+        assert_eq!(
+            combined(&records, true),
+            "INSERT INTO a VALUES ($1, $2);\nINSERT INTO b VALUES ($4, $3, $5)"
+        );
+        assert_eq!(
+            combined(&records, false),
+            "WITH kept_0 AS (INSERT INTO a VALUES ($1, $2))\nINSERT INTO b VALUES ($4, $3, $5)"
+        );
+    }
+
+    #[test]
+    fn one_record_is_its_own_statement_on_both_engines() {
+        let records = [record("INSERT INTO a VALUES ($1)", 1)];
+        assert_eq!(combined(&records, false), "INSERT INTO a VALUES ($1)");
+        assert_eq!(combined(&records, true), "INSERT INTO a VALUES ($1)");
+        assert_eq!(renumbered("$10, $9", 1), "$11, $10");
+    }
+}
