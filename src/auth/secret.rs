@@ -12,10 +12,9 @@ pub async fn load_or_create(db: &Db, configured: Option<&str>) -> Result<Vec<u8>
     }
     let candidate = super::random_token(48);
     // Several nodes may start at once: the first insert wins and all read it.
-    let secret: String = on_writer!(db, pool => {
-        sqlx::query("INSERT INTO settings (key, value, created_at) VALUES ('jwt_secret', $1, $2) ON CONFLICT (key) DO NOTHING")
-            .bind(&candidate).bind(now()).execute(pool).await?;
-        sqlx::query_scalar("SELECT value FROM settings WHERE key = 'jwt_secret'").fetch_one(pool).await?
-    });
+    on_writer!(db, pool => sqlx::query("INSERT INTO settings (key, value, created_at) VALUES ('jwt_secret', $1, $2) ON CONFLICT (key) DO NOTHING")
+        .bind(&candidate).bind(now()).execute(pool).await.map(|_| ()))?;
+    let secret: String = on_writer!(db, pool => sqlx::query_scalar("SELECT value FROM settings WHERE key = 'jwt_secret'")
+        .fetch_one(pool).await)?;
     Ok(secret.into_bytes())
 }

@@ -13,7 +13,9 @@
 
 use std::time::Duration;
 
-use sqlx::{SqlitePool, sqlite::SqliteConnectOptions, sqlite::SqlitePoolOptions};
+use sqlx::{sqlite::SqliteConnectOptions, sqlite::SqlitePoolOptions};
+
+use super::Writer;
 
 /// How often the log is copied back: at a thousand writes a second the log
 /// then holds a few megabytes.
@@ -24,8 +26,8 @@ const EVERY: Duration = Duration::from_millis(250);
 pub const BACKSTOP_PAGES: u32 = 10_000;
 
 /// Opens the checkpointing connection and starts its task; it ends when the
-/// writer's pool closes.
-pub async fn start(options: SqliteConnectOptions, writer: SqlitePool) -> Result<(), sqlx::Error> {
+/// writer closes.
+pub async fn start(options: SqliteConnectOptions, writer: Writer) -> Result<(), sqlx::Error> {
     let checkpointer = SqlitePoolOptions::new()
         .max_connections(1)
         .min_connections(1)

@@ -25,8 +25,10 @@ pub mod now;
 pub mod records;
 pub mod refs;
 pub mod sql;
+mod writer;
 mod writes;
 pub use now::{new_id, now};
+pub use writer::Writer;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -40,7 +42,7 @@ pub struct Tx {
 }
 
 pub enum Conn {
-    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Sqlite(writer::SqliteTx),
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
 }
 
@@ -60,6 +62,10 @@ impl Tx {
         if let Some(claim) = &claim {
             self.append(claim.record());
         }
+        if self.is_sqlite() {
+            // The last round trip: what the transaction kept, then COMMIT.
+            self.append(records::Record::new("COMMIT", Vec::new()));
+        }
         if let Err(err) = self.flush().await {
             if let Some(claim) = &claim {
                 claim.failed(&err);
@@ -70,7 +76,10 @@ impl Tx {
             claim.written();
         }
         match self.conn {
-            Conn::Sqlite(tx) => tx.commit().await,
+            Conn::Sqlite(tx) => {
+                tx.committed();
+                Ok(())
+            }
             Conn::Postgres(tx) => tx.commit().await,
         }
     }
@@ -102,10 +111,7 @@ impl Tx {
 
 #[derive(Clone, Debug)]
 pub enum Db {
-    Sqlite {
-        reader: SqlitePool,
-        writer: SqlitePool,
-    },
+    Sqlite { reader: SqlitePool, writer: Writer },
     Postgres(PgPool),
 }
 
@@ -145,17 +151,13 @@ impl Db {
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(5));
-            let writer = SqlitePoolOptions::new()
-                .max_connections(1)
-                .test_before_acquire(false)
-                .acquire_timeout(Duration::from_secs(30))
-                .connect_with(
-                    options
-                        .clone()
-                        .pragma("wal_autocheckpoint", checkpoint::BACKSTOP_PAGES.to_string()),
-                )
-                .await
-                .map_err(ConnectError::Open)?;
+            let writer = Writer::open(
+                &options
+                    .clone()
+                    .pragma("wal_autocheckpoint", checkpoint::BACKSTOP_PAGES.to_string()),
+            )
+            .await
+            .map_err(ConnectError::Open)?;
             checkpoint::start(options.clone(), writer.clone())
                 .await
                 .map_err(ConnectError::Open)?;
@@ -186,7 +188,10 @@ impl Db {
 
     pub async fn migrate(&self) -> Result<(), ConnectError> {
         match self {
-            Db::Sqlite { writer, .. } => MIGRATOR.run(writer).await,
+            Db::Sqlite { writer, .. } => match writer.hold().await {
+                Ok(mut conn) => MIGRATOR.run(&mut *conn).await,
+                Err(err) => Err(err.into()),
+            },
             Db::Postgres(pool) => MIGRATOR.run(pool).await,
         }
         .map_err(ConnectError::Migrate)
@@ -308,7 +313,15 @@ macro_rules! on {
         match $crate::db::On::from($on) {
             $crate::db::On::Read($crate::db::Db::Sqlite { reader: $e, .. }) => $body,
             $crate::db::On::Read($crate::db::Db::Postgres($e)) => $body,
-            $crate::db::On::Write($crate::db::Db::Sqlite { writer: $e, .. }) => $body,
+            $crate::db::On::Write($crate::db::Db::Sqlite { writer, .. }) => {
+                match writer.hold().await {
+                    Err(err) => Err(err),
+                    Ok(mut held) => {
+                        let $e = &mut *held;
+                        $body
+                    }
+                }
+            }
             $crate::db::On::Write($crate::db::Db::Postgres($e)) => $body,
             $crate::db::On::Tx(tx) => match tx.flush().await {
                 Err(err) => Err(err),
@@ -343,7 +356,13 @@ macro_rules! on_db {
 macro_rules! on_writer {
     ($db:expr, $pool:ident => $body:expr) => {
         match $db {
-            $crate::db::Db::Sqlite { writer: $pool, .. } => $body,
+            $crate::db::Db::Sqlite { writer, .. } => match writer.hold().await {
+                Err(err) => Err(err),
+                Ok(mut held) => {
+                    let $pool = &mut *held;
+                    $body
+                }
+            },
             $crate::db::Db::Postgres($pool) => $body,
         }
     };

@@ -1,5 +1,6 @@
 //! Rows a transaction appends and never reads back — its audit events, its
-//! outbox events, its idempotency key — written together in one round trip.
+//! outbox events, a new record's tag rows, its idempotency key — written
+//! together in one round trip.
 //!
 //! A write used to send each of them as a statement of its own: a contact
 //! create was BEGIN, the row, its tags, the audit event, the event, COMMIT,
@@ -18,8 +19,8 @@ use uuid::Uuid;
 
 use super::{Conn, Tx};
 
-/// At most this many rows per round trip (each binds up to 10 values: far
-/// below either engine's limit on bound values).
+/// At most this many statements per round trip (each binds at most 10
+/// values, tag rows one per tag: far below either engine's limit).
 const PER_ROUND_TRIP: usize = 32;
 
 /// A value bound to a kept row's statement.

@@ -6,7 +6,10 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{On, Tx};
+use super::{
+    On, Tx,
+    records::{Bind, Record},
+};
 use crate::{
     http::{ApiError, FieldError},
     on_tx,
@@ -231,7 +234,8 @@ pub async fn replace_tags(
     insert_tags(tx, table, owner, tags).await
 }
 
-/// Adds the tag rows of a new owner, in one statement.
+/// Adds the tag rows of a new owner, in one statement that the transaction
+/// keeps and writes with its next statement or its commit (`db::records`).
 pub async fn insert_tags(
     tx: &mut Tx,
     table: TagTable,
@@ -245,14 +249,10 @@ pub async fn insert_tags(
     let rows: Vec<String> = (0..tags.len())
         .map(|i| format!("($1, ${})", i + 2))
         .collect();
-    let sql = format!("{insert} {}", rows.join(", "));
-    on_tx!(tx, c => {
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.clone())).bind(owner);
-        for tag in tags {
-            query = query.bind(tag);
-        }
-        query.execute(&mut **c).await.map(|r| r.rows_affected())
-    })?;
+    let binds = std::iter::once(Bind::Uuid(owner))
+        .chain(tags.iter().cloned().map(Bind::Text))
+        .collect();
+    tx.append(Record::new(format!("{insert} {}", rows.join(", ")), binds));
     Ok(())
 }
 
