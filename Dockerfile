@@ -12,7 +12,9 @@ WORKDIR /src
 # Dependencies first, against stub sources, so that a change to the code does
 # not rebuild them. sqlx's migrate! macro embeds migrations/ at compile time.
 # build.rs maps handlers to their files for the route table (src/openapi/routes_table.rs).
+# .cargo/config.toml sets the bundled SQLite's compile-time options.
 COPY Cargo.toml Cargo.lock build.rs ./
+COPY .cargo ./.cargo
 RUN mkdir src \
     && echo 'fn main() {}' > src/main.rs \
     && touch src/lib.rs \
