@@ -260,7 +260,8 @@ impl Db {
 pub enum On<'a> {
     /// Outside any transaction, on the read pool.
     Read(&'a Db),
-    /// Outside any transaction, on the pool that may write.
+    /// Outside any transaction, on what may write (the PostgreSQL pool, or
+    /// SQLite's writer connection).
     Write(&'a Db),
     /// Inside the caller's transaction (its writes and locks are seen).
     Tx(&'a mut Tx),
@@ -351,7 +352,8 @@ macro_rules! on_db {
     };
 }
 
-/// Runs `$body` with `$pool` bound to the pool that may write.
+/// Runs `$body` with `$pool` bound to what may write: the PostgreSQL pool, or
+/// SQLite's writer connection (held for the statement; use `$pool` once).
 #[macro_export]
 macro_rules! on_writer {
     ($db:expr, $pool:ident => $body:expr) => {
