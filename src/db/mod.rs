@@ -179,7 +179,12 @@ impl Db {
                 .map_err(ConnectError::Open)?;
             Ok(Db::Sqlite { reader, writer })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            let mut options = PgConnectOptions::from_str(url).map_err(ConnectError::BadUrl)?;
+            // JIT compilation pays off for queries that run for many seconds. Ours run for milliseconds
+            // to a second, and compiling one took longer than running it (a year's customer metrics over
+            // 1,000,000 transactions: 0.65 s to run, 0.7 s more to compile).
+            let mut options = PgConnectOptions::from_str(url)
+                .map_err(ConnectError::BadUrl)?
+                .options([("jit", "off")]);
             if let Some(timeout) = statement_timeout {
                 options = options.options([("statement_timeout", timeout.as_millis().to_string())]);
             }

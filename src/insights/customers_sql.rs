@@ -5,6 +5,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use uuid::Uuid;
 
+use super::figures::Subject;
 use crate::{
     db::{
         Db,
@@ -115,19 +116,21 @@ pub async fn customers(
         format!("GROUP BY {group_id}, {group_text} ORDER BY 1, 2")
     };
     let in_period = format!("t.occurred_at >= {from} AND t.occurred_at < {to}");
-    // Active at t: a purchase in (t − W, t]. `first_purchase_at` is the account's first purchase ever.
+    let transactions = Subject::Account.transactions(db);
+    // Active at t: a purchase in (t − W, t]. The WHERE keeps (from − W, to], so each activity test needs only
+    // its other bound: every test costs a comparison per transaction. `first_purchase_at` is the account's
+    // first purchase ever. MATERIALIZED: computed once, then joined; PostgreSQL otherwise inlined it into a
+    // parallel join and every worker aggregated all the transactions (1.0 s against 0.65 s).
     let sql = format!(
-        "WITH per_account AS (
+        "WITH per_account AS MATERIALIZED (
             SELECT t.account_id AS id,
-                   MAX(CASE WHEN t.kind = 'purchase' AND t.occurred_at > {start_window} AND t.occurred_at <= {from}
-                            THEN 1 ELSE 0 END) AS active_at_start,
-                   MAX(CASE WHEN t.kind = 'purchase' AND t.occurred_at > {end_window} AND t.occurred_at <= {to}
-                            THEN 1 ELSE 0 END) AS active_at_end,
+                   MAX(CASE WHEN t.kind = 'purchase' AND t.occurred_at <= {from} THEN 1 ELSE 0 END) AS active_at_start,
+                   MAX(CASE WHEN t.kind = 'purchase' AND t.occurred_at > {end_window} THEN 1 ELSE 0 END) AS active_at_end,
                    SUM(CASE WHEN t.kind = 'purchase' AND {in_period} THEN 1 ELSE 0 END) AS purchases,
                    SUM(CASE WHEN {in_period} AND t.currency = {currency}
                             THEN CASE WHEN t.kind = 'purchase' THEN t.amount ELSE -t.amount END ELSE 0 END) AS revenue,
                    SUM(CASE WHEN {in_period} AND t.currency <> {currency} THEN 1 ELSE 0 END) AS left_out
-            FROM transactions t
+            FROM {transactions}
             WHERE t.account_id IS NOT NULL AND t.occurred_at > {start_window} AND t.occurred_at <= {to}
             GROUP BY t.account_id
          ),

@@ -41,6 +41,22 @@ impl Subject {
         }
     }
 
+    /// `transactions t`, read on SQLite through this customer's index, which
+    /// carries every column the insight queries read (migration 0016): a scan
+    /// in customer order, with no table reads and no sort for the GROUP BY.
+    /// SQLite keeps no statistics here and, without them, prefers the
+    /// `occurred_at` range and a sort of every row in it (a year's customer
+    /// metrics at 1,000,000 transactions: 1.1 s against 0.6 s). PostgreSQL
+    /// chooses by its statistics. The index's `IS NOT NULL` condition must
+    /// be in the query's WHERE, or SQLite refuses the query.
+    pub fn transactions(self, db: &Db) -> &'static str {
+        match (db.is_sqlite(), self) {
+            (true, Subject::Account) => "transactions t INDEXED BY transactions_account",
+            (true, Subject::Contact) => "transactions t INDEXED BY transactions_contact",
+            (false, _) => "transactions t",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Subject::Account => "account",
@@ -59,15 +75,23 @@ impl Subject {
 }
 
 /// Purchases and net revenue in `currency` per customer (`sid`), over the
-/// transactions in (`start`, `at`] naming them in `col`; `only` narrows the
+/// transactions in (`start`, `at`] naming them; `only` narrows the
 /// customers. The placeholders are the caller's.
-fn purchases_in_window(col: &str, start: &str, at: &str, currency: &str, only: &str) -> String {
+fn purchases_in_window(
+    db: &Db,
+    subject: Subject,
+    start: &str,
+    at: &str,
+    currency: &str,
+    only: &str,
+) -> String {
+    let (col, transactions) = (subject.column(), subject.transactions(db));
     format!(
         "SELECT {col} AS sid,
                 SUM(CASE WHEN kind = 'purchase' THEN 1 ELSE 0 END) AS frequency,
                 CAST(SUM(CASE WHEN currency = {currency}
                          THEN CASE WHEN kind = 'purchase' THEN amount ELSE -amount END ELSE 0 END) AS BIGINT) AS monetary
-         FROM transactions
+         FROM {transactions}
          WHERE {col} IS NOT NULL AND occurred_at > {start} AND occurred_at <= {at} {only}
          GROUP BY {col}"
     )
@@ -142,7 +166,7 @@ pub async fn figures(
             GROUP BY f.{col}
          ) fb ON fb.sid = s.id
          WHERE {live} {only_s}",
-        tx = purchases_in_window(col, &window_start, &at, &currency, &only),
+        tx = purchases_in_window(db, subject, &window_start, &at, &currency, &only),
         nps = latest("nps"),
         csat = latest("csat"),
         only_f = only.replace(&format!("AND {col}"), &format!("AND f.{col}")),
@@ -168,12 +192,12 @@ pub async fn population(
     currency: &str,
     now: DateTime<Utc>,
 ) -> Result<Vec<Ranked>, ApiError> {
-    let (table, col) = (subject.table(), subject.column());
+    let table = subject.table();
     let sql = format!(
         "SELECT s.last_purchase_at, tx.frequency, tx.monetary
          FROM ({tx}) tx JOIN {table} s ON s.id = tx.sid AND {live}
          WHERE tx.frequency > 0",
-        tx = purchases_in_window(col, "$1", "$2", "$3", ""),
+        tx = purchases_in_window(db, subject, "$1", "$2", "$3", ""),
         live = subject.live()
     );
     let window_start = now - TimeDelta::days(window_days);
