@@ -252,6 +252,15 @@ db_test!(
         let m = satisfaction(&app, &format!("{PERIOD}&key_account=false")).await;
         assert_eq!(m["overall"]["nps"]["responses"], 1);
         assert_eq!(m["overall"]["csat"]["responses"], 2);
+        // Grouped by an account attribute too (on SQLite summed per account first): only Bolt's tier.
+        let m = satisfaction(
+            &app,
+            &format!("{PERIOD}&key_account=false&group_by=value_tier"),
+        )
+        .await;
+        assert_eq!(nps_by_key(&m), vec![(json!("low"), 1, json!(100.0))]);
+        assert_eq!(m["groups"][0]["csat"]["responses"], 2);
+        assert_eq!(m["groups"][0]["csat"]["mean"], 1.5);
         // Complaints only: item 4 (CSAT 1).
         let m = satisfaction(&app, &format!("{PERIOD}&kind=complaint")).await;
         assert_eq!(m["overall"]["csat"]["responses"], 1);

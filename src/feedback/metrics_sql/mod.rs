@@ -134,6 +134,16 @@ impl Dimension {
         }
     }
 
+    /// Whether the key is an attribute of the item's account.
+    pub fn reads_accounts(self) -> bool {
+        self.parts(Calendar {
+            month: "",
+            quarter: "",
+        })
+        .3
+        .contains(&ACCOUNTS)
+    }
+
     /// The key columns, joins, grouping and order; with `accounts`, the accounts are joined (as `a`) even when
     /// the dimension does not need them (for account filters).
     pub fn keys(self, cal: Calendar, accounts: bool) -> Keys {

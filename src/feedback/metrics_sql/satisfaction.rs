@@ -47,21 +47,65 @@ pub struct SatisfactionRow {
     pub ces_7: i64,
 }
 
-/// NPS = 100 × (promoters − detractors) / answers; CSAT = 100 × satisfied / answers; CES: mean and counts per score.
-const SATISFACTION: &str = "
-    COUNT(f.nps) AS nps_responses,
-    COALESCE(SUM(CASE WHEN f.nps >= 9 THEN 1 ELSE 0 END), 0) AS promoters,
-    COALESCE(SUM(CASE WHEN f.nps BETWEEN 7 AND 8 THEN 1 ELSE 0 END), 0) AS passives,
-    COALESCE(SUM(CASE WHEN f.nps <= 6 THEN 1 ELSE 0 END), 0) AS detractors,
-    CAST(100.0 * (SUM(CASE WHEN f.nps >= 9 THEN 1 ELSE 0 END) - SUM(CASE WHEN f.nps <= 6 THEN 1 ELSE 0 END))
-         / NULLIF(COUNT(f.nps), 0) AS DOUBLE PRECISION) AS nps,
-    COUNT(f.csat) AS csat_responses,
-    COALESCE(SUM(CASE WHEN f.csat >= 4 THEN 1 ELSE 0 END), 0) AS satisfied,
-    CAST(100.0 * SUM(CASE WHEN f.csat >= 4 THEN 1 ELSE 0 END) / NULLIF(COUNT(f.csat), 0) AS DOUBLE PRECISION) AS csat,
-    CAST(AVG(CAST(f.csat AS DOUBLE PRECISION)) AS DOUBLE PRECISION) AS csat_mean,
-    COUNT(f.ces) AS ces_responses,
-    CAST(AVG(CAST(f.ces AS DOUBLE PRECISION)) AS DOUBLE PRECISION) AS ces_mean";
+/// What the figures are computed from, summed over the items of one group (or of one account).
+fn sums() -> String {
+    let distribution: Vec<String> = (1..=7)
+        .map(|n| format!("SUM(CASE WHEN f.ces = {n} THEN 1 ELSE 0 END) AS ces_{n}"))
+        .collect();
+    format!(
+        "COUNT(f.nps) AS nps_responses,
+         SUM(CASE WHEN f.nps >= 9 THEN 1 ELSE 0 END) AS promoters,
+         SUM(CASE WHEN f.nps BETWEEN 7 AND 8 THEN 1 ELSE 0 END) AS passives,
+         SUM(CASE WHEN f.nps <= 6 THEN 1 ELSE 0 END) AS detractors,
+         COUNT(f.csat) AS csat_responses,
+         SUM(CASE WHEN f.csat >= 4 THEN 1 ELSE 0 END) AS satisfied,
+         SUM(f.csat) AS csat_sum,
+         COUNT(f.ces) AS ces_responses,
+         SUM(f.ces) AS ces_sum, {}",
+        distribution.join(", ")
+    )
+}
 
+/// The figures over rows of [`sums`] (as `f`): NPS = 100 × (promoters − detractors) / answers; CSAT = 100 ×
+/// satisfied / answers; CES: mean and counts per score.
+fn figures() -> String {
+    let total = |column: &str| format!("CAST(COALESCE(SUM(f.{column}), 0) AS BIGINT) AS {column}");
+    let counts: Vec<String> = [
+        "nps_responses",
+        "promoters",
+        "passives",
+        "detractors",
+        "csat_responses",
+        "satisfied",
+        "ces_responses",
+    ]
+    .into_iter()
+    .map(total)
+    .chain((1..=7).map(|n| total(&format!("ces_{n}"))))
+    .collect();
+    let ratio = |numerator: &str, denominator: &str| {
+        format!(
+            "CAST(CAST({numerator} AS DOUBLE PRECISION) / CAST(NULLIF(SUM(f.{denominator}), 0) AS DOUBLE PRECISION)
+                  AS DOUBLE PRECISION)"
+        )
+    };
+    format!(
+        "{}, {} AS nps, {} AS csat, {} AS csat_mean, {} AS ces_mean",
+        counts.join(", "),
+        ratio(
+            "100 * (SUM(f.promoters) - SUM(f.detractors))",
+            "nps_responses"
+        ),
+        ratio("100 * SUM(f.satisfied)", "csat_responses"),
+        ratio("SUM(f.csat_sum)", "csat_responses"),
+        ratio("SUM(f.ces_sum)", "ces_responses"),
+    )
+}
+
+/// The scored items of the period, summed per group, then the figures of each group. Grouped by an account
+/// attribute on SQLite, the items are summed per account first, so each account is looked up once rather
+/// than once per answer (a year of 400,000 answers from 40,000 accounts: 1.6 s → 0.5 s a call).
+/// PostgreSQL hash-joins the accounts once anyway, and summing per account first cost it more (190 → 350 ms).
 pub async fn satisfaction(
     db: &Db,
     dim: Dimension,
@@ -69,7 +113,8 @@ pub async fn satisfaction(
     to: DateTime<Utc>,
     filter: SatisfactionFilter<'_>,
 ) -> Result<Vec<SatisfactionRow>, ApiError> {
-    let keys = dim.keys(calendar(db), filter.key_account.is_some());
+    let per_account = dim.reads_accounts() && db.is_sqlite();
+    let keys = dim.keys(calendar(db), filter.key_account.is_some() && !per_account);
     let mut f = Filters::new();
     f.when("f.received_at >= {}", Arg::Time(from))
         .when("f.received_at < {}", Arg::Time(to))
@@ -77,26 +122,43 @@ pub async fn satisfaction(
     if let Some(v) = filter.account_id {
         f.when("f.account_id = {}", Arg::Uuid(v));
     }
-    if let Some(v) = filter.key_account {
-        f.when("a.key_account = {}", Arg::Bool(v));
-    }
     if let Some(v) = filter.kind {
         f.when("f.kind = {}", Arg::Text(v.to_string()));
     }
-    let distribution: Vec<String> = (1..=7)
-        .map(|n| format!("COALESCE(SUM(CASE WHEN f.ces = {n} THEN 1 ELSE 0 END), 0) AS ces_{n}"))
-        .collect();
-    let sql = format!(
-        "SELECT {}, {SATISFACTION}, {}
-         FROM feedback f {}
-         {} {} {}",
-        keys.select,
-        distribution.join(", "),
-        keys.joins,
-        f.where_sql(),
-        keys.group,
-        keys.order,
-    );
+    let key_account = filter.key_account.map(|v| f.arg(Arg::Bool(v)));
+    let sql = if per_account {
+        let outer_where =
+            key_account.map_or_else(String::new, |p| format!("WHERE a.key_account = {p}"));
+        format!(
+            "SELECT {}, {}
+             FROM (SELECT f.account_id, {} FROM feedback f {} GROUP BY f.account_id) f {}
+             {outer_where} {} {}",
+            keys.select,
+            figures(),
+            sums(),
+            f.where_sql(),
+            keys.joins,
+            keys.group,
+            keys.order,
+        )
+    } else {
+        if let Some(p) = key_account {
+            f.always(&format!("a.key_account = {p}"));
+        }
+        format!(
+            "SELECT f.group_id, f.group_text, f.label, {}
+             FROM (SELECT {}, {} FROM feedback f {} {} {}) f
+             GROUP BY f.group_id, f.group_text, f.label
+             ORDER BY CASE WHEN f.group_id IS NULL THEN 1 ELSE 0 END, f.group_id,
+                      CASE WHEN f.group_text IS NULL THEN 1 ELSE 0 END, f.group_text",
+            figures(),
+            keys.select,
+            sums(),
+            keys.joins,
+            f.where_sql(),
+            keys.group,
+        )
+    };
     Ok(
         on_db!(db, pool => bind_args!(sqlx::query_as(sqlx::AssertSqlSafe(sql)), f.args).fetch_all(pool).await)?,
     )
