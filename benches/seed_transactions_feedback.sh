@@ -56,7 +56,7 @@ columns="id, kind, text, csat, nps, ces, account_id, channel_id, category, prior
   resolution_due_at, resolution_risk_at, first_responded_at, first_response_seconds, resolved_at, resolution_seconds,
   paused_micros, reopen_count, version, created_at, updated_at"
 # n from 0 to count - 1, t its second of 2025 (evenly spread), kind by n % 10.
-rows="n, $((1735689600)) + n * (31536000.0 / $count) AS t,
+rows="n, 1735689600 + n * (31536000.0 / $count) AS t,
   CASE WHEN n % 10 < 4 THEN 'survey' WHEN n % 10 < 7 THEN 'complaint' WHEN n % 10 = 7 THEN 'inquiry'
        WHEN n % 10 = 8 THEN 'praise' ELSE 'suggestion' END AS kind,
   n % 10 IN (4, 5, 6, 7) AS workflow"

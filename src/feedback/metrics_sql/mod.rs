@@ -134,7 +134,8 @@ impl Dimension {
         }
     }
 
-    /// Whether the key is an attribute of the item's account.
+    /// Whether the key is an attribute of the item's account. (The calendar only shapes the month and
+    /// quarter keys, never the joins.)
     pub fn reads_accounts(self) -> bool {
         self.parts(Calendar {
             month: "",

@@ -85,8 +85,7 @@ fn figures() -> String {
     .collect();
     let ratio = |numerator: &str, denominator: &str| {
         format!(
-            "CAST(CAST({numerator} AS DOUBLE PRECISION) / CAST(NULLIF(SUM(f.{denominator}), 0) AS DOUBLE PRECISION)
-                  AS DOUBLE PRECISION)"
+            "CAST({numerator} AS DOUBLE PRECISION) / CAST(NULLIF(SUM(f.{denominator}), 0) AS DOUBLE PRECISION)"
         )
     };
     format!(
