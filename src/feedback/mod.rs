@@ -9,6 +9,7 @@ pub mod calendar_api;
 pub mod complaint_metrics;
 pub mod events;
 pub mod hooks;
+pub mod list;
 pub mod metrics;
 pub mod metrics_sql;
 pub mod model;

@@ -6,9 +6,11 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::{
-    activities, calendar_api, metrics,
+    activities, calendar_api,
+    list::{self, FeedbackQuery, SORTS, sort_key},
+    metrics,
     model::{Feedback, FeedbackIn, FeedbackPatch, FeedbackRow},
-    repo::{self, FeedbackQuery, SORTS, sort_key},
+    repo,
     rules::{new_feedback, patched},
     service_levels::{Priority, SlaState},
     transitions,
@@ -140,7 +142,7 @@ async fn list_feedback(
     };
     let limit = page.limit()?;
     let sort = Sort::parse(params.sort.as_deref(), &SORTS, "-received_at")?;
-    let rows = repo::list(&state.db, &query, &sort, page.cursor()?, limit).await?;
+    let rows = list::list(&state.db, &query, &sort, page.cursor()?, limit).await?;
     Ok(web::Json(page_from(
         rows,
         limit,
