@@ -5,35 +5,71 @@
 //! between every two writes. Here the connection sits behind a fair lock
 //! that writers take in turn.
 //!
-//! A transaction sends `BEGIN IMMEDIATE` when it starts and its `COMMIT`
-//! with the last rows it keeps (see [`records`](super::records)), so a
-//! contact create is three round trips: `BEGIN`, the row, and its tags,
-//! audit event, outbox event, idempotency key and `COMMIT` together. It was
-//! five (`BEGIN`, the row, the rest, `COMMIT`, the pool's ping).
-//! `IMMEDIATE` takes the write lock up front, so a write never fails halfway
-//! because another process (a command-line job) started writing first.
+//! A transaction sends `BEGIN IMMEDIATE` when it starts and its end with the
+//! last rows it keeps (see [`records`](super::records)), so a contact create
+//! is three round trips: `BEGIN`, the row, and its tags, audit event, outbox
+//! event, idempotency key and end together. `IMMEDIATE` takes the write lock
+//! up front, so a write never fails halfway because another process (a
+//! command-line job) started writing first.
+//!
+//! **Group commit.** A commit writes every page the transaction changed to
+//! the log: a contact create touches some twenty pages (the row, fourteen
+//! indexes, tags, audit and outbox rows), and writing them was most of a
+//! create's time. So when other writes are already waiting for the
+//! connection, a finished transaction does not commit: it leaves its work in
+//! the open transaction, lets the waiting writes run theirs, each inside a
+//! `SAVEPOINT` of its own (a failing one rolls back to it and takes nothing
+//! else with it), and the first of them to come back for the connection
+//! commits them all at once; pages they share are written once. No write
+//! answers before the commit that holds it has succeeded, and a failed commit
+//! fails every write it held. A write with nobody waiting commits at once, as
+//! before.
 
 use std::{
     ops::{Deref, DerefMut},
     sync::{
         Arc,
-        atomic::{AtomicBool, Ordering},
+        atomic::{AtomicBool, AtomicUsize, Ordering},
     },
     time::Duration,
 };
 
 use sqlx::{Connection, SqliteConnection, sqlite::SqliteConnectOptions};
-use tokio::sync::{Mutex, OwnedMutexGuard};
+use tokio::sync::{Mutex, OwnedMutexGuard, watch};
 
 /// A write waits at most this long for the connection (then 503, as a
 /// pool's acquire timeout would).
 const WAIT: Duration = Duration::from_secs(30);
 
+/// At most this many transactions share one commit, so the log a commit
+/// writes stays a few megabytes even when writes never stop coming.
+const MAX_SHARED: usize = 256;
+
 #[derive(Clone)]
 pub struct Writer {
-    conn: Arc<Mutex<Option<SqliteConnection>>>,
+    slot: Arc<Mutex<Slot>>,
+    /// Writes waiting to begin: while there are some, a finished
+    /// transaction leaves its commit to them.
+    waiting: Arc<AtomicUsize>,
     closed: Arc<AtomicBool>,
 }
+
+/// What the lock guards: the connection, and the transaction that several
+/// writes share while its commit is deferred.
+struct Slot {
+    conn: Option<SqliteConnection>,
+    shared: Option<Shared>,
+}
+
+/// Finished writes whose commit is still to come.
+struct Shared {
+    writes: usize,
+    outcome: watch::Sender<Option<Outcome>>,
+}
+
+/// How a shared commit went (`sqlx::Error` cannot be cloned to every write
+/// it held: they all get this message, as a 503).
+type Outcome = Result<(), Arc<str>>;
 
 impl std::fmt::Debug for Writer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -44,18 +80,40 @@ impl std::fmt::Debug for Writer {
 }
 
 /// The writer connection, held until dropped.
-pub struct Held(OwnedMutexGuard<Option<SqliteConnection>>);
+pub struct Held(OwnedMutexGuard<Slot>);
 
 impl Deref for Held {
     type Target = SqliteConnection;
     fn deref(&self) -> &SqliteConnection {
-        self.0.as_ref().expect("a held writer is open")
+        self.0.conn.as_ref().expect("a held writer is open")
     }
 }
 
 impl DerefMut for Held {
     fn deref_mut(&mut self) -> &mut SqliteConnection {
-        self.0.as_mut().expect("a held writer is open")
+        self.0.conn.as_mut().expect("a held writer is open")
+    }
+}
+
+impl Held {
+    /// Commits the writes that wait for a shared commit, and tells them.
+    async fn commit_shared(&mut self) -> Outcome {
+        let Some(shared) = self.0.shared.take() else {
+            return Ok(());
+        };
+        let outcome = sqlx::raw_sql("COMMIT")
+            .execute(&mut **self)
+            .await
+            .map(|_| ())
+            .map_err(|err| Arc::<str>::from(err.to_string()));
+        if outcome.is_err() {
+            // The log could not be written (a full disk, say): whatever
+            // SQLite kept of the transaction goes, so the next write starts
+            // clean. There may be nothing left to roll back.
+            sqlx::raw_sql("ROLLBACK").execute(&mut **self).await.ok();
+        }
+        shared.outcome.send_replace(Some(outcome.clone()));
+        outcome
     }
 }
 
@@ -63,29 +121,53 @@ impl Writer {
     pub async fn open(options: &SqliteConnectOptions) -> Result<Self, sqlx::Error> {
         let conn = SqliteConnection::connect_with(options).await?;
         Ok(Self {
-            conn: Arc::new(Mutex::new(Some(conn))),
+            slot: Arc::new(Mutex::new(Slot {
+                conn: Some(conn),
+                shared: None,
+            })),
+            waiting: Arc::default(),
             closed: Arc::default(),
         })
     }
 
-    /// Waits for the connection (first come, first served).
-    pub async fn hold(&self) -> Result<Held, sqlx::Error> {
-        let guard = tokio::time::timeout(WAIT, self.conn.clone().lock_owned())
+    /// Waits for the connection (first come, first served), leaving a
+    /// shared transaction open.
+    async fn acquire(&self) -> Result<Held, sqlx::Error> {
+        let guard = tokio::time::timeout(WAIT, self.slot.clone().lock_owned())
             .await
             .map_err(|_| sqlx::Error::PoolTimedOut)?;
-        if guard.is_none() {
+        if guard.conn.is_none() {
             return Err(sqlx::Error::PoolClosed);
         }
         Ok(Held(guard))
     }
 
-    /// Starts a transaction.
+    /// Waits for the connection, for statements outside a transaction:
+    /// writes waiting for a shared commit are committed first, so what runs
+    /// next commits on its own and sees only committed work.
+    pub async fn hold(&self) -> Result<Held, sqlx::Error> {
+        let mut held = self.acquire().await?;
+        held.commit_shared().await.map_err(failed_commit)?;
+        Ok(held)
+    }
+
+    /// Starts a transaction: inside the shared one when writes wait for its
+    /// commit, else a transaction of its own.
     pub async fn begin(&self) -> Result<SqliteTx, sqlx::Error> {
-        let mut held = self.hold().await?;
-        if let Err(err) = sqlx::raw_sql("BEGIN IMMEDIATE").execute(&mut *held).await {
+        self.waiting.fetch_add(1, Ordering::AcqRel);
+        let held = self.acquire().await;
+        self.waiting.fetch_sub(1, Ordering::AcqRel);
+        let mut held = held?;
+        let joined = held.0.shared.is_some();
+        let begun = if joined {
+            sqlx::raw_sql("SAVEPOINT write").execute(&mut *held).await
+        } else {
+            sqlx::raw_sql("BEGIN IMMEDIATE").execute(&mut *held).await
+        };
+        if let Err(err) = begun {
             // A transaction left open (its rollback could not run: a runtime
             // shutting down) is rolled back here rather than continued.
-            if !err.to_string().contains("within a transaction") {
+            if joined || !err.to_string().contains("within a transaction") {
                 return Err(err);
             }
             tracing::warn!("rolling back a transaction left open on the writer connection");
@@ -93,7 +175,12 @@ impl Writer {
                 .execute(&mut *held)
                 .await?;
         }
-        Ok(SqliteTx { held: Some(held) })
+        Ok(SqliteTx {
+            held: Some(held),
+            joined,
+            commits: None,
+            writer: self.clone(),
+        })
     }
 
     pub fn is_closed(&self) -> bool {
@@ -104,7 +191,14 @@ impl Writer {
     /// ones fail with `PoolClosed`.
     pub async fn close(&self) {
         self.closed.store(true, Ordering::Release);
-        if let Some(conn) = self.conn.lock().await.take()
+        let mut slot = self.slot.clone().lock_owned().await;
+        if slot.conn.is_none() {
+            return;
+        }
+        let mut held = Held(slot);
+        held.commit_shared().await.ok();
+        slot = held.0;
+        if let Some(conn) = slot.conn.take()
             && let Err(err) = conn.close().await
         {
             tracing::warn!(%err, "could not close the SQLite writer connection");
@@ -112,18 +206,88 @@ impl Writer {
     }
 }
 
-/// A transaction on the writer connection. Dropped before
-/// [`committed`](Self::committed) it rolls back, and the next write waits
-/// for that rollback.
+fn failed_commit(message: Arc<str>) -> sqlx::Error {
+    sqlx::Error::Io(std::io::Error::other(format!(
+        "the commit failed: {message}"
+    )))
+}
+
+/// A transaction on the writer connection. Its last statements end with
+/// [`ending`](Self::ending), then [`committed`](Self::committed) waits for
+/// the commit. Dropped before that it rolls back (only its own work, when it
+/// ran inside a shared transaction), and the next write waits for that.
 pub struct SqliteTx {
     held: Option<Held>,
+    /// Began as a `SAVEPOINT` inside a shared transaction.
+    joined: bool,
+    /// Whether its ending commits (decided by [`ending`](Self::ending)).
+    commits: Option<bool>,
+    writer: Writer,
 }
 
 impl SqliteTx {
-    /// The caller ran `COMMIT` (with the transaction's last statements):
-    /// lets the next write have the connection.
-    pub fn committed(mut self) {
-        self.held = None;
+    /// The statements that end the transaction, to send with its last rows:
+    /// it commits now unless other writes are waiting for the connection
+    /// (and the shared commit has room); empty when it leaves its commit to
+    /// them.
+    pub fn ending(&mut self) -> &'static str {
+        let held = self.held.as_ref().expect("an open transaction");
+        let sharing = held.0.shared.as_ref().map_or(0, |s| s.writes);
+        let commits = self.writer.waiting.load(Ordering::Acquire) == 0 || sharing >= MAX_SHARED;
+        self.commits = Some(commits);
+        match (self.joined, commits) {
+            (false, true) => "COMMIT",
+            (false, false) => "",
+            (true, true) => "RELEASE write; COMMIT",
+            (true, false) => "RELEASE write",
+        }
+    }
+
+    /// The transaction's last round trip, ending with [`ending`](Self::ending),
+    /// has run (if it has not, the ending runs now): returns once its work is
+    /// committed, and lets the next write have the connection.
+    pub async fn committed(mut self) -> Result<(), sqlx::Error> {
+        if self.commits.is_none() {
+            let ending = self.ending();
+            if !ending.is_empty() {
+                sqlx::raw_sql(ending).execute(&mut *self).await?;
+            }
+        }
+        let mut held = self.held.take().expect("an open transaction");
+        if self.commits == Some(true) {
+            if let Some(shared) = held.0.shared.take() {
+                shared.outcome.send_replace(Some(Ok(())));
+            }
+            return Ok(());
+        }
+        let shared = held.0.shared.get_or_insert_with(|| Shared {
+            writes: 0,
+            outcome: watch::channel(None).0,
+        });
+        shared.writes += 1;
+        let mut outcome = shared.outcome.subscribe();
+        drop(held);
+        // Back in line behind the writes that were waiting: the last of them
+        // commits for all, or, if more keep coming, the first of this shared
+        // transaction to get the connection back does.
+        let back = self.writer.slot.clone().lock_owned();
+        let told = tokio::select! {
+            biased;
+            told = outcome.changed() => match told {
+                Ok(()) => outcome.borrow_and_update().clone(),
+                Err(_) => None,
+            },
+            slot = back => {
+                let told = outcome.borrow_and_update().clone();
+                match told {
+                    Some(told) => Some(told),
+                    None if slot.conn.is_some() => Some(Held(slot).commit_shared().await),
+                    None => None,
+                }
+            }
+        };
+        told.unwrap_or_else(|| Err("the writer connection closed".into()))
+            .map_err(failed_commit)
     }
 }
 
@@ -145,13 +309,30 @@ impl Drop for SqliteTx {
         let Some(mut held) = self.held.take() else {
             return;
         };
+        let joined = self.joined;
         // Runs on the runtime that dropped it; the connection stays held
         // (so no other write starts) until the rollback has run. Without a
         // runtime the next `begin` finds the transaction open and rolls it
         // back itself.
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             runtime.spawn(async move {
-                if let Err(err) = sqlx::raw_sql("ROLLBACK").execute(&mut *held).await {
+                if joined {
+                    // Only this write's own work goes; the shared transaction
+                    // stays for the writes that wait for its commit. If
+                    // SQLite already rolled it all back (on some errors it
+                    // does), those writes are told their commit failed.
+                    let undone = sqlx::raw_sql("ROLLBACK TO write; RELEASE write")
+                        .execute(&mut *held)
+                        .await;
+                    if let Err(err) = undone
+                        && let Some(shared) = held.0.shared.take()
+                    {
+                        sqlx::raw_sql("ROLLBACK").execute(&mut *held).await.ok();
+                        shared
+                            .outcome
+                            .send_replace(Some(Err(err.to_string().into())));
+                    }
+                } else if let Err(err) = sqlx::raw_sql("ROLLBACK").execute(&mut *held).await {
                     // SQLite already rolled back on some errors (a full
                     // disk, for one); there is nothing left to undo then.
                     tracing::debug!(%err, "rollback");
@@ -195,15 +376,34 @@ mod tests {
             .map(|_| ())
     }
 
+    /// Inserts `sql`'s rows with the transaction's ending, and waits for
+    /// the commit.
+    async fn finish(mut tx: SqliteTx, sql: &str) -> Result<(), sqlx::Error> {
+        let ending = tx.ending();
+        insert(&mut tx, &format!("{sql}; {ending}")).await?;
+        tx.committed().await
+    }
+
+    /// Starts a transaction in a task of its own, and returns once it is
+    /// waiting for the connection.
+    async fn waiting_begin(writer: &Writer) -> tokio::task::JoinHandle<SqliteTx> {
+        let before = writer.waiting.load(Ordering::Acquire);
+        let task = tokio::spawn({
+            let writer = writer.clone();
+            async move { writer.begin().await.unwrap() }
+        });
+        while writer.waiting.load(Ordering::Acquire) == before {
+            tokio::task::yield_now().await;
+        }
+        task
+    }
+
     #[tokio::test]
     async fn a_commit_folded_into_the_last_statement_keeps_the_writes() {
         let (writer, path) = writer().await;
         let mut tx = writer.begin().await.unwrap();
         insert(&mut tx, "INSERT INTO t VALUES (1)").await.unwrap();
-        insert(&mut tx, "INSERT INTO t VALUES (2); COMMIT")
-            .await
-            .unwrap();
-        tx.committed();
+        finish(tx, "INSERT INTO t VALUES (2)").await.unwrap();
         assert_eq!(values(&writer).await, [1, 2]);
         std::fs::remove_file(path).ok();
     }
@@ -218,14 +418,51 @@ mod tests {
         insert(&mut tx, "INSERT INTO t VALUES (2)").await.unwrap();
         // The commit's batch fails halfway: COMMIT never runs, and the
         // rollback takes every row of the transaction with it.
-        let failed = insert(
-            &mut tx,
-            "INSERT INTO t VALUES (3); INSERT INTO t VALUES (2); COMMIT",
-        )
-        .await;
+        let failed = finish(tx, "INSERT INTO t VALUES (3); INSERT INTO t VALUES (2)").await;
         assert!(failed.is_err());
-        drop(tx);
         assert_eq!(values(&writer).await, Vec::<i64>::new());
+        std::fs::remove_file(path).ok();
+    }
+
+    #[tokio::test]
+    async fn writes_that_wait_share_one_commit_and_answer_after_it() {
+        let (writer, path) = writer().await;
+        let first = writer.begin().await.unwrap();
+        let second = waiting_begin(&writer).await;
+        assert!(
+            first.writer.waiting.load(Ordering::Acquire) > 0,
+            "a write waits: the first leaves its commit to it"
+        );
+        let first = tokio::spawn(finish(first, "INSERT INTO t VALUES (1)"));
+        let second = second.await.unwrap();
+        assert!(second.joined);
+        // Not committed yet: another connection does not see the first row.
+        let other = SqliteConnectOptions::new().filename(&path);
+        let mut other = SqliteConnection::connect_with(&other).await.unwrap();
+        let seen: i64 = sqlx::query_scalar("SELECT count(*) FROM t")
+            .fetch_one(&mut other)
+            .await
+            .unwrap();
+        assert_eq!(seen, 0);
+        assert!(!first.is_finished());
+        finish(second, "INSERT INTO t VALUES (2)").await.unwrap();
+        first.await.unwrap().unwrap();
+        assert_eq!(values(&writer).await, [1, 2]);
+        std::fs::remove_file(path).ok();
+    }
+
+    #[tokio::test]
+    async fn a_failing_write_in_a_shared_commit_takes_only_its_own_rows() {
+        let (writer, path) = writer().await;
+        let first = writer.begin().await.unwrap();
+        let second = waiting_begin(&writer).await;
+        let first = tokio::spawn(finish(first, "INSERT INTO t VALUES (1)"));
+        let second = second.await.unwrap();
+        let failed = finish(second, "INSERT INTO t VALUES (2); INSERT INTO t VALUES (1)").await;
+        assert!(failed.is_err());
+        // The first write comes back for the connection and commits itself.
+        first.await.unwrap().unwrap();
+        assert_eq!(values(&writer).await, [1]);
         std::fs::remove_file(path).ok();
     }
 
@@ -238,11 +475,8 @@ mod tests {
             .await
             .unwrap();
         drop(held);
-        let mut tx = writer.begin().await.unwrap();
-        insert(&mut tx, "INSERT INTO t VALUES (2); COMMIT")
-            .await
-            .unwrap();
-        tx.committed();
+        let tx = writer.begin().await.unwrap();
+        finish(tx, "INSERT INTO t VALUES (2)").await.unwrap();
         assert_eq!(values(&writer).await, [2]);
         std::fs::remove_file(path).ok();
     }
