@@ -124,7 +124,7 @@ async fn upsert(
         None => None,
     };
     let Some(existing_id) = existing else {
-        let row = repo::insert(tx, &fields, now()).await?;
+        let row = repo::insert(tx, &fields, now());
         crate::db::refs::replace_tags(tx, crate::db::refs::TagTable::Contact, row.id, &fields.tags)
             .await?;
         let contact = row.clone().into_contact();

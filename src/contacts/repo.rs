@@ -10,7 +10,8 @@ use crate::{
     accounts::repo::prefixed,
     audit::{self, Actor, Change},
     db::{
-        Db, Tx, is_unique_violation, new_id, now,
+        Db, Tx, is_unique_violation, is_unique_violation_on, new_id, now,
+        records::{Bind, Record},
         refs::{Active, References, TagTable, insert_tags, replace_tags},
         sql::{self, Arg, Filters},
     },
@@ -51,25 +52,64 @@ pub async fn ensure_references(tx: &mut Tx, f: &ContactFields) -> Result<(), Api
     refs.finish()
 }
 
-pub async fn insert(
-    tx: &mut Tx,
-    f: &ContactFields,
-    now: DateTime<Utc>,
-) -> Result<ContactRow, sqlx::Error> {
-    let sql = format!(
+/// Keeps a new contact's row in `tx`, written with its next statement or its
+/// commit (see `db::records`), and returns the row as it reads back: every
+/// value is the caller's or the server's, so nothing needs reading back, and
+/// a create is one statement with its tags, audit and outbox events. A
+/// duplicate email surfaces there, as a unique violation.
+pub fn insert(tx: &mut Tx, f: &ContactFields, now: DateTime<Utc>) -> ContactRow {
+    let text = |v: Option<&str>| Bind::OptionalText(v.map(str::to_string));
+    let row = ContactRow {
+        id: new_id(),
+        first_name: f.first_name.clone(),
+        last_name: f.last_name.clone(),
+        name_key: f.name_key.clone(),
+        email: f.email.as_ref().map(|v| v.as_str().to_string()),
+        phone: f.phone.as_ref().map(|v| v.as_str().to_string()),
+        title: f.title.clone(),
+        account_id: f.account_id,
+        language: f.language.as_ref().map(|v| v.as_str().to_string()),
+        time_zone: f.time_zone.as_ref().map(|v| v.as_str().to_string()),
+        birthday: f.birthday.clone(),
+        country: f.country.as_ref().map(|v| v.as_str().to_string()),
+        lifecycle_stage: f.lifecycle_stage,
+        owner_id: f.owner_id,
+        tags: sqlx::types::Json(f.tags.clone()),
+        custom_fields: sqlx::types::Json(f.custom_fields.clone()),
+        erased_at: None,
+        history: Default::default(),
+        churn_risk: None,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    tx.append(Record::new(
         "INSERT INTO contacts (id, first_name, last_name, name_key, email, phone, title, account_id, language,
             time_zone, country, lifecycle_stage, owner_id, tags, custom_fields, version, created_at, updated_at,
             given_name_key, birthday)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 1, $16, $16, $17, $18)
-         RETURNING {COLUMNS}"
-    );
-    let row = on_tx!(tx, c => sqlx::query_as::<_, ContactRow>(sqlx::AssertSqlSafe(sql))
-        .bind(new_id()).bind(&f.first_name).bind(&f.last_name).bind(&f.name_key).bind(&f.email).bind(&f.phone)
-        .bind(&f.title).bind(f.account_id).bind(&f.language).bind(&f.time_zone).bind(&f.country)
-        .bind(f.lifecycle_stage.as_str()).bind(f.owner_id).bind(sqlx::types::Json(&f.tags))
-        .bind(sqlx::types::Json(&f.custom_fields)).bind(now).bind(&f.given_name_key).bind(&f.birthday)
-        .fetch_one(&mut **c).await)?;
-    Ok(row)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 1, $16, $16, $17, $18)",
+        vec![
+            Bind::Uuid(row.id),
+            text(row.first_name.as_deref()),
+            text(row.last_name.as_deref()),
+            Bind::Text(row.name_key.clone()),
+            text(row.email.as_deref()),
+            text(row.phone.as_deref()),
+            text(row.title.as_deref()),
+            Bind::OptionalUuid(row.account_id),
+            text(row.language.as_deref()),
+            text(row.time_zone.as_deref()),
+            text(row.country.as_deref()),
+            Bind::Text(row.lifecycle_stage.as_str().to_string()),
+            Bind::OptionalUuid(row.owner_id),
+            Bind::Json(serde_json::json!(row.tags.0)),
+            Bind::Json(serde_json::Value::Object(row.custom_fields.0.clone())),
+            Bind::Time(now),
+            Bind::Text(f.given_name_key.clone()),
+            text(row.birthday.as_deref()),
+        ],
+    ));
+    row
 }
 
 /// Writes new field values if the row is still at `expected`; `None` when it is not.
@@ -98,21 +138,7 @@ pub async fn update_row(
 pub async fn create(db: &Db, actor: &Actor, f: ContactFields) -> Result<ContactRow, ApiError> {
     let mut tx = db.begin().await?;
     ensure_references(&mut tx, &f).await?;
-    // The unique index finds a duplicate email; no lookup first.
-    let row = match insert(&mut tx, &f, now()).await {
-        Ok(row) => row,
-        Err(e) if is_unique_violation(&e) => {
-            drop(tx);
-            let Some(email) = &f.email else {
-                return Err(ApiError::conflict(
-                    "The contact conflicts with another one.",
-                ));
-            };
-            let existing = id_by_email(db, email).await?.unwrap_or_default();
-            return Err(duplicate_email(email.as_str(), existing));
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let row = insert(&mut tx, &f, now());
     insert_tags(&mut tx, TagTable::Contact, row.id, &f.tags).await?;
     let contact = row.clone().into_contact();
     audit::record(
@@ -125,8 +151,20 @@ pub async fn create(db: &Db, actor: &Actor, f: ContactFields) -> Result<ContactR
     )
     .await?;
     events::record(&mut tx, actor, &CREATED, Some(row.id), &contact).await?;
-    tx.commit().await?;
-    Ok(row)
+    // The unique index finds a duplicate email; no lookup first.
+    match tx.commit().await {
+        Ok(()) => Ok(row),
+        Err(e) if is_unique_violation_on(&e, "contacts") => {
+            let Some(email) = &f.email else {
+                return Err(ApiError::conflict(
+                    "The contact conflicts with another one.",
+                ));
+            };
+            let existing = id_by_email(db, email).await?.unwrap_or_default();
+            Err(duplicate_email(email.as_str(), existing))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// A live contact (not deleted).

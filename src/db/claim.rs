@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Utc};
 
 use super::{
-    is_unique_violation,
+    is_unique_violation_on,
     records::{Bind, Record},
 };
 
@@ -100,8 +100,10 @@ impl Claim {
     }
 
     /// The commit failed: when another request holds the key, this one lost.
+    /// (The key's row may share its statement with the write's own rows, whose
+    /// unique keys are the write's business: a duplicate email is not a lost key.)
     pub(super) fn failed(&self, err: &sqlx::Error) {
-        if is_unique_violation(err) {
+        if is_unique_violation_on(err, "idempotency_keys") {
             self.set(State::Lost);
         }
     }

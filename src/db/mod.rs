@@ -23,6 +23,7 @@ mod checkpoint;
 pub mod claim;
 mod macros;
 pub mod now;
+mod pg_tx;
 pub mod records;
 pub mod refs;
 pub mod sql;
@@ -49,7 +50,7 @@ pub struct Tx {
 
 pub enum Conn {
     Sqlite(writer::SqliteTx),
-    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+    Postgres(pg_tx::PgTx),
 }
 
 impl Tx {
@@ -78,7 +79,7 @@ impl Tx {
         if !ending.is_empty() {
             self.append(records::Record::new(ending, Vec::new()));
         }
-        let committed = match self.flush().await {
+        let committed = match self.flush_for_commit().await {
             Ok(()) => match self.conn {
                 Conn::Sqlite(tx) => tx.committed().await,
                 Conn::Postgres(tx) => tx.commit().await,
@@ -108,6 +109,7 @@ impl Tx {
         select_for_update: &'static str,
         id: Option<uuid::Uuid>,
     ) -> Result<(), sqlx::Error> {
+        self.flush().await?;
         if let Conn::Postgres(c) = &mut self.conn {
             let mut query = sqlx::query(select_for_update);
             if let Some(id) = id {
@@ -255,7 +257,8 @@ impl Db {
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
             Db::Sqlite { writer, .. } => Tx::new(Conn::Sqlite(writer.begin().await?)),
-            Db::Postgres(pool) => Tx::new(Conn::Postgres(pool.begin().await?)),
+            // `BEGIN` waits for the first statement (see `pg_tx`).
+            Db::Postgres(pool) => Tx::new(Conn::Postgres(pg_tx::PgTx::new(pool.acquire().await?))),
         })
     }
 
@@ -369,8 +372,55 @@ pub fn is_unavailable(err: &sqlx::Error) -> bool {
     }
 }
 
+/// True when the error is a unique-constraint violation of a row of `table`:
+/// for a statement that writes to several tables with unique keys (a write's
+/// kept rows with its idempotency key). PostgreSQL names the table; SQLite
+/// names its columns in the message (`UNIQUE constraint failed: table.column`).
+pub fn is_unique_violation_on(err: &sqlx::Error, table: &str) -> bool {
+    err.as_database_error().is_some_and(|e| {
+        e.is_unique_violation()
+            && (e.table() == Some(table) || e.message().contains(&format!(": {table}.")))
+    })
+}
+
 /// True when the error is a foreign-key violation on either engine.
 pub fn is_foreign_key_violation(err: &sqlx::Error) -> bool {
     err.as_database_error()
         .is_some_and(|e| e.is_foreign_key_violation())
+}
+
+#[cfg(test)]
+mod tests {
+    use sqlx::Connection;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_unique_violation_is_told_apart_by_its_table() {
+        let mut conn = sqlx::SqliteConnection::connect("sqlite::memory:")
+            .await
+            .unwrap();
+        sqlx::raw_sql(
+            "CREATE TABLE contacts (email TEXT);
+             CREATE UNIQUE INDEX contacts_email_live ON contacts (email);
+             CREATE TABLE idempotency_keys (principal TEXT, key TEXT, PRIMARY KEY (principal, key));
+             INSERT INTO contacts VALUES ('a@x');
+             INSERT INTO idempotency_keys VALUES ('p', 'k')",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        let email = sqlx::raw_sql("INSERT INTO contacts VALUES ('a@x')")
+            .execute(&mut conn)
+            .await
+            .unwrap_err();
+        let key = sqlx::raw_sql("INSERT INTO idempotency_keys VALUES ('p', 'k')")
+            .execute(&mut conn)
+            .await
+            .unwrap_err();
+        assert!(is_unique_violation_on(&email, "contacts"));
+        assert!(!is_unique_violation_on(&email, "idempotency_keys"));
+        assert!(is_unique_violation_on(&key, "idempotency_keys"));
+        assert!(!is_unique_violation_on(&key, "contacts"));
+    }
 }

@@ -73,8 +73,33 @@ impl Tx {
         self.kept.events
     }
 
-    /// Writes the rows the transaction holds (nothing when it holds none).
+    /// Makes the transaction ready for a statement: opens it (it may not be:
+    /// see `pg_tx` and `writer`) and writes the rows it holds.
     pub async fn flush(&mut self) -> Result<(), sqlx::Error> {
+        match &mut self.conn {
+            Conn::Postgres(c) => c.open().await?,
+            // The rows kept, if any, carry the SQLite transaction's start.
+            Conn::Sqlite(_) => {}
+        }
+        self.write_kept().await?;
+        match &mut self.conn {
+            Conn::Sqlite(c) => c.open().await,
+            Conn::Postgres(_) => Ok(()),
+        }
+    }
+
+    /// Writes the rows held at the commit. On PostgreSQL a transaction that
+    /// has sent nothing yet and whose rows fit one round trip writes them as
+    /// one statement, atomic by itself: no `BEGIN`, no `COMMIT`.
+    pub(super) async fn flush_for_commit(&mut self) -> Result<(), sqlx::Error> {
+        if self.kept.records.len() > PER_ROUND_TRIP {
+            return self.flush().await;
+        }
+        self.write_kept().await
+    }
+
+    /// Writes the rows the transaction holds (nothing when it holds none).
+    async fn write_kept(&mut self) -> Result<(), sqlx::Error> {
         while !self.kept.records.is_empty() {
             let rest = self
                 .kept
@@ -85,6 +110,11 @@ impl Tx {
             let binds = batch.into_iter().flat_map(|r| r.binds);
             match &mut self.conn {
                 Conn::Sqlite(c) => {
+                    // The transaction's start, when nothing has carried it yet.
+                    let sql = match c.take_begin() {
+                        Some(begin) => format!("{begin};\n{sql}"),
+                        None => sql,
+                    };
                     bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), binds)
                         .execute(&mut **c)
                         .await?;

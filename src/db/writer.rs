@@ -5,12 +5,12 @@
 //! between every two writes. Here the connection sits behind a fair lock
 //! that writers take in turn.
 //!
-//! A transaction sends `BEGIN IMMEDIATE` when it starts and its end with the
-//! last rows it keeps (see [`records`](super::records)), so a contact create
-//! is three round trips: `BEGIN`, the row, and its tags, audit event, outbox
-//! event, idempotency key and end together. `IMMEDIATE` takes the write lock
-//! up front, so a write never fails halfway because another process (a
-//! command-line job) started writing first.
+//! A transaction sends `BEGIN IMMEDIATE` with its first statement and its end
+//! with the last rows it keeps (see [`records`](super::records)), so a contact
+//! create — its row, tags, audit event, outbox event and idempotency key, all
+//! kept — is one round trip: `BEGIN`, the rows and the end together.
+//! `IMMEDIATE` takes the write lock up front, so a write never fails halfway
+//! because another process (a command-line job) started writing first.
 //!
 //! **Group commit.** A commit writes every page the transaction changed to
 //! the log: a contact create touches some twenty pages (the row, fourteen
@@ -59,6 +59,9 @@ pub struct Writer {
 struct Slot {
     conn: Option<SqliteConnection>,
     shared: Option<Shared>,
+    /// A transaction was dropped where its rollback could not run (a
+    /// runtime shutting down): the next write rolls it back first.
+    left_open: bool,
 }
 
 /// Finished writes whose commit is still to come.
@@ -124,6 +127,7 @@ impl Writer {
             slot: Arc::new(Mutex::new(Slot {
                 conn: Some(conn),
                 shared: None,
+                left_open: false,
             })),
             waiting: Arc::default(),
             closed: Arc::default(),
@@ -152,32 +156,30 @@ impl Writer {
     }
 
     /// Starts a transaction: inside the shared one when writes wait for its
-    /// commit, else a transaction of its own.
+    /// commit, else a transaction of its own. The statement that starts it
+    /// goes with its first round trip (see [`SqliteTx::take_begin`]).
     pub async fn begin(&self) -> Result<SqliteTx, sqlx::Error> {
         self.waiting.fetch_add(1, Ordering::AcqRel);
         let held = self.acquire().await;
         self.waiting.fetch_sub(1, Ordering::AcqRel);
         let mut held = held?;
-        let joined = held.0.shared.is_some();
-        let begun = if joined {
-            sqlx::raw_sql("SAVEPOINT write").execute(&mut *held).await
-        } else {
-            sqlx::raw_sql("BEGIN IMMEDIATE").execute(&mut *held).await
-        };
-        if let Err(err) = begun {
-            // A transaction left open (its rollback could not run: a runtime
-            // shutting down) is rolled back here rather than continued.
-            if joined || !err.to_string().contains("within a transaction") {
-                return Err(err);
-            }
+        if std::mem::take(&mut held.0.left_open) {
             tracing::warn!("rolling back a transaction left open on the writer connection");
-            sqlx::raw_sql("ROLLBACK; BEGIN IMMEDIATE")
-                .execute(&mut *held)
-                .await?;
+            sqlx::raw_sql("ROLLBACK").execute(&mut *held).await.ok();
+            if let Some(shared) = held.0.shared.take() {
+                let abandoned = "a write sharing the commit was abandoned";
+                shared.outcome.send_replace(Some(Err(abandoned.into())));
+            }
         }
+        let joined = held.0.shared.is_some();
         Ok(SqliteTx {
             held: Some(held),
             joined,
+            begin: Some(if joined {
+                "SAVEPOINT write"
+            } else {
+                "BEGIN IMMEDIATE"
+            }),
             commits: None,
             writer: self.clone(),
         })
@@ -220,12 +222,30 @@ pub struct SqliteTx {
     held: Option<Held>,
     /// Began as a `SAVEPOINT` inside a shared transaction.
     joined: bool,
+    /// The statement that starts the transaction, until a round trip has
+    /// carried it.
+    begin: Option<&'static str>,
     /// Whether its ending commits (decided by [`ending`](Self::ending)).
     commits: Option<bool>,
     writer: Writer,
 }
 
 impl SqliteTx {
+    /// The statement that starts the transaction, for the caller to send
+    /// first in its round trip; `None` once taken.
+    pub fn take_begin(&mut self) -> Option<&'static str> {
+        self.begin.take()
+    }
+
+    /// Sends the statement that starts the transaction, unless a round trip
+    /// has carried it already.
+    pub async fn open(&mut self) -> Result<(), sqlx::Error> {
+        match self.take_begin() {
+            Some(begin) => sqlx::raw_sql(begin).execute(&mut **self).await.map(|_| ()),
+            None => Ok(()),
+        }
+    }
+
     /// The statements that end the transaction, to send with its last rows:
     /// it commits now unless other writes are waiting for the connection
     /// (and the shared commit has room); empty when it leaves its commit to
@@ -247,6 +267,7 @@ impl SqliteTx {
     /// has run (if it has not, the ending runs now): returns once its work is
     /// committed, and lets the next write have the connection.
     pub async fn committed(mut self) -> Result<(), sqlx::Error> {
+        self.open().await?;
         if self.commits.is_none() {
             let ending = self.ending();
             if !ending.is_empty() {
@@ -309,36 +330,41 @@ impl Drop for SqliteTx {
         let Some(mut held) = self.held.take() else {
             return;
         };
+        if self.begin.is_some() {
+            // Nothing was sent: there is nothing to undo.
+            return;
+        }
         let joined = self.joined;
         // Runs on the runtime that dropped it; the connection stays held
         // (so no other write starts) until the rollback has run. Without a
-        // runtime the next `begin` finds the transaction open and rolls it
-        // back itself.
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(async move {
-                if joined {
-                    // Only this write's own work goes; the shared transaction
-                    // stays for the writes that wait for its commit. If
-                    // SQLite already rolled it all back (on some errors it
-                    // does), those writes are told their commit failed.
-                    let undone = sqlx::raw_sql("ROLLBACK TO write; RELEASE write")
-                        .execute(&mut *held)
-                        .await;
-                    if let Err(err) = undone
-                        && let Some(shared) = held.0.shared.take()
-                    {
-                        sqlx::raw_sql("ROLLBACK").execute(&mut *held).await.ok();
-                        shared
-                            .outcome
-                            .send_replace(Some(Err(err.to_string().into())));
-                    }
-                } else if let Err(err) = sqlx::raw_sql("ROLLBACK").execute(&mut *held).await {
-                    // SQLite already rolled back on some errors (a full
-                    // disk, for one); there is nothing left to undo then.
-                    tracing::debug!(%err, "rollback");
+        // runtime the next `begin` rolls the transaction back first.
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            held.0.left_open = true;
+            return;
+        };
+        runtime.spawn(async move {
+            if joined {
+                // Only this write's own work goes; the shared transaction
+                // stays for the writes that wait for its commit. If
+                // SQLite already rolled it all back (on some errors it
+                // does), those writes are told their commit failed.
+                let undone = sqlx::raw_sql("ROLLBACK TO write; RELEASE write")
+                    .execute(&mut *held)
+                    .await;
+                if let Err(err) = undone
+                    && let Some(shared) = held.0.shared.take()
+                {
+                    sqlx::raw_sql("ROLLBACK").execute(&mut *held).await.ok();
+                    shared
+                        .outcome
+                        .send_replace(Some(Err(err.to_string().into())));
                 }
-            });
-        }
+            } else if let Err(err) = sqlx::raw_sql("ROLLBACK").execute(&mut *held).await {
+                // SQLite already rolled back on some errors (a full
+                // disk, for one); there is nothing left to undo then.
+                tracing::debug!(%err, "rollback");
+            }
+        });
     }
 }
 
@@ -370,6 +396,7 @@ mod tests {
     }
 
     async fn insert(tx: &mut SqliteTx, sql: &str) -> Result<(), sqlx::Error> {
+        tx.open().await?;
         sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
             .execute(&mut **tx)
             .await
@@ -467,14 +494,11 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_transaction_left_open_is_rolled_back_by_the_next_begin() {
+    async fn a_transaction_dropped_without_a_runtime_is_rolled_back_by_the_next_begin() {
         let (writer, path) = writer().await;
-        let mut held = writer.hold().await.unwrap();
-        sqlx::raw_sql("BEGIN; INSERT INTO t VALUES (1)")
-            .execute(&mut *held)
-            .await
-            .unwrap();
-        drop(held);
+        let mut tx = writer.begin().await.unwrap();
+        insert(&mut tx, "INSERT INTO t VALUES (1)").await.unwrap();
+        std::thread::spawn(move || drop(tx)).join().unwrap();
         let tx = writer.begin().await.unwrap();
         finish(tx, "INSERT INTO t VALUES (2)").await.unwrap();
         assert_eq!(values(&writer).await, [2]);

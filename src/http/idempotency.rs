@@ -40,6 +40,7 @@ use crate::{
         Db,
         claim::{self, Claim, State},
         is_unique_violation, now,
+        records::{Bind, Record},
     },
     on_db, on_writer,
     state::AppState,
@@ -232,13 +233,24 @@ impl Answer {
         ServiceResponse::new(request, response.body(self.body))
     }
 
-    /// Completes the row the request's transaction wrote.
+    /// Completes the row the request's transaction wrote. A transaction of
+    /// its own, as one kept row: on SQLite it then shares a commit with the
+    /// writes around it (see `db::writer`) instead of forcing theirs first,
+    /// and on PostgreSQL it is one statement.
     async fn store(&self, db: &Db, claim: &Claim) -> Result<(), sqlx::Error> {
-        on_writer!(db, pool => sqlx::query(
-            "UPDATE idempotency_keys SET status = $1, headers = $2, body = $3 WHERE principal = $4 AND key = $5"
-        ).bind(self.status.as_u16() as i64).bind(Json(&self.headers)).bind(&self.body)
-         .bind(&claim.principal).bind(&claim.key).execute(pool).await.map(|r| r.rows_affected()))?;
-        Ok(())
+        let headers = serde_json::to_value(&self.headers).unwrap_or_default();
+        let mut tx = db.begin().await?;
+        tx.append(Record::new(
+            "UPDATE idempotency_keys SET status = $1, headers = $2, body = $3 WHERE principal = $4 AND key = $5",
+            vec![
+                Bind::Int(i64::from(self.status.as_u16())),
+                Bind::Json(headers),
+                Bind::Text(self.body.clone()),
+                Bind::Text(claim.principal.clone()),
+                Bind::Text(claim.key.clone()),
+            ],
+        ));
+        tx.commit().await
     }
 
     /// Writes the whole row for a request that committed nothing (a refusal,
