@@ -73,6 +73,60 @@ db_test!(
     }
 );
 
+// A create is one statement with its tags, audit entry and event (and the
+// idempotency key): a duplicate email refuses all of it, keyed or not.
+db_test!(
+    a_create_refused_for_a_duplicate_email_writes_no_tags_audit_entry_or_event,
+    |app| {
+        let first = created(
+            &app,
+            "/v1/contacts",
+            json!({"first_name": "Ana", "email": "ana@acme.example", "tags": ["kept"]}),
+        )
+        .await;
+        let duplicate =
+            json!({"first_name": "Ana B", "email": "ana@acme.example", "tags": ["refused"]});
+        let body = problem(
+            app.post("/v1/contacts", &duplicate).await,
+            StatusCode::CONFLICT,
+        )
+        .await;
+        assert_eq!(body["existing_id"], first["id"]);
+        let keyed = || {
+            app.request(Method::POST, "/v1/contacts")
+                .header("idempotency-key", "duplicate-ana")
+                .json(&duplicate)
+                .send()
+        };
+        let body = problem(keyed().await.unwrap(), StatusCode::CONFLICT).await;
+        assert_eq!(body["existing_id"], first["id"]);
+        let again = keyed().await.unwrap();
+        assert_eq!(
+            header(&again, "idempotent-replayed").as_deref(),
+            Some("true")
+        );
+        problem(again, StatusCode::CONFLICT).await;
+
+        let tagged = json_of(app.get("/v1/contacts?tag=refused").await, StatusCode::OK).await;
+        assert_eq!(tagged["data"].as_array().unwrap().len(), 0);
+        let audit = json_of(
+            app.get("/v1/audit-events?entity_type=contact").await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(audit["data"].as_array().unwrap().len(), 1, "{audit}");
+        let events = json_of(app.get("/v1/events").await, StatusCode::OK).await;
+        let created: Vec<&Value> = events["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["type"] == "contact.created")
+            .collect();
+        assert_eq!(created.len(), 1, "{events}");
+        assert_eq!(created[0]["data"]["id"], first["id"]);
+    }
+);
+
 db_test!(
     a_second_contact_with_the_same_email_is_a_conflict_naming_the_first,
     |app| {
