@@ -135,7 +135,8 @@ impl Writer {
     }
 
     /// Waits for the connection (first come, first served), leaving a
-    /// shared transaction open.
+    /// shared transaction open. A transaction left open by a write that could
+    /// not roll back is rolled back first, so nothing runs inside it.
     async fn acquire(&self) -> Result<Held, sqlx::Error> {
         let guard = tokio::time::timeout(WAIT, self.slot.clone().lock_owned())
             .await
@@ -143,7 +144,16 @@ impl Writer {
         if guard.conn.is_none() {
             return Err(sqlx::Error::PoolClosed);
         }
-        Ok(Held(guard))
+        let mut held = Held(guard);
+        if std::mem::take(&mut held.0.left_open) {
+            tracing::warn!("rolling back a transaction left open on the writer connection");
+            sqlx::raw_sql("ROLLBACK").execute(&mut *held).await.ok();
+            if let Some(shared) = held.0.shared.take() {
+                let abandoned = "a write sharing the commit was abandoned";
+                shared.outcome.send_replace(Some(Err(abandoned.into())));
+            }
+        }
+        Ok(held)
     }
 
     /// Waits for the connection, for statements outside a transaction:
@@ -163,14 +173,6 @@ impl Writer {
         let held = self.acquire().await;
         self.waiting.fetch_sub(1, Ordering::AcqRel);
         let mut held = held?;
-        if std::mem::take(&mut held.0.left_open) {
-            tracing::warn!("rolling back a transaction left open on the writer connection");
-            sqlx::raw_sql("ROLLBACK").execute(&mut *held).await.ok();
-            if let Some(shared) = held.0.shared.take() {
-                let abandoned = "a write sharing the commit was abandoned";
-                shared.outcome.send_replace(Some(Err(abandoned.into())));
-            }
-        }
         let joined = held.0.shared.is_some();
         Ok(SqliteTx {
             held: Some(held),
@@ -501,6 +503,22 @@ mod tests {
         std::thread::spawn(move || drop(tx)).join().unwrap();
         let tx = writer.begin().await.unwrap();
         finish(tx, "INSERT INTO t VALUES (2)").await.unwrap();
+        assert_eq!(values(&writer).await, [2]);
+        std::fs::remove_file(path).ok();
+    }
+
+    #[tokio::test]
+    async fn a_statement_after_a_transaction_dropped_without_a_runtime_runs_on_its_own() {
+        let (writer, path) = writer().await;
+        let mut tx = writer.begin().await.unwrap();
+        insert(&mut tx, "INSERT INTO t VALUES (1)").await.unwrap();
+        std::thread::spawn(move || drop(tx)).join().unwrap();
+        let mut held = writer.hold().await.unwrap();
+        sqlx::raw_sql("INSERT INTO t VALUES (2)")
+            .execute(&mut *held)
+            .await
+            .unwrap();
+        drop(held);
         assert_eq!(values(&writer).await, [2]);
         std::fs::remove_file(path).ok();
     }
