@@ -495,12 +495,18 @@ mod tests {
         std::fs::remove_file(path).ok();
     }
 
-    #[tokio::test]
-    async fn a_transaction_dropped_without_a_runtime_is_rolled_back_by_the_next_begin() {
-        let (writer, path) = writer().await;
+    /// Writes a row in a transaction, then drops it on a thread with no
+    /// runtime, where its rollback cannot run.
+    async fn abandon_with_a_row(writer: &Writer) {
         let mut tx = writer.begin().await.unwrap();
         insert(&mut tx, "INSERT INTO t VALUES (1)").await.unwrap();
         std::thread::spawn(move || drop(tx)).join().unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_transaction_dropped_without_a_runtime_is_rolled_back_by_the_next_begin() {
+        let (writer, path) = writer().await;
+        abandon_with_a_row(&writer).await;
         let tx = writer.begin().await.unwrap();
         finish(tx, "INSERT INTO t VALUES (2)").await.unwrap();
         assert_eq!(values(&writer).await, [2]);
@@ -510,9 +516,7 @@ mod tests {
     #[tokio::test]
     async fn a_statement_after_a_transaction_dropped_without_a_runtime_runs_on_its_own() {
         let (writer, path) = writer().await;
-        let mut tx = writer.begin().await.unwrap();
-        insert(&mut tx, "INSERT INTO t VALUES (1)").await.unwrap();
-        std::thread::spawn(move || drop(tx)).join().unwrap();
+        abandon_with_a_row(&writer).await;
         let mut held = writer.hold().await.unwrap();
         sqlx::raw_sql("INSERT INTO t VALUES (2)")
             .execute(&mut *held)
