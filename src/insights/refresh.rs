@@ -122,7 +122,10 @@ async fn recompute(
     let mut tx = db.begin().await?;
     let asked = ids;
     let mut ids = ids.to_vec();
-    tx.flush().await?;
+    if !tx.is_sqlite() {
+        // Opens the transaction: the lock below runs on the raw connection.
+        tx.flush().await?;
+    }
     if let Conn::Postgres(c) = &mut tx.conn {
         let sql = format!(
             "SELECT id FROM {} WHERE id = ANY($1) ORDER BY id FOR UPDATE SKIP LOCKED",
