@@ -3,7 +3,7 @@
 
 use super::metrics::round2;
 use super::{
-    metrics_sql::{self, Dimension, MedianRow, ServiceLevelRow},
+    metrics_sql::{self, ServiceLevelRow},
     service_levels::Priority,
     workflow::{FeedbackKind, WorkflowKind},
 };
@@ -17,6 +17,7 @@ use crate::{
 use actix_web::{get, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::{cmp::Reverse, collections::BTreeMap};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -110,31 +111,98 @@ fn minutes(seconds: Option<f64>) -> Option<f64> {
     round2(seconds.map(|s| s / 60.0))
 }
 
-fn figures(row: &ServiceLevelRow, medians: &[MedianRow]) -> ServiceLevelFigures {
-    let median = |metric: &str| {
-        medians
-            .iter()
-            .find(|m| m.metric == metric && m.key == row.key)
-            .and_then(|m| m.median_seconds)
-    };
-    ServiceLevelFigures {
-        items: row.items,
-        complaints: row.complaints,
-        inquiries: row.inquiries,
-        first_responded: row.first_responded,
-        first_response_met: row.first_response_met,
-        first_response_missed: row.first_response_missed,
-        first_response_within_sla: share(row.first_response_met, row.first_response_missed),
-        resolved: row.resolved,
-        resolution_met: row.resolution_met,
-        resolution_missed: row.resolution_missed,
-        resolution_within_sla: share(row.resolution_met, row.resolution_missed),
-        mean_first_response_minutes: minutes(row.mean_first_response_seconds),
-        median_first_response_minutes: minutes(median("first_response")),
-        mean_resolution_minutes: minutes(row.mean_resolution_seconds),
-        median_resolution_minutes: minutes(median("resolution")),
-        open_breached: row.open_breached,
+/// The sums and the durations of any set of channel-and-priority groups: each figure is a sum over the
+/// groups, and the means and medians are taken over their durations together.
+#[derive(Debug, Default)]
+struct Tally {
+    items: i64,
+    complaints: i64,
+    inquiries: i64,
+    first_responded: i64,
+    first_response_met: i64,
+    first_response_missed: i64,
+    resolved: i64,
+    resolution_met: i64,
+    resolution_missed: i64,
+    open_breached: i64,
+    first_response_seconds: Vec<i64>,
+    resolution_seconds: Vec<i64>,
+}
+
+impl Tally {
+    fn add(&mut self, row: &ServiceLevelRow) -> Result<(), ApiError> {
+        self.items += row.items;
+        self.complaints += row.complaints;
+        self.inquiries += row.inquiries;
+        self.first_responded += row.first_responded;
+        self.first_response_met += row.first_response_met;
+        self.first_response_missed += row.first_response_missed;
+        self.resolved += row.resolved;
+        self.resolution_met += row.resolution_met;
+        self.resolution_missed += row.resolution_missed;
+        self.open_breached += row.open_breached;
+        push_list(
+            &mut self.first_response_seconds,
+            row.first_response_seconds.as_deref(),
+        )?;
+        push_list(
+            &mut self.resolution_seconds,
+            row.resolution_seconds.as_deref(),
+        )
     }
+
+    fn figures(mut self) -> ServiceLevelFigures {
+        ServiceLevelFigures {
+            items: self.items,
+            complaints: self.complaints,
+            inquiries: self.inquiries,
+            first_responded: self.first_responded,
+            first_response_met: self.first_response_met,
+            first_response_missed: self.first_response_missed,
+            first_response_within_sla: share(self.first_response_met, self.first_response_missed),
+            resolved: self.resolved,
+            resolution_met: self.resolution_met,
+            resolution_missed: self.resolution_missed,
+            resolution_within_sla: share(self.resolution_met, self.resolution_missed),
+            mean_first_response_minutes: minutes(mean(&self.first_response_seconds)),
+            median_first_response_minutes: minutes(median(&mut self.first_response_seconds)),
+            mean_resolution_minutes: minutes(mean(&self.resolution_seconds)),
+            median_resolution_minutes: minutes(median(&mut self.resolution_seconds)),
+            open_breached: self.open_breached,
+        }
+    }
+}
+
+/// Appends the numbers of a comma-separated list (as the database aggregates them) to `values`.
+fn push_list(values: &mut Vec<i64>, list: Option<&str>) -> Result<(), ApiError> {
+    for number in list.into_iter().flat_map(|l| l.split(',')) {
+        let value = number
+            .trim()
+            .parse()
+            .map_err(|_| ApiError::internal(format!("a duration list held {number:?}")))?;
+        values.push(value);
+    }
+    Ok(())
+}
+
+fn mean(values: &[i64]) -> Option<f64> {
+    (!values.is_empty())
+        .then(|| values.iter().map(|v| *v as f64).sum::<f64>() / values.len() as f64)
+}
+
+/// The middle value, or the mean of the two middle values; in linear time (the values are reordered).
+fn median(values: &mut [i64]) -> Option<f64> {
+    let n = values.len();
+    if n == 0 {
+        return None;
+    }
+    let (below, upper, _) = values.select_nth_unstable(n / 2);
+    let upper = *upper as f64;
+    if n % 2 == 1 {
+        return Some(upper);
+    }
+    let lower = below.iter().max().map_or(upper, |v| *v as f64);
+    Some((lower + upper) / 2.0)
 }
 
 /// Service-level metrics
@@ -149,8 +217,7 @@ fn figures(row: &ServiceLevelRow, medians: &[MedianRow]) -> ServiceLevelFigures 
 ///   `resolved_at` and `resolution_due_at` (which moves later by time waiting on the customer).
 /// - **mean / median time to first response** = over items with a first response, `first_responded_at −
 ///   received_at`; **to resolution** = over resolved items, `resolved_at − received_at − time waiting on the
-///   customer`; in minutes. The median is the middle value (or the mean of the two middle values), computed by
-///   the database.
+///   customer`; in minutes. The median is the middle value (or the mean of the two middle values).
 /// - **open_breached** = items not resolved or closed whose `sla_state` is `breached` now.
 #[utoipa::path(
     security(("bearer" = ["metrics:read"])),
@@ -181,52 +248,42 @@ pub async fn service_level_metrics(
     };
     let now = now();
     let (from, to) = period(params.from, params.to, now)?;
-    let db = &state.db;
-    // Six independent scans: run them side by side on the pool.
-    let dims = [Dimension::Overall, Dimension::Channel, Dimension::Priority];
-    let out = futures_util::future::try_join_all(dims.map(|dim| async move {
-        futures_util::future::try_join(
-            metrics_sql::service_levels(db, dim, from, to, now, kind),
-            metrics_sql::medians(db, dim, from, to, kind),
-        )
-        .await
-    }))
-    .await?;
-    let (channel_rows, channel_medians) = &out[1];
-    let (priority_rows, priority_medians) = &out[2];
-    let overall = out[0]
-        .0
-        .first()
-        .map(|r| figures(r, &out[0].1))
-        .ok_or_else(|| ApiError::internal("an aggregate without GROUP BY returned no row"))?;
-    let mut by_channel: Vec<ChannelServiceLevels> = channel_rows
-        .iter()
-        .map(|r| ChannelServiceLevels {
-            channel_id: r.key.group_id,
-            channel_name: r.key.label.clone(),
-            figures: figures(r, channel_medians),
+    let rows = metrics_sql::service_levels(&state.db, from, to, now, kind).await?;
+    let mut overall = Tally::default();
+    let mut channels: BTreeMap<(Option<String>, Option<Uuid>), Tally> = BTreeMap::new();
+    // Keyed most urgent first.
+    let mut priorities: BTreeMap<Reverse<usize>, Tally> = BTreeMap::new();
+    for row in &rows {
+        let priority = Priority::parse(&row.priority)
+            .ok_or_else(|| ApiError::internal(format!("unknown priority {:?}", row.priority)))?;
+        overall.add(row)?;
+        channels
+            .entry((row.channel_name.clone(), row.channel_id))
+            .or_default()
+            .add(row)?;
+        let urgency = Priority::ALL
+            .iter()
+            .position(|p| *p == priority)
+            .unwrap_or(0);
+        priorities.entry(Reverse(urgency)).or_default().add(row)?;
+    }
+    let overall = overall.figures();
+    // By name, then id; items without a channel first.
+    let by_channel = channels
+        .into_iter()
+        .map(|((channel_name, channel_id), tally)| ChannelServiceLevels {
+            channel_id,
+            channel_name,
+            figures: tally.figures(),
         })
         .collect();
-    by_channel.sort_by(|a, b| {
-        a.channel_name
-            .cmp(&b.channel_name)
-            .then(a.channel_id.cmp(&b.channel_id))
-    });
-    let mut by_priority: Vec<PriorityServiceLevels> = priority_rows
-        .iter()
-        .map(|r| PriorityServiceLevels {
-            priority: r
-                .key
-                .group_text
-                .as_deref()
-                .and_then(Priority::parse)
-                .unwrap_or(Priority::Normal),
-            figures: figures(r, priority_medians),
+    let by_priority = priorities
+        .into_iter()
+        .map(|(Reverse(urgency), tally)| PriorityServiceLevels {
+            priority: Priority::ALL[urgency],
+            figures: tally.figures(),
         })
         .collect();
-    // Most urgent first.
-    by_priority
-        .sort_by_key(|p| std::cmp::Reverse(Priority::ALL.iter().position(|x| *x == p.priority)));
     Ok(web::Json(ServiceLevelMetrics {
         from,
         to,
@@ -245,6 +302,26 @@ mod tests {
         assert_eq!(share(0, 0), None);
         assert_eq!(share(2, 1), Some(66.67));
         assert_eq!(share(3, 0), Some(100.0));
+    }
+
+    #[test]
+    fn the_median_is_the_middle_value_or_the_mean_of_the_middle_two() {
+        assert_eq!(median(&mut []), None);
+        assert_eq!(median(&mut [7]), Some(7.0));
+        assert_eq!(median(&mut [9, 1, 5]), Some(5.0));
+        assert_eq!(median(&mut [10, 1, 4, 3]), Some(3.5));
+        assert_eq!(median(&mut [2, 2, 2, 9]), Some(2.0));
+    }
+
+    #[test]
+    fn duration_lists_add_up_across_groups() {
+        let mut values = vec![];
+        push_list(&mut values, Some("60,120")).unwrap();
+        push_list(&mut values, None).unwrap();
+        push_list(&mut values, Some("30")).unwrap();
+        assert_eq!(values, [60, 120, 30]);
+        assert_eq!(mean(&values), Some(70.0));
+        assert!(push_list(&mut values, Some("1,x")).is_err());
     }
 
     #[test]

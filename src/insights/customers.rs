@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use super::{
     customers_sql::{self, CustomerRow, Grouping},
     periods::{self, Interval, Slice},
-    settings::{self, InsightSettings},
+    settings,
 };
 use crate::{
     auth::{Area, Level, Principal},
@@ -172,72 +172,63 @@ fn figures(
     }
 }
 
-/// The overall figures and the groups' of one period.
-async fn over(
+/// The NPS, CSAT and CES of one period: overall, and per group unless the grouping is `Overall`.
+async fn answers(
     db: &Db,
     grouping: Grouping,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
-    currency: &str,
-    settings: &InsightSettings,
-) -> Result<(CustomerFigures, Vec<CustomerFigures>), ApiError> {
-    let w = settings.activity_window_days;
-    let days = (to - from).num_seconds() as f64 / 86_400.0;
-    let margin = settings.gross_margin;
+) -> Result<(SatisfactionRow, Vec<SatisfactionRow>), ApiError> {
     let answers = |dim| metrics_sql::satisfaction(db, dim, from, to, SatisfactionFilter::default());
-    // Three independent queries, run at once on connections of their own.
-    let (rows, overall_answers, group_answers) = futures_util::future::try_join3(
-        customers_sql::customers(db, grouping, from, to, w, currency),
-        answers(Dimension::Overall),
-        async {
-            match grouping {
-                Grouping::Overall => Ok(vec![]),
-                _ => answers(grouping.dimension()).await,
-            }
-        },
-    )
+    let (overall, groups) = futures_util::future::try_join(answers(Dimension::Overall), async {
+        match grouping {
+            Grouping::Overall => Ok(vec![]),
+            _ => answers(grouping.dimension()).await,
+        }
+    })
     .await?;
+    Ok((overall.into_iter().next().unwrap_or_default(), groups))
+}
+
+/// The overall figures and the groups' of one period, from its rows (one per group) and its answers.
+fn assemble(
+    rows: Vec<CustomerRow>,
+    (overall_answers, group_answers): (SatisfactionRow, Vec<SatisfactionRow>),
+    grouping: Grouping,
+    days: f64,
+    margin: f64,
+) -> (CustomerFigures, Vec<CustomerFigures>) {
     // Every count is a sum over accounts and each account is in one group,
     // so the overall counts are the groups' sums: one pass serves both.
     let total = rows.iter().fold(CustomerRow::default(), |mut sum, row| {
-        sum.customers_at_start += row.customers_at_start;
-        sum.retained += row.retained;
-        sum.lost += row.lost;
-        sum.new += row.new;
-        sum.reactivated += row.reactivated;
-        sum.buyers += row.buyers;
-        sum.repeat_buyers += row.repeat_buyers;
-        sum.revenue += row.revenue;
-        sum.left_out += row.left_out;
-        sum.complaints += row.complaints;
+        sum.add(row);
         sum
     });
-    let overall_answers = overall_answers.into_iter().next().unwrap_or_default();
     let overall = figures(total, overall_answers.into_satisfaction(), days, margin);
-    let groups = if grouping == Grouping::Overall {
-        vec![]
-    } else {
-        let mut by_key: HashMap<Option<String>, Satisfaction> = group_answers
-            .into_iter()
-            .map(|row| {
-                let satisfaction = row.into_satisfaction();
-                (satisfaction.key.clone(), satisfaction)
-            })
-            .collect();
-        rows.into_iter()
-            .map(|row| {
-                let key = row
-                    .group_id
-                    .map(|id| id.to_string())
-                    .or(row.group_text.clone());
-                let answers = by_key
-                    .remove(&key)
-                    .unwrap_or_else(|| SatisfactionRow::default().into_satisfaction());
-                figures(row, answers, days, margin)
-            })
-            .collect()
-    };
-    Ok((overall, groups))
+    if grouping == Grouping::Overall {
+        return (overall, vec![]);
+    }
+    let mut by_key: HashMap<Option<String>, Satisfaction> = group_answers
+        .into_iter()
+        .map(|row| {
+            let satisfaction = row.into_satisfaction();
+            (satisfaction.key.clone(), satisfaction)
+        })
+        .collect();
+    let groups = rows
+        .into_iter()
+        .map(|row| {
+            let key = row
+                .group_id
+                .map(|id| id.to_string())
+                .or(row.group_text.clone());
+            let answers = by_key
+                .remove(&key)
+                .unwrap_or_else(|| SatisfactionRow::default().into_satisfaction());
+            figures(row, answers, days, margin)
+        })
+        .collect();
+    (overall, groups)
 }
 
 /// Customer metrics
@@ -291,31 +282,69 @@ pub async fn customer_metrics(
             .to_string(),
         None => settings.effective_base_currency.clone(),
     };
-    let (overall, groups) = over(&state.db, grouping, from, to, &currency, &settings).await?;
-    let mut intervals = vec![];
-    if let Some(interval) = interval {
-        let calendar = calendar_api::load_work(&state.db).await?;
-        // Two slices at a time: each is CPU-bound, so on the two cores measured more at once would only
-        // hold more connections without finishing sooner.
-        intervals = futures_util::stream::iter(periods::slices(from, to, interval, &calendar))
-            .map(|Slice { label, from, to }| {
-                let (db, currency, settings) = (&state.db, &currency, &settings);
-                async move {
-                    let (overall, groups) =
-                        over(db, grouping, from, to, currency, settings).await?;
-                    Ok::<_, ApiError>(IntervalFigures {
-                        interval: label,
-                        from,
-                        to,
-                        overall,
-                        groups,
-                    })
-                }
-            })
-            .buffered(2)
-            .try_collect()
-            .await?;
+    let slices = match interval {
+        Some(interval) => {
+            let calendar = calendar_api::load_work(&state.db).await?;
+            periods::slices(from, to, interval, &calendar)
+        }
+        None => vec![],
+    };
+    // The whole period, then each slice: one query reads the transactions once for all of them.
+    let mut boundaries = vec![from];
+    if slices.len() > 1 {
+        boundaries.extend(slices.iter().map(|slice| slice.to));
+    } else {
+        boundaries.push(to);
     }
+    let spans: Vec<(DateTime<Utc>, DateTime<Utc>)> = std::iter::once((from, to))
+        .chain(slices.iter().map(|slice| (slice.from, slice.to)))
+        .collect();
+    let db = &state.db;
+    let w = settings.activity_window_days;
+    // The answers of each period two at a time: each query is CPU-bound, and on the two cores measured more at
+    // once would only hold more connections without finishing sooner.
+    let (rows, mut answers) = futures_util::future::try_join(
+        customers_sql::customers(db, grouping, &boundaries, w, &currency),
+        futures_util::stream::iter(spans.clone())
+            .map(|(from, to)| answers(db, grouping, from, to))
+            .buffered(2)
+            .try_collect::<Vec<_>>(),
+    )
+    .await?;
+    let mut by_period: HashMap<i64, Vec<CustomerRow>> = HashMap::new();
+    for row in rows {
+        by_period.entry(row.period).or_default().push(row);
+    }
+    let margin = settings.gross_margin;
+    // Period k of the query is span k, except that a single slice is the whole period (period 0).
+    let mut figures_of = |k: usize| {
+        let (from, to) = spans[k];
+        let period = if boundaries.len() > 2 { k as i64 } else { 0 };
+        let rows = by_period.get(&period).cloned().unwrap_or_default();
+        let days = (to - from).num_seconds() as f64 / 86_400.0;
+        assemble(
+            rows,
+            std::mem::take(&mut answers[k]),
+            grouping,
+            days,
+            margin,
+        )
+    };
+    let (overall, groups) = figures_of(0);
+    let intervals = slices
+        .into_iter()
+        .enumerate()
+        .map(|(i, Slice { label, from, to })| {
+            let (overall, groups) = figures_of(i + 1);
+            IntervalFigures {
+                interval: label,
+                from,
+                to,
+                overall,
+                groups,
+            }
+        })
+        .collect();
     Ok(web::Json(CustomerMetrics {
         from,
         to,

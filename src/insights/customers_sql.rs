@@ -2,6 +2,8 @@
 //! transactions of the period and the window before it, aggregated per
 //! account, then per group.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, TimeDelta, Utc};
 use uuid::Uuid;
 
@@ -11,6 +13,7 @@ use crate::{
         Db,
         sql::{Arg, Filters},
     },
+    dialect,
     http::ApiError,
     on_db,
 };
@@ -76,9 +79,11 @@ impl Grouping {
     }
 }
 
-/// One group's counts; the rates are computed from them (see `customers`).
+/// One group's counts in one period; the rates are computed from them (see `customers`).
 #[derive(Debug, Clone, Default, sqlx::FromRow)]
 pub struct CustomerRow {
+    /// Which period: 0 for the whole `[first, last boundary)`, j for the slice between boundaries j − 1 and j.
+    pub period: i64,
     pub group_id: Option<Uuid>,
     pub group_text: Option<String>,
     pub customers_at_start: i64,
@@ -93,73 +98,244 @@ pub struct CustomerRow {
     pub complaints: i64,
 }
 
-/// The counts of `[from, to)` with activity window `window_days`, revenue in `currency`.
+impl CustomerRow {
+    /// Adds another row's counts to this one's.
+    pub fn add(&mut self, other: &CustomerRow) {
+        self.customers_at_start += other.customers_at_start;
+        self.retained += other.retained;
+        self.lost += other.lost;
+        self.new += other.new;
+        self.reactivated += other.reactivated;
+        self.buyers += other.buyers;
+        self.repeat_buyers += other.repeat_buyers;
+        self.revenue += other.revenue;
+        self.left_out += other.left_out;
+        self.complaints += other.complaints;
+    }
+}
+
+/// The counts of the period from the first to the last of `boundaries` (period 0) and, when there are more
+/// than two, of each slice between two consecutive ones (periods 1, 2, …), with activity window `window_days`
+/// and revenue in `currency`. One pass over the transactions serves every period: each account's figures of
+/// every slice and its activity at every boundary are summed at once, then added up per period and group.
+///
+/// Every count is a sum over accounts, so the accounts are split in two halves by id, each half is counted on
+/// a connection of its own, side by side, and the halves' rows are added up: the scan is CPU-bound, and SQLite
+/// runs one query on one core (a year's quarters at 1,000,000 transactions: 3.1 s on one connection).
 pub async fn customers(
     db: &Db,
     grouping: Grouping,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
+    boundaries: &[DateTime<Utc>],
     window_days: i64,
     currency: &str,
 ) -> Result<Vec<CustomerRow>, ApiError> {
-    let window = TimeDelta::days(window_days);
-    let mut f = Filters::new();
-    let start_window = f.arg(Arg::Time(from - window));
-    let from = f.arg(Arg::Time(from));
-    let end_window = f.arg(Arg::Time(to - window));
-    let to = f.arg(Arg::Time(to));
-    let currency = f.arg(Arg::Text(currency.to_string()));
-    let (group_id, group_text) = grouping.keys();
-    let group = if grouping == Grouping::Overall {
-        String::new()
-    } else {
-        format!("GROUP BY {group_id}, {group_text} ORDER BY 1, 2")
+    let middle = middle_account(db).await?;
+    let halves = match middle {
+        Some(middle) => vec![(None, Some(middle)), (Some(middle), None)],
+        None => vec![(None, None)],
     };
-    let in_period = format!("t.occurred_at >= {from} AND t.occurred_at < {to}");
+    let counted = futures_util::future::try_join_all(halves.into_iter().map(|accounts| {
+        customers_among(db, grouping, boundaries, window_days, currency, accounts)
+    }))
+    .await?;
+    let mut sums: BTreeMap<(i64, Option<Uuid>, Option<String>), CustomerRow> = BTreeMap::new();
+    for row in counted.into_iter().flatten() {
+        let key = (row.period, row.group_id, row.group_text.clone());
+        sums.entry(key)
+            .or_insert_with(|| CustomerRow {
+                period: row.period,
+                group_id: row.group_id,
+                group_text: row.group_text.clone(),
+                ..CustomerRow::default()
+            })
+            .add(&row);
+    }
+    let mut rows: Vec<CustomerRow> = sums.into_values().collect();
+    // Groups without a value last, as every metrics grouping orders them.
+    rows.sort_by(|a, b| {
+        let key = |r: &CustomerRow| {
+            (
+                r.period,
+                r.group_id.is_none(),
+                r.group_id,
+                r.group_text.is_none(),
+                r.group_text.clone(),
+            )
+        };
+        key(a).cmp(&key(b))
+    });
+    Ok(rows)
+}
+
+/// The account id at the middle of the accounts in id order; `None` with fewer than two accounts.
+async fn middle_account(db: &Db) -> Result<Option<Uuid>, ApiError> {
+    let sql =
+        "SELECT id FROM accounts ORDER BY id LIMIT 1 OFFSET (SELECT COUNT(*) FROM accounts) / 2";
+    let middle: Option<Uuid> =
+        on_db!(db, pool => sqlx::query_scalar(sql).fetch_optional(pool).await)?;
+    Ok(middle)
+}
+
+/// [`customers`] over the accounts whose id is in `[from, to)` (`None`: unbounded).
+async fn customers_among(
+    db: &Db,
+    grouping: Grouping,
+    boundaries: &[DateTime<Utc>],
+    window_days: i64,
+    currency: &str,
+    (from_account, to_account): (Option<Uuid>, Option<Uuid>),
+) -> Result<Vec<CustomerRow>, ApiError> {
+    let window = TimeDelta::days(window_days);
+    let (Some(&first), Some(&last)) = (boundaries.first(), boundaries.last()) else {
+        return Ok(vec![]);
+    };
+    let mut f = Filters::new();
+    let start_window = f.arg(Arg::Time(first - window));
+    let end = f.arg(Arg::Time(last));
+    let currency = f.arg(Arg::Text(currency.to_string()));
+    let points: Vec<String> = boundaries.iter().map(|b| f.arg(Arg::Time(*b))).collect();
+    let mut accounts = String::new();
+    if let Some(id) = from_account {
+        accounts.push_str(&format!(" AND {{column}} >= {}", f.arg(Arg::Uuid(id))));
+    }
+    if let Some(id) = to_account {
+        accounts.push_str(&format!(" AND {{column}} < {}", f.arg(Arg::Uuid(id))));
+    }
+    let among = |column: &str| accounts.replace("{column}", column);
+    // b_0 − W is `start_window` (PostgreSQL refuses a placeholder that no clause reads).
+    let window_starts: Vec<String> = boundaries
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            if i == 0 {
+                start_window.clone()
+            } else {
+                f.arg(Arg::Time(*b - window))
+            }
+        })
+        .collect();
+    let slices = points.len() - 1;
+    let (group_id, group_text) = grouping.keys();
+    let in_slice = |column: &str, j: usize| {
+        format!("{column} >= {} AND {column} < {}", points[j - 1], points[j])
+    };
+    // Active at boundary i: a purchase in (b_i − W, b_i]. The WHERE keeps (b_0 − W, b_n], so the first test
+    // needs only its upper bound and the last only its lower one: every comparison is paid per transaction.
+    let mut columns: Vec<String> = (0..=slices)
+        .map(|i| {
+            let mut window = vec![];
+            if i > 0 {
+                window.push(format!(" AND t.occurred_at > {}", window_starts[i]));
+            }
+            if i < slices {
+                window.push(format!(" AND t.occurred_at <= {}", points[i]));
+            }
+            format!(
+                "MAX(CASE WHEN t.kind = 'purchase'{} THEN 1 ELSE 0 END) AS active_{i}",
+                window.concat()
+            )
+        })
+        .collect();
+    for j in 1..=slices {
+        let period = in_slice("t.occurred_at", j);
+        columns.push(format!(
+            "SUM(CASE WHEN t.kind = 'purchase' AND {period} THEN 1 ELSE 0 END) AS purchases_{j}"
+        ));
+        columns.push(format!(
+            "SUM(CASE WHEN {period} AND t.currency = {currency}
+                      THEN CASE WHEN t.kind = 'purchase' THEN t.amount ELSE -t.amount END ELSE 0 END) AS revenue_{j}"
+        ));
+        columns.push(format!(
+            "SUM(CASE WHEN {period} AND t.currency <> {currency} THEN 1 ELSE 0 END) AS left_out_{j}"
+        ));
+    }
+    let complaint_columns: Vec<String> = (1..=slices)
+        .map(|j| {
+            format!(
+                "SUM(CASE WHEN {} THEN 1 ELSE 0 END) AS complaints_{j}",
+                in_slice("f.received_at", j)
+            )
+        })
+        .collect();
+    // Period 0 is the whole of slices 1..=n; period j > 0 is slice j alone.
+    let periods: Vec<(usize, usize, usize)> = if slices == 1 {
+        vec![(0, 1, 1)]
+    } else {
+        std::iter::once((0, 1, slices))
+            .chain((1..=slices).map(|j| (j, j, j)))
+            .collect()
+    };
+    let selects: Vec<String> = periods
+        .iter()
+        .map(|&(period, first_slice, last_slice)| {
+            let total = |name: &str| {
+                (first_slice..=last_slice).map(|j| format!("p.{name}_{j}")).collect::<Vec<_>>().join(" + ")
+            };
+            let (start, end) = (format!("p.active_{}", first_slice - 1), format!("p.active_{last_slice}"));
+            let (from, to) = (&points[first_slice - 1], &points[last_slice]);
+            let first_in_period = format!("p.first_purchase_at >= {from} AND p.first_purchase_at < {to}");
+            let purchases = total("purchases");
+            format!(
+                "SELECT CAST({period} AS BIGINT) AS period, p.group_id, p.group_text,
+                    COALESCE(SUM({start}), 0) AS customers_at_start,
+                    COALESCE(SUM(CASE WHEN {start} = 1 AND {end} = 1 THEN 1 ELSE 0 END), 0) AS retained,
+                    COALESCE(SUM(CASE WHEN {start} = 1 AND {end} = 0 THEN 1 ELSE 0 END), 0) AS lost,
+                    COALESCE(SUM(CASE WHEN {start} = 0 AND {end} = 1 AND {first_in_period} THEN 1 ELSE 0 END), 0) AS new,
+                    COALESCE(SUM(CASE WHEN {start} = 0 AND {end} = 1 AND NOT ({first_in_period}) THEN 1 ELSE 0 END), 0)
+                        AS reactivated,
+                    COALESCE(SUM(CASE WHEN {purchases} >= 1 THEN 1 ELSE 0 END), 0) AS buyers,
+                    COALESCE(SUM(CASE WHEN {purchases} >= 2 THEN 1 ELSE 0 END), 0) AS repeat_buyers,
+                    CAST(COALESCE(SUM({}), 0) AS BIGINT) AS revenue,
+                    CAST(COALESCE(SUM({}), 0) AS BIGINT) AS left_out,
+                    CAST(COALESCE(SUM(CASE WHEN {start} = 1 OR {end} = 1 THEN {} ELSE 0 END), 0) AS BIGINT) AS complaints
+                 FROM customers p
+                 GROUP BY p.group_id, p.group_text",
+                total("revenue"),
+                total("left_out"),
+                (first_slice..=last_slice)
+                    .map(|j| format!("COALESCE(p.complaints_{j}, 0)"))
+                    .collect::<Vec<_>>()
+                    .join(" + "),
+            )
+        })
+        .collect();
     let transactions = Subject::Account.transactions(db);
-    // Active at t: a purchase in (t − W, t]. The WHERE keeps (from − W, to], so each activity test needs only
-    // its other bound: every test costs a comparison per transaction. `first_purchase_at` is the account's
-    // first purchase ever. MATERIALIZED: computed once, then joined; PostgreSQL otherwise inlined it into a
-    // parallel join and every worker aggregated all the transactions (1.0 s against 0.65 s).
+    // `first_purchase_at` is the account's first purchase ever. MATERIALIZED: the aggregates are computed once;
+    // PostgreSQL otherwise inlined them into a parallel join where every worker aggregated all the transactions
+    // (1.0 s against 0.65 s). `customers` is materialized by both engines only when more than one period reads
+    // it. On SQLite the complaints are read from the index that holds their columns (`status IS NOT NULL` is
+    // its condition, which every complaint meets), not the narrower `feedback_kind` and a table row each.
+    let feedback = dialect!(db,
+        sqlite: "feedback f INDEXED BY feedback_service_levels",
+        postgres: "feedback f",
+    );
     let sql = format!(
         "WITH per_account AS MATERIALIZED (
-            SELECT t.account_id AS id,
-                   MAX(CASE WHEN t.kind = 'purchase' AND t.occurred_at <= {from} THEN 1 ELSE 0 END) AS active_at_start,
-                   MAX(CASE WHEN t.kind = 'purchase' AND t.occurred_at > {end_window} THEN 1 ELSE 0 END) AS active_at_end,
-                   SUM(CASE WHEN t.kind = 'purchase' AND {in_period} THEN 1 ELSE 0 END) AS purchases,
-                   SUM(CASE WHEN {in_period} AND t.currency = {currency}
-                            THEN CASE WHEN t.kind = 'purchase' THEN t.amount ELSE -t.amount END ELSE 0 END) AS revenue,
-                   SUM(CASE WHEN {in_period} AND t.currency <> {currency} THEN 1 ELSE 0 END) AS left_out
+            SELECT t.account_id AS id, {columns}
             FROM {transactions}
-            WHERE t.account_id IS NOT NULL AND t.occurred_at > {start_window} AND t.occurred_at <= {to}
+            WHERE t.account_id IS NOT NULL AND t.occurred_at > {start_window} AND t.occurred_at <= {end}{}
             GROUP BY t.account_id
          ),
-         complaints AS (
-            SELECT f.account_id AS id, COUNT(*) AS complaints FROM feedback f
-            WHERE f.kind = 'complaint' AND f.account_id IS NOT NULL
-              AND f.received_at >= {from} AND f.received_at < {to}
+         complaints AS MATERIALIZED (
+            SELECT f.account_id AS id, {complaint_columns} FROM {feedback}
+            WHERE f.kind = 'complaint' AND f.status IS NOT NULL AND f.account_id IS NOT NULL
+              AND f.received_at >= {first} AND f.received_at < {end}{}
             GROUP BY f.account_id
+         ),
+         customers AS (
+            SELECT p.*, {complaint_counts}, a.first_purchase_at, {group_id} AS group_id, {group_text} AS group_text
+            FROM per_account p
+            JOIN accounts a ON a.id = p.id AND a.deleted_at IS NULL
+            LEFT JOIN complaints c ON c.id = p.id
          )
-         SELECT {group_id} AS group_id, {group_text} AS group_text,
-                COALESCE(SUM(p.active_at_start), 0) AS customers_at_start,
-                COALESCE(SUM(CASE WHEN p.active_at_start = 1 AND p.active_at_end = 1 THEN 1 ELSE 0 END), 0) AS retained,
-                COALESCE(SUM(CASE WHEN p.active_at_start = 1 AND p.active_at_end = 0 THEN 1 ELSE 0 END), 0) AS lost,
-                COALESCE(SUM(CASE WHEN p.active_at_start = 0 AND p.active_at_end = 1
-                                   AND a.first_purchase_at >= {from} AND a.first_purchase_at < {to}
-                                  THEN 1 ELSE 0 END), 0) AS new,
-                COALESCE(SUM(CASE WHEN p.active_at_start = 0 AND p.active_at_end = 1
-                                   AND NOT (a.first_purchase_at >= {from} AND a.first_purchase_at < {to})
-                                  THEN 1 ELSE 0 END), 0) AS reactivated,
-                COALESCE(SUM(CASE WHEN p.purchases >= 1 THEN 1 ELSE 0 END), 0) AS buyers,
-                COALESCE(SUM(CASE WHEN p.purchases >= 2 THEN 1 ELSE 0 END), 0) AS repeat_buyers,
-                CAST(COALESCE(SUM(p.revenue), 0) AS BIGINT) AS revenue,
-                CAST(COALESCE(SUM(p.left_out), 0) AS BIGINT) AS left_out,
-                CAST(COALESCE(SUM(CASE WHEN p.active_at_start = 1 OR p.active_at_end = 1
-                                  THEN COALESCE(c.complaints, 0) ELSE 0 END), 0) AS BIGINT) AS complaints
-         FROM per_account p
-         JOIN accounts a ON a.id = p.id AND a.deleted_at IS NULL
-         LEFT JOIN complaints c ON c.id = p.id
-         {group}"
+         {}",
+        among("t.account_id"),
+        among("f.account_id"),
+        selects.join(" UNION ALL "),
+        columns = columns.join(",\n"),
+        complaint_columns = complaint_columns.join(", "),
+        complaint_counts = (1..=slices).map(|j| format!("c.complaints_{j}")).collect::<Vec<_>>().join(", "),
+        first = points[0],
     );
     Ok(on_db!(db, pool => crate::bind_args!(
         sqlx::query_as::<_, CustomerRow>(sqlx::AssertSqlSafe(sql)), f.args).fetch_all(pool).await)?)

@@ -15,7 +15,7 @@ mod service_levels;
 
 pub use complaints::{ComplaintRow, complaints};
 pub use satisfaction::{SatisfactionFilter, SatisfactionRow, satisfaction};
-pub use service_levels::{MedianRow, ServiceLevelRow, medians, service_levels};
+pub use service_levels::{ServiceLevelRow, service_levels};
 
 use uuid::Uuid;
 
