@@ -134,6 +134,16 @@ impl Dimension {
         }
     }
 
+    /// The calendar period of `received_at` the dimension groups by, if any.
+    pub fn calendar_interval(self) -> Option<crate::feedback::complaint_metrics::Interval> {
+        use crate::feedback::complaint_metrics::Interval;
+        match self {
+            Dimension::Month => Some(Interval::Month),
+            Dimension::Quarter => Some(Interval::Quarter),
+            _ => None,
+        }
+    }
+
     /// Whether the key is an attribute of the item's account. (The calendar only shapes the month and
     /// quarter keys, never the joins.)
     pub fn reads_accounts(self) -> bool {

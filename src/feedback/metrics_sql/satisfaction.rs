@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{Dimension, GroupKey, calendar};
+use crate::feedback::complaint_metrics::{Interval, calendar_periods};
 use crate::{
     bind_args,
     db::{
@@ -105,6 +106,7 @@ fn figures() -> String {
 /// attribute on SQLite, the items are summed per account first, so each account is looked up once rather
 /// than once per answer (a year of 400,000 answers from 40,000 accounts: 1.6 s → 0.5 s a call).
 /// PostgreSQL hash-joins the accounts once anyway, and summing per account first cost it more (190 → 350 ms).
+/// By month or quarter, each calendar period is a range of `received_at` of its own (see [`by_calendar`]).
 pub async fn satisfaction(
     db: &Db,
     dim: Dimension,
@@ -115,9 +117,7 @@ pub async fn satisfaction(
     let per_account = dim.reads_accounts() && db.is_sqlite();
     let keys = dim.keys(calendar(db), filter.key_account.is_some() && !per_account);
     let mut f = Filters::new();
-    f.when("f.received_at >= {}", Arg::Time(from))
-        .when("f.received_at < {}", Arg::Time(to))
-        .always("(f.nps IS NOT NULL OR f.csat IS NOT NULL OR f.ces IS NOT NULL)");
+    f.always("(f.nps IS NOT NULL OR f.csat IS NOT NULL OR f.ces IS NOT NULL)");
     if let Some(v) = filter.account_id {
         f.when("f.account_id = {}", Arg::Uuid(v));
     }
@@ -125,6 +125,14 @@ pub async fn satisfaction(
         f.when("f.kind = {}", Arg::Text(v.to_string()));
     }
     let key_account = filter.key_account.map(|v| f.arg(Arg::Bool(v)));
+    if let (Some(p), false) = (&key_account, per_account) {
+        f.always(&format!("a.key_account = {p}"));
+    }
+    if let Some(interval) = dim.calendar_interval() {
+        return by_calendar(db, interval, from, to, f, &keys.joins).await;
+    }
+    f.when("f.received_at >= {}", Arg::Time(from))
+        .when("f.received_at < {}", Arg::Time(to));
     let sql = if per_account {
         let outer_where =
             key_account.map_or_else(String::new, |p| format!("WHERE a.key_account = {p}"));
@@ -141,9 +149,6 @@ pub async fn satisfaction(
             keys.order,
         )
     } else {
-        if let Some(p) = key_account {
-            f.always(&format!("a.key_account = {p}"));
-        }
         format!(
             "SELECT f.group_id, f.group_text, f.label, {}
              FROM (SELECT {}, {} FROM feedback f {} {} {}) f
@@ -158,6 +163,45 @@ pub async fn satisfaction(
             keys.group,
         )
     };
+    Ok(
+        on_db!(db, pool => bind_args!(sqlx::query_as(sqlx::AssertSqlSafe(sql)), f.args).fetch_all(pool).await)?,
+    )
+}
+
+/// The figures of each UTC calendar month or quarter of `[from, to)` that has answers: one aggregate per
+/// period over its own range of `received_at`, read in index order, where a `GROUP BY` of the month's text
+/// would sort every answer of the year (1,000,000 items, a year by month: 318 → 222 ms on SQLite, 298 → 199 ms
+/// on PostgreSQL).
+/// `f` holds every condition but the period's; `joins` are the ones they read.
+async fn by_calendar(
+    db: &Db,
+    interval: Interval,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    mut f: Filters,
+    joins: &str,
+) -> Result<Vec<SatisfactionRow>, ApiError> {
+    let periods = calendar_periods(from, to, interval);
+    if periods.is_empty() {
+        return Ok(vec![]);
+    }
+    let conditions = f.where_sql();
+    let selects: Vec<String> = periods
+        .into_iter()
+        .map(|(key, start, end)| {
+            let (key, start, end) = (f.arg(Arg::Text(key)), f.arg(Arg::Time(start)), f.arg(Arg::Time(end)));
+            format!(
+                "SELECT CAST(NULL AS UUID) AS group_id, CAST({key} AS TEXT) AS group_text, CAST(NULL AS TEXT) AS label,
+                        {}
+                 FROM (SELECT {} FROM feedback f {joins} {conditions}
+                       AND f.received_at >= {start} AND f.received_at < {end}) f
+                 HAVING SUM(f.nps_responses) + SUM(f.csat_responses) + SUM(f.ces_responses) > 0",
+                figures(),
+                sums(),
+            )
+        })
+        .collect();
+    let sql = format!("{} ORDER BY 2", selects.join(" UNION ALL "));
     Ok(
         on_db!(db, pool => bind_args!(sqlx::query_as(sqlx::AssertSqlSafe(sql)), f.args).fetch_all(pool).await)?,
     )
