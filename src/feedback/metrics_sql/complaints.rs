@@ -1,9 +1,11 @@
 //! Complaint volume, rate, resolution, reopening and first-contact resolution.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 
 use super::{Dimension, GroupKey, calendar};
-use crate::{db::Db, http::ApiError, on_db};
+use crate::{db::Db, dialect, http::ApiError, on_db};
 
 #[derive(Debug, sqlx::FromRow)]
 pub struct ComplaintRow {
@@ -18,9 +20,23 @@ pub struct ComplaintRow {
     pub first_contact_resolved: i64,
 }
 
-/// Per group of the feedback received in `[$1, $2)`: all items, and the complaints among them by state. The
+/// Feedback items of every kind per group.
+#[derive(Debug, sqlx::FromRow)]
+struct ItemCount {
+    #[sqlx(flatten)]
+    key: GroupKey,
+    items: i64,
+}
+
+/// Per group of the feedback received in `[from, to)`: all items, and the complaints among them by state. The
 /// state is the current one; a reopen is `reopen_count > 0`; a wait on the customer is a `transition` activity
 /// to `waiting_on_customer` in the item's log. With `having_complaints`, groups without a complaint are left out.
+///
+/// Two queries, side by side: the complaints are read from `feedback_service_levels`, which holds every column
+/// they need (on SQLite named, as its planner prefers the narrower `feedback_kind` and a table row per
+/// complaint), and the items of every kind are counted apart, which an overall count reads from an index
+/// alone. One query over every item read a table row per item (1,000,000 items over a year: 438 → 142 ms on
+/// SQLite, 442 → 174 ms on PostgreSQL).
 pub async fn complaints(
     db: &Db,
     dim: Dimension,
@@ -29,39 +45,83 @@ pub async fn complaints(
     having_complaints: bool,
 ) -> Result<Vec<ComplaintRow>, ApiError> {
     let keys = dim.keys(calendar(db), false);
-    let complaint = "f.kind = 'complaint'";
     let done = "f.status IN ('resolved', 'closed')";
-    let sum = |cond: &str| {
-        format!("COALESCE(SUM(CASE WHEN {complaint} AND {cond} THEN 1 ELSE 0 END), 0)")
-    };
+    let sum = |cond: &str| format!("COALESCE(SUM(CASE WHEN {cond} THEN 1 ELSE 0 END), 0)");
     let waited = "EXISTS (SELECT 1 FROM feedback_activities fa WHERE fa.feedback_id = f.id \
                   AND fa.kind = 'transition' AND fa.to_status = 'waiting_on_customer')";
-    let having = if having_complaints && !keys.group.is_empty() {
-        format!("HAVING {} > 0", sum("1 = 1"))
-    } else {
-        String::new()
-    };
-    let sql = format!(
+    let feedback = dialect!(db,
+        sqlite: "feedback f INDEXED BY feedback_service_levels",
+        postgres: "feedback f",
+    );
+    let complaints_sql = format!(
         "SELECT {},
-            COUNT(*) AS items,
-            {} AS received,
+            CAST(0 AS BIGINT) AS items,
+            COUNT(*) AS received,
             {} AS resolved,
             {} AS reopened,
             {} AS open,
             {} AS first_contact_resolved
-         FROM feedback f {}
-         WHERE f.received_at >= $1 AND f.received_at < $2
-         {} {having} {}",
+         FROM {feedback} {}
+         WHERE f.kind = 'complaint' AND f.status IS NOT NULL AND f.received_at >= $1 AND f.received_at < $2
+         {}",
         keys.select,
-        sum("1 = 1"),
         sum(done),
         sum("f.reopen_count > 0"),
         sum(&format!("NOT {done}")),
         sum(&format!("{done} AND f.reopen_count = 0 AND NOT {waited}")),
         keys.joins,
         keys.group,
-        keys.order,
     );
-    Ok(on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(from).bind(to).fetch_all(pool).await)?)
+    let items_sql = format!(
+        "SELECT {}, COUNT(*) AS items FROM feedback f {}
+         WHERE f.received_at >= $1 AND f.received_at < $2
+         {} {}",
+        keys.select, keys.joins, keys.group, keys.order,
+    );
+    let (complaints, items) = futures_util::future::try_join(
+        async {
+            Ok::<Vec<ComplaintRow>, ApiError>(
+                on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(complaints_sql))
+                .bind(from).bind(to).fetch_all(pool).await)?,
+            )
+        },
+        async {
+            Ok::<Vec<ItemCount>, ApiError>(
+                on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(items_sql))
+                .bind(from).bind(to).fetch_all(pool).await)?,
+            )
+        },
+    )
+    .await?;
+    let mut complaints: HashMap<GroupKey, ComplaintRow> = complaints
+        .into_iter()
+        .map(|row| (row.key.clone(), row))
+        .collect();
+    // In the items' order; every complaint is an item, so every complaint group has an items row.
+    Ok(items
+        .into_iter()
+        .filter_map(|count| {
+            let row = complaints.remove(&count.key);
+            if having_complaints && row.is_none() && dim != Dimension::Overall {
+                return None;
+            }
+            let mut row = row.unwrap_or_else(|| ComplaintRow::empty(count.key));
+            row.items = count.items;
+            Some(row)
+        })
+        .collect())
+}
+
+impl ComplaintRow {
+    fn empty(key: GroupKey) -> ComplaintRow {
+        ComplaintRow {
+            key,
+            items: 0,
+            received: 0,
+            resolved: 0,
+            reopened: 0,
+            open: 0,
+            first_contact_resolved: 0,
+        }
+    }
 }

@@ -197,7 +197,7 @@ impl Dimension {
 }
 
 /// The key columns of a row; which are set depends on the dimension.
-#[derive(Debug, Clone, Default, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, sqlx::FromRow)]
 pub struct GroupKey {
     pub group_id: Option<Uuid>,
     pub group_text: Option<String>,
