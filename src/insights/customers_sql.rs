@@ -119,9 +119,10 @@ impl CustomerRow {
 /// and revenue in `currency`. One pass over the transactions serves every period: each account's figures of
 /// every slice and its activity at every boundary are summed at once, then added up per period and group.
 ///
-/// Every count is a sum over accounts, so the accounts are split in two halves by id, each half is counted on
-/// a connection of its own, side by side, and the halves' rows are added up: the scan is CPU-bound, and SQLite
-/// runs one query on one core (a year's quarters at 1,000,000 transactions: 3.1 s on one connection).
+/// Every count is a sum over accounts, so on SQLite the accounts are split in two halves by id, each half is
+/// counted on a connection of its own, side by side, and the halves' rows are added up: the scan is CPU-bound,
+/// and SQLite runs one query on one core (a year's quarters at 1,000,000 transactions: 3.1 → 2.1 s).
+/// PostgreSQL already spreads one query over parallel workers; split, it was no faster.
 pub async fn customers(
     db: &Db,
     grouping: Grouping,
@@ -129,7 +130,11 @@ pub async fn customers(
     window_days: i64,
     currency: &str,
 ) -> Result<Vec<CustomerRow>, ApiError> {
-    let middle = middle_account(db).await?;
+    let middle = if db.is_sqlite() {
+        middle_account(db).await?
+    } else {
+        None
+    };
     let halves = match middle {
         Some(middle) => vec![(None, Some(middle)), (Some(middle), None)],
         None => vec![(None, None)],
