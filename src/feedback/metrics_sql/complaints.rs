@@ -53,7 +53,7 @@ pub async fn complaints(
         sqlite: "feedback f INDEXED BY feedback_service_levels",
         postgres: "feedback f",
     );
-    let complaints_sql = format!(
+    let complaints_sql = keys.labelled(&format!(
         "SELECT {},
             CAST(0 AS BIGINT) AS items,
             COUNT(*) AS received,
@@ -71,13 +71,12 @@ pub async fn complaints(
         sum(&format!("{done} AND f.reopen_count = 0 AND NOT {waited}")),
         keys.joins,
         keys.group,
-    );
-    let items_sql = format!(
+    ));
+    let items_sql = keys.labelled(&format!(
         "SELECT {}, COUNT(*) AS items FROM feedback f {}
-         WHERE f.received_at >= $1 AND f.received_at < $2
-         {} {}",
-        keys.select, keys.joins, keys.group, keys.order,
-    );
+         WHERE f.received_at >= $1 AND f.received_at < $2 {}",
+        keys.select, keys.joins, keys.group,
+    ));
     let (complaints, items) = futures_util::future::try_join(
         async {
             Ok::<Vec<ComplaintRow>, ApiError>(

@@ -70,38 +70,73 @@ pub fn calendar(db: &Db) -> Calendar {
 
 /// The join every account attribute (and account filter) reads.
 pub const ACCOUNTS: &str = "LEFT JOIN accounts a ON a.id = f.account_id";
-const CHANNELS: &str = "LEFT JOIN channels ch ON ch.id = f.channel_id";
-const OWNERS: &str = "LEFT JOIN users ou ON ou.id = a.owner_id";
-const ENGAGEMENTS: &str = "LEFT JOIN engagements en ON en.id = f.engagement_id";
+
+/// A name shown beside a UUID key, read once per group (as `g`), after the items are grouped, rather than
+/// once per item: its SQL and the join that reads it.
+#[derive(Debug, Clone, Copy)]
+struct Label {
+    column: &'static str,
+    join: &'static str,
+}
+
+const CHANNEL_NAME: Label = Label {
+    column: "ch.name",
+    join: "LEFT JOIN channels ch ON ch.id = g.group_id",
+};
+const OWNER_NAME: Label = Label {
+    column: "ou.display_name",
+    join: "LEFT JOIN users ou ON ou.id = g.group_id",
+};
+const ENGAGEMENT_NAME: Label = Label {
+    column: "en.name",
+    join: "LEFT JOIN engagements en ON en.id = g.group_id",
+};
 
 /// What a query selects, joins and groups by for one dimension.
 #[derive(Debug, Clone)]
 pub struct Keys {
-    /// `… AS group_id, … AS group_text, … AS label`.
+    /// `… AS group_id, … AS group_text`.
     pub select: String,
     /// The LEFT JOINs the keys read.
     pub joins: String,
     /// `GROUP BY …`; empty for [`Dimension::Overall`].
     pub group: String,
-    /// `ORDER BY …` the keys, groups without a value last on both engines; empty for `Overall`.
-    pub order: String,
+    label: Option<Label>,
+    grouped: bool,
+}
+
+impl Keys {
+    /// `grouped` (a query selecting [`Keys::select`]'s two columns and grouped by [`Keys::group`]) with each
+    /// group's `label` added and the groups in key order, those without a value last on both engines.
+    pub fn labelled(&self, grouped: &str) -> String {
+        let (label, join) = self
+            .label
+            .map_or(("CAST(NULL AS TEXT)", ""), |l| (l.column, l.join));
+        let order = if self.grouped {
+            "ORDER BY CASE WHEN g.group_id IS NULL THEN 1 ELSE 0 END, g.group_id, \
+             CASE WHEN g.group_text IS NULL THEN 1 ELSE 0 END, g.group_text"
+        } else {
+            ""
+        };
+        format!("SELECT g.*, {label} AS label FROM ({grouped}) g {join} {order}")
+    }
 }
 
 impl Dimension {
-    /// The SQL of the UUID key, the text key and the label, and the joins they read.
+    /// The SQL of the UUID key, the text key and the label, and the joins the keys read.
     fn parts(
         self,
         cal: Calendar,
     ) -> (
         Option<&'static str>,
         Option<&'static str>,
-        Option<&'static str>,
+        Option<Label>,
         &'static [&'static str],
     ) {
         use Dimension::*;
         match self {
             Overall => (None, None, None, &[]),
-            Channel => (Some("f.channel_id"), None, Some("ch.name"), &[CHANNELS]),
+            Channel => (Some("f.channel_id"), None, Some(CHANNEL_NAME), &[]),
             Segment => (None, Some("a.size_segment"), None, &[ACCOUNTS]),
             Month => (None, Some(cal.month), None, &[]),
             Quarter => (None, Some(cal.quarter), None, &[]),
@@ -119,18 +154,8 @@ impl Dimension {
             LifecycleStage => (None, Some("a.lifecycle_stage"), None, &[ACCOUNTS]),
             Industry => (None, Some("a.industry"), None, &[ACCOUNTS]),
             Country => (None, Some("a.country"), None, &[ACCOUNTS]),
-            Owner => (
-                Some("a.owner_id"),
-                None,
-                Some("ou.display_name"),
-                &[ACCOUNTS, OWNERS],
-            ),
-            Engagement => (
-                Some("f.engagement_id"),
-                None,
-                Some("en.name"),
-                &[ENGAGEMENTS],
-            ),
+            Owner => (Some("a.owner_id"), None, Some(OWNER_NAME), &[ACCOUNTS]),
+            Engagement => (Some("f.engagement_id"), None, Some(ENGAGEMENT_NAME), &[]),
         }
     }
 
@@ -155,43 +180,35 @@ impl Dimension {
         .contains(&ACCOUNTS)
     }
 
-    /// The key columns, joins, grouping and order; with `accounts`, the accounts are joined (as `a`) even when
-    /// the dimension does not need them (for account filters).
+    /// The key columns, joins and grouping; with `accounts`, the accounts are joined (as `a`) even when the
+    /// dimension does not need them (for account filters).
     pub fn keys(self, cal: Calendar, accounts: bool) -> Keys {
         let (id, text, label, needs) = self.parts(cal);
         let typed = |expr: Option<&str>, ty: &str| {
             expr.map_or_else(|| format!("CAST(NULL AS {ty})"), str::to_string)
         };
         let select = format!(
-            "{} AS group_id, {} AS group_text, {} AS label",
+            "{} AS group_id, {} AS group_text",
             typed(id, "UUID"),
             typed(text, "TEXT"),
-            typed(label, "TEXT"),
         );
         let mut joins: Vec<&str> = Vec::new();
         if accounts && !needs.contains(&ACCOUNTS) {
             joins.push(ACCOUNTS);
         }
         joins.extend(needs);
-        let grouped: Vec<&str> = [id, text, label].into_iter().flatten().collect();
-        let (group, order) = if grouped.is_empty() {
-            (String::new(), String::new())
+        let grouped: Vec<&str> = [id, text].into_iter().flatten().collect();
+        let group = if grouped.is_empty() {
+            String::new()
         } else {
-            let order: Vec<String> = [id, text]
-                .into_iter()
-                .flatten()
-                .map(|e| format!("CASE WHEN {e} IS NULL THEN 1 ELSE 0 END, {e}"))
-                .collect();
-            (
-                format!("GROUP BY {}", grouped.join(", ")),
-                format!("ORDER BY {}", order.join(", ")),
-            )
+            format!("GROUP BY {}", grouped.join(", "))
         };
         Keys {
             select,
             joins: joins.join(" "),
             group,
-            order,
+            label,
+            grouped: !grouped.is_empty(),
         }
     }
 }
@@ -252,16 +269,27 @@ mod tests {
         for dim in ALL {
             for cal in calendars() {
                 let keys = dim.keys(cal, false);
+                let sql = keys.labelled(&format!(
+                    "SELECT {} FROM feedback f {}",
+                    keys.select, keys.group
+                ));
                 let at = |col: &str| {
                     keys.select
                         .find(col)
                         .unwrap_or_else(|| panic!("{dim:?}: {}", keys.select))
                 };
+                assert!(at("AS group_id") < at("AS group_text"));
+                // The label comes from the wrapper, over the grouped rows.
                 assert!(
-                    at("AS group_id") < at("AS group_text") && at("AS group_text") < at("AS label")
+                    sql.starts_with("SELECT g.*, ") && sql.contains(" AS label FROM ("),
+                    "{sql}"
                 );
                 assert_eq!(keys.group.is_empty(), dim == Dimension::Overall, "{dim:?}");
-                assert_eq!(keys.order.is_empty(), dim == Dimension::Overall, "{dim:?}");
+                assert_eq!(
+                    sql.contains("ORDER BY"),
+                    dim != Dimension::Overall,
+                    "{dim:?}"
+                );
             }
         }
     }
@@ -291,13 +319,27 @@ mod tests {
         assert_eq!(Dimension::Month.keys(calendars()[0], false).joins, "");
         assert_eq!(Dimension::Month.keys(calendars()[0], true).joins, ACCOUNTS);
         let owner = Dimension::Owner.keys(calendars()[0], true);
-        assert_eq!(owner.joins, format!("{ACCOUNTS} {OWNERS}"));
-        assert_eq!(owner.group, "GROUP BY a.owner_id, ou.display_name");
-        assert_eq!(
-            owner.order,
-            "ORDER BY CASE WHEN a.owner_id IS NULL THEN 1 ELSE 0 END, a.owner_id"
-        );
+        assert_eq!(owner.joins, ACCOUNTS);
+        assert_eq!(owner.group, "GROUP BY a.owner_id");
         assert_eq!(Dimension::Overall.keys(calendars()[1], false).group, "");
+    }
+
+    #[test]
+    fn names_are_read_once_per_group_after_grouping() {
+        let channel = Dimension::Channel.keys(calendars()[0], false);
+        assert_eq!(channel.joins, "");
+        assert_eq!(
+            channel.labelled("SELECT 1"),
+            "SELECT g.*, ch.name AS label FROM (SELECT 1) g LEFT JOIN channels ch ON ch.id = g.group_id \
+             ORDER BY CASE WHEN g.group_id IS NULL THEN 1 ELSE 0 END, g.group_id, \
+             CASE WHEN g.group_text IS NULL THEN 1 ELSE 0 END, g.group_text"
+        );
+        assert_eq!(
+            Dimension::Overall
+                .keys(calendars()[0], false)
+                .labelled("SELECT 1"),
+            "SELECT g.*, CAST(NULL AS TEXT) AS label FROM (SELECT 1) g  "
+        );
     }
 
     #[test]

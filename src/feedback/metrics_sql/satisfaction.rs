@@ -136,32 +136,29 @@ pub async fn satisfaction(
     let sql = if per_account {
         let outer_where =
             key_account.map_or_else(String::new, |p| format!("WHERE a.key_account = {p}"));
-        format!(
+        keys.labelled(&format!(
             "SELECT {}, {}
              FROM (SELECT f.account_id, {} FROM feedback f {} GROUP BY f.account_id) f {}
-             {outer_where} {} {}",
+             {outer_where} {}",
             keys.select,
             figures(),
             sums(),
             f.where_sql(),
             keys.joins,
             keys.group,
-            keys.order,
-        )
+        ))
     } else {
-        format!(
-            "SELECT f.group_id, f.group_text, f.label, {}
+        keys.labelled(&format!(
+            "SELECT f.group_id, f.group_text, {}
              FROM (SELECT {}, {} FROM feedback f {} {} {}) f
-             GROUP BY f.group_id, f.group_text, f.label
-             ORDER BY CASE WHEN f.group_id IS NULL THEN 1 ELSE 0 END, f.group_id,
-                      CASE WHEN f.group_text IS NULL THEN 1 ELSE 0 END, f.group_text",
+             GROUP BY f.group_id, f.group_text",
             figures(),
             keys.select,
             sums(),
             keys.joins,
             f.where_sql(),
             keys.group,
-        )
+        ))
     };
     Ok(
         on_db!(db, pool => bind_args!(sqlx::query_as(sqlx::AssertSqlSafe(sql)), f.args).fetch_all(pool).await)?,
