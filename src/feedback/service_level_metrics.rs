@@ -130,25 +130,48 @@ struct Tally {
 }
 
 impl Tally {
-    fn add(&mut self, row: &ServiceLevelRow) -> Result<(), ApiError> {
-        self.items += row.items;
-        self.complaints += row.complaints;
-        self.inquiries += row.inquiries;
-        self.first_responded += row.first_responded;
-        self.first_response_met += row.first_response_met;
-        self.first_response_missed += row.first_response_missed;
-        self.resolved += row.resolved;
-        self.resolution_met += row.resolution_met;
-        self.resolution_missed += row.resolution_missed;
-        self.open_breached += row.open_breached;
+    /// One group's row, its duration lists read once.
+    fn of(row: &ServiceLevelRow) -> Result<Tally, ApiError> {
+        let mut tally = Tally {
+            items: row.items,
+            complaints: row.complaints,
+            inquiries: row.inquiries,
+            first_responded: row.first_responded,
+            first_response_met: row.first_response_met,
+            first_response_missed: row.first_response_missed,
+            resolved: row.resolved,
+            resolution_met: row.resolution_met,
+            resolution_missed: row.resolution_missed,
+            open_breached: row.open_breached,
+            ..Tally::default()
+        };
         push_list(
-            &mut self.first_response_seconds,
+            &mut tally.first_response_seconds,
             row.first_response_seconds.as_deref(),
         )?;
         push_list(
-            &mut self.resolution_seconds,
+            &mut tally.resolution_seconds,
             row.resolution_seconds.as_deref(),
-        )
+        )?;
+        Ok(tally)
+    }
+
+    /// Adds another set of groups to this one.
+    fn merge(&mut self, other: &Tally) {
+        self.items += other.items;
+        self.complaints += other.complaints;
+        self.inquiries += other.inquiries;
+        self.first_responded += other.first_responded;
+        self.first_response_met += other.first_response_met;
+        self.first_response_missed += other.first_response_missed;
+        self.resolved += other.resolved;
+        self.resolution_met += other.resolution_met;
+        self.resolution_missed += other.resolution_missed;
+        self.open_breached += other.open_breached;
+        self.first_response_seconds
+            .extend_from_slice(&other.first_response_seconds);
+        self.resolution_seconds
+            .extend_from_slice(&other.resolution_seconds);
     }
 
     fn figures(mut self) -> ServiceLevelFigures {
@@ -256,16 +279,20 @@ pub async fn service_level_metrics(
     for row in &rows {
         let priority = Priority::parse(&row.priority)
             .ok_or_else(|| ApiError::internal(format!("unknown priority {:?}", row.priority)))?;
-        overall.add(row)?;
+        let group = Tally::of(row)?;
+        overall.merge(&group);
         channels
             .entry((row.channel_name.clone(), row.channel_id))
             .or_default()
-            .add(row)?;
+            .merge(&group);
         let urgency = Priority::ALL
             .iter()
             .position(|p| *p == priority)
             .unwrap_or(0);
-        priorities.entry(Reverse(urgency)).or_default().add(row)?;
+        priorities
+            .entry(Reverse(urgency))
+            .or_default()
+            .merge(&group);
     }
     let overall = overall.figures();
     // By name, then id; items without a channel first.

@@ -2,7 +2,7 @@
 //! transactions of the period and the window before it, aggregated per
 //! account, then per group.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, btree_map::Entry};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use uuid::Uuid;
@@ -143,33 +143,26 @@ pub async fn customers(
         customers_among(db, grouping, boundaries, window_days, currency, accounts)
     }))
     .await?;
-    let mut sums: BTreeMap<(i64, Option<Uuid>, Option<String>), CustomerRow> = BTreeMap::new();
+    // Keyed in the order of the answer: by period, then by key, groups without a value last as every metrics
+    // grouping orders them.
+    type Order = (i64, bool, Option<Uuid>, bool, Option<String>);
+    let mut sums: BTreeMap<Order, CustomerRow> = BTreeMap::new();
     for row in counted.into_iter().flatten() {
-        let key = (row.period, row.group_id, row.group_text.clone());
-        sums.entry(key)
-            .or_insert_with(|| CustomerRow {
-                period: row.period,
-                group_id: row.group_id,
-                group_text: row.group_text.clone(),
-                ..CustomerRow::default()
-            })
-            .add(&row);
+        let key = (
+            row.period,
+            row.group_id.is_none(),
+            row.group_id,
+            row.group_text.is_none(),
+            row.group_text.clone(),
+        );
+        match sums.entry(key) {
+            Entry::Vacant(entry) => {
+                entry.insert(row);
+            }
+            Entry::Occupied(mut entry) => entry.get_mut().add(&row),
+        }
     }
-    let mut rows: Vec<CustomerRow> = sums.into_values().collect();
-    // Groups without a value last, as every metrics grouping orders them.
-    rows.sort_by(|a, b| {
-        let key = |r: &CustomerRow| {
-            (
-                r.period,
-                r.group_id.is_none(),
-                r.group_id,
-                r.group_text.is_none(),
-                r.group_text.clone(),
-            )
-        };
-        key(a).cmp(&key(b))
-    });
-    Ok(rows)
+    Ok(sums.into_values().collect())
 }
 
 /// The account id at the middle of the accounts in id order; `None` with fewer than two accounts.

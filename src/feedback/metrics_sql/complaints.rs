@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use super::{Dimension, GroupKey, calendar};
 use crate::{db::Db, dialect, http::ApiError, on_db};
 
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug, Default, sqlx::FromRow)]
 pub struct ComplaintRow {
     #[sqlx(flatten)]
     pub key: GroupKey,
@@ -104,23 +104,12 @@ pub async fn complaints(
             if having_complaints && row.is_none() && dim != Dimension::Overall {
                 return None;
             }
-            let mut row = row.unwrap_or_else(|| ComplaintRow::empty(count.key));
+            let mut row = row.unwrap_or_else(|| ComplaintRow {
+                key: count.key,
+                ..ComplaintRow::default()
+            });
             row.items = count.items;
             Some(row)
         })
         .collect())
-}
-
-impl ComplaintRow {
-    fn empty(key: GroupKey) -> ComplaintRow {
-        ComplaintRow {
-            key,
-            items: 0,
-            received: 0,
-            resolved: 0,
-            reopened: 0,
-            open: 0,
-            first_contact_resolved: 0,
-        }
-    }
 }
