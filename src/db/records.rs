@@ -29,9 +29,11 @@ pub enum Bind {
     Uuid(Uuid),
     OptionalUuid(Option<Uuid>),
     Time(DateTime<Utc>),
+    OptionalTime(Option<DateTime<Utc>>),
     Text(String),
     OptionalText(Option<String>),
     Int(i64),
+    OptionalInt(Option<i64>),
     Json(Value),
 }
 
@@ -191,9 +193,11 @@ where
     Uuid: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     Option<Uuid>: sqlx::Encode<'q, DB>,
     DateTime<Utc>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<DateTime<Utc>>: sqlx::Encode<'q, DB>,
     String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     Option<String>: sqlx::Encode<'q, DB>,
     i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<i64>: sqlx::Encode<'q, DB>,
     sqlx::types::Json<Value>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
 {
     for bind in binds {
@@ -201,9 +205,11 @@ where
             Bind::Uuid(v) => query.bind(v),
             Bind::OptionalUuid(v) => query.bind(v),
             Bind::Time(v) => query.bind(v),
+            Bind::OptionalTime(v) => query.bind(v),
             Bind::Text(v) => query.bind(v),
             Bind::OptionalText(v) => query.bind(v),
             Bind::Int(v) => query.bind(v),
+            Bind::OptionalInt(v) => query.bind(v),
             Bind::Json(v) => query.bind(sqlx::types::Json(v)),
         };
     }

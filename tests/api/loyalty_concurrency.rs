@@ -24,6 +24,18 @@ fn count(statuses: &[StatusCode], status: StatusCode) -> usize {
     statuses.iter().filter(|s| **s == status).count()
 }
 
+/// Requests with one key: each got the first one's answer (201) or was told
+/// another holds the key (409), and at least one ran.
+fn assert_one_won(statuses: &[StatusCode]) {
+    assert!(
+        statuses
+            .iter()
+            .all(|s| *s == StatusCode::CREATED || *s == StatusCode::CONFLICT),
+        "{statuses:?}"
+    );
+    assert!(count(statuses, StatusCode::CREATED) >= 1, "{statuses:?}");
+}
+
 db_test!(
     fifty_concurrent_redemptions_of_ten_at_a_balance_of_100_succeed_exactly_ten_times,
     |app| {
@@ -180,13 +192,35 @@ db_test!(the_same_key_sent_concurrently_redeems_once, |app| {
         })
         .collect();
     let statuses = race(requests).await;
-    assert!(
-        statuses
-            .iter()
-            .all(|s| *s == StatusCode::CREATED || *s == StatusCode::CONFLICT),
-        "{statuses:?}"
-    );
-    assert!(count(&statuses, StatusCode::CREATED) >= 1);
+    assert_one_won(&statuses);
     assert_eq!(balance(&app, &member).await, 90);
     assert_eq!(kinds(&ledger(&app, &member).await), vec!["redeem", "earn"]);
 });
+
+db_test!(
+    one_key_sent_at_once_by_two_callers_earns_once_and_never_fails,
+    |app| {
+        // Each caller's own retries are answered by its stored response; the
+        // two callers' requests meet at the member's ledger, where the key
+        // is unique: whichever writes second gets 409, even when both
+        // checked the key before either wrote.
+        let member = new_member(&app).await;
+        let till = app.api_key(&["loyalty:write"]).await;
+        let requests = (0..12)
+            .map(|i| {
+                let request = if i % 2 == 0 {
+                    app.request(Method::POST, &path(&member, "earn"))
+                } else {
+                    app.request_as(&till, Method::POST, &path(&member, "earn"))
+                };
+                request
+                    .header("idempotency-key", "receipt-1182")
+                    .json(&json!({"points": 10}))
+            })
+            .collect();
+        let statuses = race(requests).await;
+        assert_one_won(&statuses);
+        assert_eq!(balance(&app, &member).await, 10);
+        assert_eq!(kinds(&ledger(&app, &member).await), vec!["earn"]);
+    }
+);

@@ -13,7 +13,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::posting::{Post, append, lock_member_by_id, retier};
+use super::posting::{Post, append, lock_member_by_id, lot_use, retier};
 use crate::{
     audit::{self, Actor, Change},
     db::{Db, Tx},
@@ -87,8 +87,7 @@ pub async fn expire_due(
             now,
         };
         let entry = append(tx, member, -lot.remaining, 0, &post).await?;
-        on_tx!(tx, c => sqlx::query("INSERT INTO loyalty_lot_uses (entry_id, lot_id, points) VALUES ($1, $2, $3)")
-            .bind(entry.id).bind(lot.id).bind(lot.remaining).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+        tx.append(lot_use(entry.id, lot.id, lot.remaining));
         lots += 1;
         points += lot.remaining;
     }

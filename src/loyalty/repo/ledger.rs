@@ -4,9 +4,12 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{
-    ENTRY_SELECT, expiry, not_a_member,
-    posting::{Post, Posted, credit, debit, ensure_new_key, lock_member, retier},
+    ENTRY_SELECT, MEMBER_COLUMNS, expiry, not_a_member,
+    posting::{
+        Post, Posted, credit, debit, key_taken, ledger_conflict, lock_member, retier, write_entry,
+    },
     program,
+    queue::{Turn, wait_turn},
 };
 use crate::{
     audit::{self, Actor, Change},
@@ -15,7 +18,7 @@ use crate::{
     loyalty::{
         ledger::{EntryKind, EntryRow, LotMovement},
         members::MemberRow,
-        program::{ProgramRow, lot_expiry},
+        program::{ProgramRow, TierBasis, lot_expiry},
     },
     on_db, on_tx,
 };
@@ -24,20 +27,60 @@ use crate::{db::On, on};
 /// An open write on one member: locked, programme loaded, due points expired.
 pub(crate) struct Open {
     pub tx: Tx,
+    /// This node's turn on the member (see `queue`), held to the commit.
+    pub _turn: Turn,
     pub member: MemberRow,
     pub program: ProgramRow,
     pub now: DateTime<Utc>,
 }
 
+/// A live member as a write finds it before taking its lock.
+#[derive(sqlx::FromRow)]
+struct Found {
+    #[sqlx(flatten)]
+    member: MemberRow,
+    /// The entry that already holds the request's key, if any.
+    key_used_by: Option<Uuid>,
+    /// Whether some of its lots are due to expire.
+    due: bool,
+}
+
+/// Opens a write on a member. What needs no lock is read first, outside the
+/// transaction: on PostgreSQL the writers of one member queue on its row,
+/// and each round trip made while holding it is one that every writer
+/// behind waits for. The posting's own update (`credit`, `debit`) takes the
+/// lock, or the member is locked here first when lots are due to expire,
+/// so that the write never spends expired points. A key taken between the
+/// check and the write is caught by the ledger's unique key
+/// ([`ledger_conflict`]).
 pub(crate) async fn open(db: &Db, contact_id: Uuid, key: &str) -> Result<Open, ApiError> {
     let now = now();
+    let program = program::get(db).await?;
+    let sql = format!(
+        "SELECT {MEMBER_COLUMNS},
+                (SELECT e.id FROM loyalty_ledger e WHERE e.member_id = m.id AND e.idempotency_key = $2) AS key_used_by,
+                EXISTS (SELECT 1 FROM loyalty_lots l
+                        WHERE l.member_id = m.id AND l.remaining > 0 AND l.expires_at <= $3) AS due
+         FROM loyalty_members m
+         WHERE m.contact_id = $1 AND m.merged_into IS NULL
+           AND EXISTS (SELECT 1 FROM contacts WHERE id = $1 AND deleted_at IS NULL)"
+    );
+    let found: Option<Found> = on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(contact_id).bind(key).bind(now).fetch_optional(pool).await)?;
+    let found = found.ok_or_else(|| not_a_member(contact_id))?;
+    if let Some(entry_id) = found.key_used_by {
+        return Err(key_taken(key, entry_id));
+    }
     let mut tx = db.begin().await?;
-    let mut member = lock_member(&mut tx, contact_id, now).await?;
-    ensure_new_key(&mut tx, member.id, key).await?;
-    let program = program::get(&mut tx).await?;
-    expiry::expire_due(&mut tx, &mut member, now).await?;
+    let turn = wait_turn(&mut tx, found.member.id).await?;
+    let mut member = found.member;
+    if found.due {
+        member = lock_member(&mut tx, contact_id, now).await?;
+        expiry::expire_due(&mut tx, &mut member, now).await?;
+    }
     Ok(Open {
         tx,
+        _turn: turn,
         member,
         program,
         now,
@@ -59,7 +102,10 @@ pub(crate) async fn finish(
         open.now,
     )
     .await?;
-    open.tx.commit().await?;
+    open.tx
+        .commit()
+        .await
+        .map_err(|err| ledger_conflict(err, &posted.entry))?;
     Ok(posted)
 }
 
@@ -72,6 +118,10 @@ pub(crate) async fn settle(
     posted: &Posted,
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
+    if program.basis() == TierBasis::Rolling {
+        // The tier's points are summed from the ledger, this entry included.
+        write_entry(tx, &posted.entry).await?;
+    }
     retier(tx, member, program, Some(posted.entry.id), now).await?;
     let change = Change::none()
         .with("entry_id", posted.entry.id)
@@ -234,6 +284,8 @@ pub(crate) async fn undo(
         )
         .await?
     };
+    // Lots given back with a past expiry date expire at once, after the entry.
+    write_entry(&mut open.tx, &posted.entry).await?;
     expiry::expire_due(&mut open.tx, &mut open.member, open.now).await?;
     Ok(posted)
 }

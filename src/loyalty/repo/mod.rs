@@ -1,7 +1,8 @@
 //! All loyalty SQL.
 //!
 //! Every write that touches a member's points runs in one transaction that
-//! starts by locking the member row ([`posting::lock_member`]): on PostgreSQL
+//! locks the member row before it reads or changes points (with
+//! [`posting::lock_member`], or with the posting's own update): on PostgreSQL
 //! that row lock serialises writers of one member across every node, on SQLite
 //! the single writer connection does. The balance is nevertheless changed only
 //! by conditional updates (`… WHERE balance >= $1`) against a
@@ -16,6 +17,7 @@ pub mod metrics;
 pub mod posting;
 pub mod program;
 pub mod purchases;
+mod queue;
 pub mod redemptions;
 pub mod rewards;
 

@@ -3,9 +3,16 @@
 //!
 //! A credit adds to the balance and opens lots; a debit subtracts with a
 //! conditional update (`balance >= $1`) and takes the points from the open
-//! lots, oldest expiry first. Callers lock the member first
-//! ([`lock_member`]), then expire what is due ([`super::expiry::expire_due`]),
-//! then post, then re-tier ([`retier`]).
+//! lots, oldest expiry first. Either update locks the member row. A caller
+//! expires what is due first ([`super::expiry::expire_due`], under the lock
+//! of [`lock_member`]) when there is any, then posts, then re-tiers
+//! ([`retier`]).
+//!
+//! The entry, its reason, lots, lot uses and event are kept rows (see
+//! `db::records`): written together with the transaction's next statement
+//! or its commit. The lock is held from the posting's update to the commit,
+//! and every round trip in between is one that the member's other writers
+//! wait for.
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -13,7 +20,10 @@ use uuid::Uuid;
 use super::{MEMBER_COLUMNS, not_a_member};
 use crate::{
     audit::Actor,
-    db::{Tx, is_unique_violation, new_id},
+    db::{
+        Tx, is_unique_violation_on, new_id,
+        records::{Bind, Record},
+    },
     http::ApiError,
     loyalty::{
         events,
@@ -94,13 +104,22 @@ pub async fn ensure_new_key(tx: &mut Tx, member_id: Uuid, key: &str) -> Result<(
         "SELECT id FROM loyalty_ledger WHERE member_id = $1 AND idempotency_key = $2"
     ).bind(member_id).bind(key).fetch_optional(&mut **c).await)?;
     match existing {
-        Some(id) => Err(duplicate_key(key).with("entry_id", id)),
+        Some(id) => Err(key_taken(key, id)),
         None => Ok(()),
     }
 }
 
+/// The 409 for a key this member's ledger holds already, naming its entry.
+pub fn key_taken(key: &str, entry_id: Uuid) -> ApiError {
+    duplicate_key(key).with("entry_id", entry_id)
+}
+
 /// Adds `points` (≥ 0) to the balance and `qualifying` to lifetime points,
-/// opening one lot per `(points, expires_at)` in `lots`.
+/// opening one lot per `(points, expires_at)` in `lots`. Its `UPDATE` locks
+/// the member when the caller has not: the entry, its lots and events are
+/// kept rows, written with the commit (see `db::records`), so on PostgreSQL
+/// concurrent earnings of one member wait for three round trips (the update,
+/// the kept rows, the commit) instead of one per statement.
 pub async fn credit(
     tx: &mut Tx,
     member: &mut MemberRow,
@@ -109,21 +128,27 @@ pub async fn credit(
     lots: &[(i64, Option<DateTime<Utc>>)],
     post: &Post<'_>,
 ) -> Result<Posted, ApiError> {
-    let (balance, lifetime): (i64, i64) = on_tx!(tx, c => sqlx::query_as(
+    let updated: Option<MemberRow> = on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "UPDATE loyalty_members SET balance = balance + $1, lifetime_points = lifetime_points + $2, updated_at = $3
-         WHERE id = $4 RETURNING balance, lifetime_points"
-    ).bind(points).bind(qualifying).bind(post.now).bind(member.id).fetch_one(&mut **c).await)?;
-    member.balance = balance;
-    member.lifetime_points = lifetime;
+         WHERE id = $4 AND merged_into IS NULL RETURNING {MEMBER_COLUMNS}"
+    ))).bind(points).bind(qualifying).bind(post.now).bind(member.id).fetch_optional(&mut **c).await)?;
+    *member = updated.ok_or_else(|| not_a_member(member.contact_id))?;
     let entry = append(tx, member, points, qualifying, post).await?;
     let mut moved = Vec::with_capacity(lots.len());
     for &(lot_points, expires_at) in lots.iter().filter(|(p, _)| *p > 0) {
         let lot_id = new_id();
-        on_tx!(tx, c => sqlx::query(
+        tx.append(Record::new(
             "INSERT INTO loyalty_lots (id, member_id, entry_id, points, remaining, expires_at, created_at)
-             VALUES ($1, $2, $3, $4, $4, $5, $6)"
-        ).bind(lot_id).bind(member.id).bind(entry.id).bind(lot_points).bind(expires_at).bind(post.now)
-         .execute(&mut **c).await.map(|r| r.rows_affected()))?;
+             VALUES ($1, $2, $3, $4, $4, $5, $6)",
+            vec![
+                Bind::Uuid(lot_id),
+                Bind::Uuid(member.id),
+                Bind::Uuid(entry.id),
+                Bind::Int(lot_points),
+                Bind::OptionalTime(expires_at),
+                Bind::Time(post.now),
+            ],
+        ));
         moved.push(LotMovement {
             lot_id,
             points: lot_points,
@@ -142,7 +167,8 @@ struct OpenLot {
 
 /// Takes `points` (> 0) from the balance and from the open lots (the lot
 /// `prefer` first, then oldest expiry, then oldest), changing lifetime points
-/// by `qualifying`. Fails with 409 when the balance is short.
+/// by `qualifying`. Fails with 409 when the balance is short. Its conditional
+/// `UPDATE` locks the member when the caller has not.
 pub async fn debit(
     tx: &mut Tx,
     member: &mut MemberRow,
@@ -151,19 +177,64 @@ pub async fn debit(
     prefer: Option<Uuid>,
     post: &Post<'_>,
 ) -> Result<Posted, ApiError> {
-    let updated: Option<(i64, i64)> = on_tx!(tx, c => sqlx::query_as(
+    let updated: Option<MemberRow> = on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "UPDATE loyalty_members SET balance = balance - $1, lifetime_points = lifetime_points + $2, updated_at = $3
-         WHERE id = $4 AND balance >= $1 RETURNING balance, lifetime_points"
-    ).bind(points).bind(qualifying).bind(post.now).bind(member.id).fetch_optional(&mut **c).await)?;
-    let Some((balance, lifetime)) = updated else {
-        return Err(insufficient(member.balance, points));
+         WHERE id = $4 AND merged_into IS NULL AND balance >= $1 RETURNING {MEMBER_COLUMNS}"
+    ))).bind(points).bind(qualifying).bind(post.now).bind(member.id).fetch_optional(&mut **c).await)?;
+    let Some(updated) = updated else {
+        return Err(short_or_gone(tx, member, points).await);
     };
-    member.balance = balance;
-    member.lifetime_points = lifetime;
+    *member = updated;
     let entry = append(tx, member, -points, qualifying, post).await?;
+    // The lots' uses refer to the entry: write it first.
+    write_entry(tx, &entry).await?;
     let lots = take_from_lots(tx, member.id, entry.id, points, prefer).await?;
     Ok(Posted { entry, lots })
 }
+
+/// Why a debit changed nothing: the membership was merged away, or the
+/// balance is short of `points`.
+async fn short_or_gone(tx: &mut Tx, member: &MemberRow, points: i64) -> ApiError {
+    let balance: Result<Option<i64>, sqlx::Error> = on_tx!(tx, c => sqlx::query_scalar(
+        "SELECT balance FROM loyalty_members WHERE id = $1 AND merged_into IS NULL"
+    ).bind(member.id).fetch_optional(&mut **c).await);
+    match balance {
+        Ok(Some(balance)) => insufficient(balance, points),
+        Ok(None) => not_a_member(member.contact_id),
+        Err(err) => err.into(),
+    }
+}
+
+/// What a failed write of kept rows means when they hold a ledger entry: a
+/// unique key of `loyalty_ledger` is this member's `Idempotency-Key`, or the
+/// entry that may be reversed once. Checked before the write; this is the
+/// answer when a concurrent request took the key in between.
+pub fn ledger_conflict(err: sqlx::Error, entry: &EntryRow) -> ApiError {
+    if !is_unique_violation_on(&err, "loyalty_ledger") {
+        return err.into();
+    }
+    match entry.reverses_id {
+        Some(_) => ApiError::conflict("This entry was already reversed."),
+        None => duplicate_key(&entry.idempotency_key),
+    }
+}
+
+/// Writes the kept rows of `entry` now, explaining a collision of its keys.
+pub async fn write_entry(tx: &mut Tx, entry: &EntryRow) -> Result<(), ApiError> {
+    tx.flush().await.map_err(|err| ledger_conflict(err, entry))
+}
+
+/// Where a debit takes its points from, in order: the lot it prefers, then
+/// the lots that expire (soonest first), then those that never do (oldest
+/// first). Each reads a range of the open-lots index in its own order, so a
+/// member's thousands of small lots cost a debit no sort.
+const LOT_SOURCES: [&str; 3] = [
+    "SELECT id, remaining, expires_at FROM loyalty_lots WHERE member_id = $1 AND remaining > 0 AND id = $2",
+    "SELECT id, remaining, expires_at FROM loyalty_lots WHERE member_id = $1 AND remaining > 0 AND expires_at IS NOT NULL
+     ORDER BY expires_at, created_at, id LIMIT 64",
+    "SELECT id, remaining, expires_at FROM loyalty_lots WHERE member_id = $1 AND remaining > 0 AND expires_at IS NULL
+     ORDER BY created_at, id LIMIT 64",
+];
 
 async fn take_from_lots(
     tx: &mut Tx,
@@ -174,48 +245,76 @@ async fn take_from_lots(
 ) -> Result<Vec<LotMovement>, ApiError> {
     let mut needed = points;
     let mut moved = Vec::new();
-    while needed > 0 {
-        // Fully used lots drop out of `remaining > 0`, so each batch starts
-        // where the previous one ended.
-        let batch: Vec<OpenLot> = on_tx!(tx, c => sqlx::query_as(
-            "SELECT id, remaining, expires_at FROM loyalty_lots WHERE member_id = $1 AND remaining > 0
-             ORDER BY CASE WHEN id = $2 THEN 0 ELSE 1 END, CASE WHEN expires_at IS NULL THEN 1 ELSE 0 END,
-                      expires_at, created_at, id
-             LIMIT 64"
-        ).bind(member_id).bind(prefer).fetch_all(&mut **c).await)?;
-        if batch.is_empty() {
-            return Err(ApiError::internal(format!(
-                "loyalty member {member_id}: the balance covers {points} points but the open lots lack {needed}"
-            )));
-        }
-        for lot in batch {
-            let take = lot.remaining.min(needed);
-            let done = on_tx!(tx, c => sqlx::query(
-                "UPDATE loyalty_lots SET remaining = remaining - $1 WHERE id = $2 AND remaining >= $1"
-            ).bind(take).bind(lot.id).execute(&mut **c).await.map(|r| r.rows_affected()))?;
-            if done == 0 {
-                return Err(ApiError::internal(format!(
-                    "loyalty lot {} changed under a member lock",
-                    lot.id
-                )));
-            }
-            on_tx!(tx, c => sqlx::query("INSERT INTO loyalty_lot_uses (entry_id, lot_id, points) VALUES ($1, $2, $3)")
-                .bind(entry_id).bind(lot.id).bind(take).execute(&mut **c).await.map(|r| r.rows_affected()))?;
-            moved.push(LotMovement {
-                lot_id: lot.id,
-                points: take,
-                expires_at: lot.expires_at,
-            });
-            needed -= take;
-            if needed == 0 {
+    for (source, sql) in LOT_SOURCES.iter().enumerate() {
+        let preferred = match (source, prefer) {
+            (0, None) => continue,
+            (0, Some(id)) => Some(id),
+            _ => None,
+        };
+        while needed > 0 {
+            // Used-up lots drop out of `remaining > 0`, so each batch starts
+            // where the previous one ended.
+            let batch: Vec<OpenLot> = on_tx!(tx, c => {
+                let query = sqlx::query_as(*sql).bind(member_id);
+                match preferred {
+                    Some(id) => query.bind(id),
+                    None => query,
+                }
+                .fetch_all(&mut **c)
+                .await
+            })?;
+            if batch.is_empty() {
                 break;
             }
+            for lot in batch {
+                let take = lot.remaining.min(needed);
+                take_from_lot(tx, &lot, take).await?;
+                tx.append(lot_use(entry_id, lot.id, take));
+                moved.push(LotMovement {
+                    lot_id: lot.id,
+                    points: take,
+                    expires_at: lot.expires_at,
+                });
+                needed -= take;
+                if needed == 0 {
+                    break;
+                }
+            }
         }
+    }
+    if needed > 0 {
+        return Err(ApiError::internal(format!(
+            "loyalty member {member_id}: the balance covers {points} points but the open lots lack {needed}"
+        )));
     }
     Ok(moved)
 }
 
-/// Writes the entry row (and its reason) with the balance already updated.
+async fn take_from_lot(tx: &mut Tx, lot: &OpenLot, points: i64) -> Result<(), ApiError> {
+    let done = on_tx!(tx, c => sqlx::query(
+        "UPDATE loyalty_lots SET remaining = remaining - $1 WHERE id = $2 AND remaining >= $1"
+    ).bind(points).bind(lot.id).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+    if done == 0 {
+        return Err(ApiError::internal(format!(
+            "loyalty lot {} changed under a member lock",
+            lot.id
+        )));
+    }
+    Ok(())
+}
+
+/// The row recording that `entry_id` took `points` from `lot_id`, kept for
+/// the transaction's next round trip.
+pub(super) fn lot_use(entry_id: Uuid, lot_id: Uuid, points: i64) -> Record {
+    Record::new(
+        "INSERT INTO loyalty_lot_uses (entry_id, lot_id, points) VALUES ($1, $2, $3)",
+        vec![Bind::Uuid(entry_id), Bind::Uuid(lot_id), Bind::Int(points)],
+    )
+}
+
+/// Keeps the entry row (and its reason) with the balance already updated,
+/// and its event; they are written with the transaction's next round trip,
+/// whose failure on a ledger key [`ledger_conflict`] explains.
 pub(super) async fn append(
     tx: &mut Tx,
     member: &MemberRow,
@@ -229,24 +328,32 @@ pub(super) async fn append(
         .amount
         .map(|(a, c)| (Some(a), Some(c.to_string())))
         .unwrap_or((None, None));
-    let inserted = on_tx!(tx, c => sqlx::query(
+    tx.append(Record::new(
         "INSERT INTO loyalty_ledger (id, member_id, kind, points, qualifying_points, balance_after, idempotency_key,
                                      reverses_id, redemption_id, amount_minor, currency, actor_type, actor_id, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
-    ).bind(id).bind(member.id).bind(post.kind.as_str()).bind(points).bind(qualifying).bind(member.balance)
-     .bind(post.key).bind(post.reverses).bind(post.redemption_id).bind(amount_minor).bind(&currency)
-     .bind(post.actor.kind).bind(actor_id).bind(post.now).execute(&mut **c).await.map(|r| r.rows_affected()));
-    match inserted {
-        Ok(_) => {}
-        Err(err) if is_unique_violation(&err) && post.reverses.is_some() => {
-            return Err(ApiError::conflict("This entry was already reversed."));
-        }
-        Err(err) if is_unique_violation(&err) => return Err(duplicate_key(post.key)),
-        Err(err) => return Err(err.into()),
-    }
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        vec![
+            Bind::Uuid(id),
+            Bind::Uuid(member.id),
+            Bind::Text(post.kind.as_str().to_string()),
+            Bind::Int(points),
+            Bind::Int(qualifying),
+            Bind::Int(member.balance),
+            Bind::Text(post.key.to_string()),
+            Bind::OptionalUuid(post.reverses),
+            Bind::OptionalUuid(post.redemption_id),
+            Bind::OptionalInt(amount_minor),
+            Bind::OptionalText(currency.clone()),
+            Bind::Text(post.actor.kind.to_string()),
+            Bind::OptionalUuid(actor_id),
+            Bind::Time(post.now),
+        ],
+    ));
     if let Some(reason) = post.reason {
-        on_tx!(tx, c => sqlx::query("INSERT INTO loyalty_entry_reasons (entry_id, reason) VALUES ($1, $2)")
-            .bind(id).bind(reason).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+        tx.append(Record::new(
+            "INSERT INTO loyalty_entry_reasons (entry_id, reason) VALUES ($1, $2)",
+            vec![Bind::Uuid(id), Bind::Text(reason.to_string())],
+        ));
     }
     let entry = EntryRow {
         id,

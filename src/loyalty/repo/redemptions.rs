@@ -12,6 +12,7 @@ use super::{
     ledger::{Open, entry_by_id, undo},
     posting::{Post, debit, ensure_new_key, lock_member_by_id, retier},
     program,
+    queue::wait_turn,
 };
 use crate::{
     audit::{self, Actor, Change},
@@ -155,6 +156,7 @@ pub async fn cancel(
     let now = now();
     let current = get(db, id).await?;
     let mut tx = db.begin().await?;
+    let turn = wait_turn(&mut tx, current.member_id).await?;
     let Some(mut member) = lock_member_by_id(&mut tx, current.member_id, now).await? else {
         return Err(ApiError::conflict(
             "The member changed while cancelling (it was merged); retry the request.",
@@ -184,6 +186,7 @@ pub async fn cancel(
     };
     let mut open = Open {
         tx,
+        _turn: turn,
         member,
         program,
         now,
