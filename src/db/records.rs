@@ -37,7 +37,8 @@ pub enum Bind {
     Json(Value),
 }
 
-/// One `INSERT` whose placeholders are `$1` … `$n`, with its `n` values.
+/// One `INSERT` (or an `UPDATE` whose result nothing reads) whose
+/// placeholders are `$1` … `$n`, with its `n` values.
 #[derive(Debug)]
 pub struct Record {
     sql: String,

@@ -16,6 +16,7 @@ use crate::{
     channels::ChannelKind,
     db::{
         Db, Tx, is_foreign_key_violation, new_id, now,
+        records::{Bind, Record},
         refs::{Active, References},
         sql::{self, Arg, Filters},
     },
@@ -122,28 +123,13 @@ pub async fn create(
     let mut tx = db.begin().await?;
     let kind = resolve(&mut tx, &mut new, changed).await?;
     enforce(&mut tx, &new, kind, changed, None).await?;
-    let inserted = on_tx!(&mut tx, c => sqlx::query_as::<_, InteractionRow>(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO interactions (id, contact_id, account_id, channel_id, direction, interaction_type, purpose,
-                                   subject, summary, outcome, occurred_at, duration_seconds, handled_by,
-                                   engagement_id, version, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1, $15, $15) RETURNING {COLUMNS}"
-    ))).bind(new_id()).bind(new.contact_id).bind(new.account_id).bind(new.channel_id).bind(new.direction.as_str())
-       .bind(new.interaction_type.as_str()).bind(new.purpose.as_str()).bind(&new.subject).bind(&new.summary)
-       .bind(&new.outcome).bind(new.occurred_at).bind(new.duration_seconds).bind(new.handled_by)
-       .bind(new.engagement_id).bind(now)
-       .fetch_one(&mut **c).await);
-    let interaction = match inserted {
-        Ok(row) => row.into_interaction(),
-        Err(e) if is_foreign_key_violation(&e) => return Err(gone_meanwhile()),
-        Err(e) => return Err(e.into()),
-    };
+    let interaction = insert(&mut tx, &new, now).into_interaction();
     history::note_interaction(
         &mut tx,
         interaction.account_id,
         interaction.contact_id,
         interaction.occurred_at,
-    )
-    .await?;
+    );
     audit::record(
         &mut tx,
         actor,
@@ -161,8 +147,62 @@ pub async fn create(
         &interaction,
     )
     .await?;
-    tx.commit().await?;
-    Ok(interaction)
+    // The row is written with the commit: a reference deleted since it was
+    // checked shows there.
+    match tx.commit().await {
+        Ok(()) => Ok(interaction),
+        Err(e) if is_foreign_key_violation(&e) => Err(gone_meanwhile()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Keeps the new row, built from its fields (nothing is read back), for the
+/// transaction's next round trip.
+fn insert(tx: &mut Tx, new: &NewInteraction, now: DateTime<Utc>) -> InteractionRow {
+    let text = |v: &Option<String>| Bind::OptionalText(v.clone());
+    let row = InteractionRow {
+        id: new_id(),
+        contact_id: new.contact_id,
+        account_id: new.account_id,
+        channel_id: new.channel_id,
+        direction: new.direction,
+        interaction_type: new.interaction_type,
+        purpose: new.purpose,
+        subject: new.subject.clone(),
+        summary: new.summary.clone(),
+        outcome: new.outcome.clone(),
+        occurred_at: new.occurred_at,
+        duration_seconds: new.duration_seconds,
+        handled_by: new.handled_by,
+        engagement_id: new.engagement_id,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    tx.append(Record::new(
+        "INSERT INTO interactions (id, contact_id, account_id, channel_id, direction, interaction_type, purpose,
+                                   subject, summary, outcome, occurred_at, duration_seconds, handled_by,
+                                   engagement_id, version, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1, $15, $15)",
+        vec![
+            Bind::Uuid(row.id),
+            Bind::OptionalUuid(row.contact_id),
+            Bind::OptionalUuid(row.account_id),
+            Bind::Uuid(row.channel_id),
+            Bind::Text(row.direction.as_str().to_string()),
+            Bind::Text(row.interaction_type.as_str().to_string()),
+            Bind::Text(row.purpose.as_str().to_string()),
+            text(&row.subject),
+            text(&row.summary),
+            text(&row.outcome),
+            Bind::Time(row.occurred_at),
+            Bind::OptionalInt(row.duration_seconds),
+            Bind::OptionalUuid(row.handled_by),
+            Bind::OptionalUuid(row.engagement_id),
+            Bind::Time(now),
+        ],
+    ));
+    row
 }
 
 pub async fn get<'a>(on: impl Into<On<'a>>, id: Uuid) -> Result<InteractionRow, ApiError> {

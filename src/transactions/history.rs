@@ -10,7 +10,14 @@ use sqlx::types::Json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::{db::Tx, http::ApiError, on_tx};
+use crate::{
+    db::{
+        Tx,
+        records::{Bind, Record},
+    },
+    http::ApiError,
+    on_tx,
+};
 
 #[derive(Debug, Clone, Default, sqlx::FromRow)]
 pub struct ActivityRow {
@@ -74,27 +81,28 @@ impl Parties {
 }
 
 /// Moves `last_interaction_at` of an interaction's account and contact
-/// forward to it, when it is their latest.
-pub async fn note_interaction(
+/// forward to it, when it is their latest; kept rows, written with the
+/// transaction's next statement or its commit (see `db::records`).
+pub fn note_interaction(
     tx: &mut Tx,
     account_id: Option<Uuid>,
     contact_id: Option<Uuid>,
     at: DateTime<Utc>,
-) -> Result<(), ApiError> {
+) {
     for (table, _, id) in (Parties {
         account_id,
         contact_id,
     })
     .each()
     {
-        let sql = format!(
-            "UPDATE {table} SET last_interaction_at = $2
-             WHERE id = $1 AND (last_interaction_at IS NULL OR last_interaction_at < $2)"
-        );
-        on_tx!(&mut *tx, c => sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).bind(at)
-            .execute(&mut **c).await.map(|r| r.rows_affected()))?;
+        tx.append(Record::new(
+            format!(
+                "UPDATE {table} SET last_interaction_at = $2
+                 WHERE id = $1 AND (last_interaction_at IS NULL OR last_interaction_at < $2)"
+            ),
+            vec![Bind::Uuid(id), Bind::Time(at)],
+        ));
     }
-    Ok(())
 }
 
 /// Recomputes `last_interaction_at` of these accounts and contacts (after an
