@@ -71,8 +71,8 @@ pub(crate) async fn open(db: &Db, contact_id: Uuid, key: &str) -> Result<Open, A
     if let Some(entry_id) = found.key_used_by {
         return Err(key_taken(key, entry_id));
     }
+    let turn = wait_turn(db, found.member.id).await;
     let mut tx = db.begin().await?;
-    let turn = wait_turn(&mut tx, found.member.id).await?;
     let mut member = found.member;
     if found.due {
         member = lock_member(&mut tx, contact_id, now).await?;

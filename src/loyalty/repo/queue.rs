@@ -18,7 +18,7 @@ use std::sync::{Arc, OnceLock};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 use uuid::Uuid;
 
-use crate::db::Tx;
+use crate::db::Db;
 
 /// Members share these turns by their id; two busy members on one stripe
 /// only wait for each other's short transactions.
@@ -29,17 +29,18 @@ pub(crate) struct Turn {
     _held: Option<OwnedMutexGuard<()>>,
 }
 
-/// Waits for this node's turn to write to the member `member_id` in `tx`,
-/// which has taken no lock yet. On PostgreSQL it sends the transaction's
-/// `BEGIN` first, so the turn is held for the write's own statements only.
-pub(crate) async fn wait_turn(tx: &mut Tx, member_id: Uuid) -> Result<Turn, sqlx::Error> {
-    if tx.is_sqlite() {
-        return Ok(Turn { _held: None });
+/// Waits for this node's turn to write to the member `member_id`. Taken
+/// before the transaction begins, so a writer never waits for a turn while
+/// it holds a row lock, and writers waiting their turn hold no connection
+/// (with `BEGIN` sent first, thirty of them held a pool's every connection
+/// for an earning about 5 % faster).
+pub(crate) async fn wait_turn(db: &Db, member_id: Uuid) -> Turn {
+    if db.is_sqlite() {
+        return Turn { _held: None };
     }
-    tx.flush().await?;
     static TURNS: OnceLock<Vec<Arc<Mutex<()>>>> = OnceLock::new();
     let turns = TURNS.get_or_init(|| (0..STRIPES).map(|_| Arc::default()).collect());
     let stripe = (member_id.as_u128() % STRIPES as u128) as usize;
     let held = turns[stripe].clone().lock_owned().await;
-    Ok(Turn { _held: Some(held) })
+    Turn { _held: Some(held) }
 }

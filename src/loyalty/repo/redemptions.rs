@@ -155,8 +155,8 @@ pub async fn cancel(
 ) -> Result<RedemptionRow, ApiError> {
     let now = now();
     let current = get(db, id).await?;
+    let turn = wait_turn(db, current.member_id).await;
     let mut tx = db.begin().await?;
-    let turn = wait_turn(&mut tx, current.member_id).await?;
     let Some(mut member) = lock_member_by_id(&mut tx, current.member_id, now).await? else {
         return Err(ApiError::conflict(
             "The member changed while cancelling (it was merged); retry the request.",
