@@ -8,8 +8,8 @@ pub fn is_unique_violation(err: &sqlx::Error) -> bool {
 
 /// True when the database could not be reached or could not take the work
 /// right now (down, restarting, out of connections, locked, over the
-/// statement timeout): the request may succeed if retried, so the client is
-/// told 503, not 500.
+/// statement timeout, or rolled back to break a deadlock): the request may
+/// succeed if retried, so the client is told 503, not 500.
 pub fn is_unavailable(err: &sqlx::Error) -> bool {
     match err {
         sqlx::Error::PoolTimedOut
@@ -33,6 +33,10 @@ pub fn is_unavailable(err: &sqlx::Error) -> bool {
                     c.starts_with("08")
                         || c.starts_with("53")
                         || matches!(c, "57014" | "57P01" | "57P02" | "57P03")
+                        // A deadlock or serialisation failure: the database
+                        // chose this transaction to roll back; a retry runs
+                        // on its own.
+                        || matches!(c, "40P01" | "40001")
                 }
             }
         }

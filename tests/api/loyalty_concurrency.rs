@@ -197,6 +197,25 @@ db_test!(the_same_key_sent_concurrently_redeems_once, |app| {
     assert_eq!(kinds(&ledger(&app, &member).await), vec!["redeem", "earn"]);
 });
 
+/// Twelve earnings of 10 points with one key, half from the admin and half
+/// from a till's API key, sent at once.
+async fn race_one_key_from_two_callers(app: &TestApp, member: &str) -> Vec<StatusCode> {
+    let till = app.api_key(&["loyalty:write"]).await;
+    let requests = (0..12)
+        .map(|i| {
+            let request = if i % 2 == 0 {
+                app.request(Method::POST, &path(member, "earn"))
+            } else {
+                app.request_as(&till, Method::POST, &path(member, "earn"))
+            };
+            request
+                .header("idempotency-key", "receipt-1182")
+                .json(&json!({"points": 10}))
+        })
+        .collect();
+    race(requests).await
+}
+
 db_test!(
     one_key_sent_at_once_by_two_callers_earns_once_and_never_fails,
     |app| {
@@ -205,22 +224,31 @@ db_test!(
         // is unique: whichever writes second gets 409, even when both
         // checked the key before either wrote.
         let member = new_member(&app).await;
-        let till = app.api_key(&["loyalty:write"]).await;
-        let requests = (0..12)
-            .map(|i| {
-                let request = if i % 2 == 0 {
-                    app.request(Method::POST, &path(&member, "earn"))
-                } else {
-                    app.request_as(&till, Method::POST, &path(&member, "earn"))
-                };
-                request
-                    .header("idempotency-key", "receipt-1182")
-                    .json(&json!({"points": 10}))
-            })
-            .collect();
-        let statuses = race(requests).await;
+        let statuses = race_one_key_from_two_callers(&app, &member).await;
         assert_one_won(&statuses);
         assert_eq!(balance(&app, &member).await, 10);
         assert_eq!(kinds(&ledger(&app, &member).await), vec!["earn"]);
+    }
+);
+
+db_test!(
+    one_key_sent_at_once_by_two_callers_across_a_tier_threshold_earns_once,
+    |app| {
+        // 985 points, Silver at 1,000: the first earning of 10 leaves the
+        // member at 995; a second with the same key would reach 1,005 and
+        // move the tier, so its entry meets the ledger's unique key while the
+        // tier is recomputed, not at the commit.
+        let member = new_member(&app).await;
+        earn(&app, &member, 985).await;
+        let statuses = race_one_key_from_two_callers(&app, &member).await;
+        assert_one_won(&statuses);
+        assert_eq!(balance(&app, &member).await, 995);
+        let fetched = json_of(
+            app.get(&format!("/v1/loyalty/members/{member}")).await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(fetched["tier"], "Member");
+        assert_eq!(kinds(&ledger(&app, &member).await), vec!["earn", "earn"]);
     }
 );

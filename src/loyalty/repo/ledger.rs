@@ -18,7 +18,7 @@ use crate::{
     loyalty::{
         ledger::{EntryKind, EntryRow, LotMovement},
         members::MemberRow,
-        program::{ProgramRow, TierBasis, lot_expiry},
+        program::{ProgramRow, TierBasis, lot_expiry, standing},
     },
     on_db, on_tx,
 };
@@ -118,8 +118,12 @@ pub(crate) async fn settle(
     posted: &Posted,
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
-    if program.basis() == TierBasis::Rolling {
-        // The tier's points are summed from the ledger, this entry included.
+    // Re-tiering sends a statement when it sums the ledger (rolling basis,
+    // this entry included) or moves the tier: the entry is written first, so
+    // that a collision of its key reads as one.
+    let sends = program.basis() == TierBasis::Rolling
+        || standing(&program.tiers.0, member.lifetime_points).tier != member.tier;
+    if sends {
         write_entry(tx, &posted.entry).await?;
     }
     retier(tx, member, program, Some(posted.entry.id), now).await?;

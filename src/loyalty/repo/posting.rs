@@ -14,6 +14,7 @@
 //! and every round trip in between is one that the member's other writers
 //! wait for.
 
+use actix_web::http::header;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -188,7 +189,7 @@ pub async fn debit(
     let entry = append(tx, member, -points, qualifying, post).await?;
     // The lots' uses refer to the entry: write it first.
     write_entry(tx, &entry).await?;
-    let lots = take_from_lots(tx, member.id, entry.id, points, prefer).await?;
+    let lots = take_from_lots(tx, member.id, entry.id, points, prefer, post.now).await?;
     Ok(Posted { entry, lots })
 }
 
@@ -213,9 +214,15 @@ pub fn ledger_conflict(err: sqlx::Error, entry: &EntryRow) -> ApiError {
     if !is_unique_violation_on(&err, "loyalty_ledger") {
         return err.into();
     }
-    match entry.reverses_id {
-        Some(_) => ApiError::conflict("This entry was already reversed."),
-        None => duplicate_key(&entry.idempotency_key),
+    // PostgreSQL names the index; SQLite names its column.
+    let reversed_twice = err.as_database_error().is_some_and(|e| {
+        e.constraint() == Some("loyalty_ledger_reversed_once")
+            || e.message().contains("loyalty_ledger.reverses_id")
+    });
+    if reversed_twice {
+        ApiError::conflict("This entry was already reversed.")
+    } else {
+        duplicate_key(&entry.idempotency_key)
     }
 }
 
@@ -242,6 +249,7 @@ async fn take_from_lots(
     entry_id: Uuid,
     points: i64,
     prefer: Option<Uuid>,
+    now: DateTime<Utc>,
 ) -> Result<Vec<LotMovement>, ApiError> {
     let mut needed = points;
     let mut moved = Vec::new();
@@ -267,6 +275,9 @@ async fn take_from_lots(
                 break;
             }
             for lot in batch {
+                if lot.expires_at.is_some_and(|at| at <= now) {
+                    return Err(expired_meanwhile());
+                }
                 let take = lot.remaining.min(needed);
                 take_from_lot(tx, &lot, take).await?;
                 tx.append(lot_use(entry_id, lot.id, take));
@@ -288,6 +299,19 @@ async fn take_from_lots(
         )));
     }
     Ok(moved)
+}
+
+/// A debit met a lot already past its expiry date: one that a concurrent
+/// merge or reversal gave this member after the write checked for due lots
+/// and before it took the lock. Nothing is written, and the answer is a 503
+/// so that the idempotency layer does not keep it: the retry, with the same
+/// key, expires the lot first.
+fn expired_meanwhile() -> ApiError {
+    ApiError::service_unavailable(
+        "Some of this member's points reached their expiry date while the request ran: nothing was written. \
+         Retry the request (with the same Idempotency-Key).",
+    )
+    .with_header(header::RETRY_AFTER, "1")
 }
 
 async fn take_from_lot(tx: &mut Tx, lot: &OpenLot, points: i64) -> Result<(), ApiError> {
