@@ -186,10 +186,13 @@ pub async fn debit(
         return Err(short_or_gone(tx, member, points).await);
     };
     *member = updated;
+    // The lots first: the entry and the lots' uses are then kept rows, written
+    // with the commit or the caller's next statement.
+    let lots = take_from_lots(tx, member.id, points, prefer, post.now).await?;
     let entry = append(tx, member, -points, qualifying, post).await?;
-    // The lots' uses refer to the entry: write it first.
-    write_entry(tx, &entry).await?;
-    let lots = take_from_lots(tx, member.id, entry.id, points, prefer, post.now).await?;
+    for lot in &lots {
+        tx.append(lot_use(entry.id, lot.lot_id, lot.points));
+    }
     Ok(Posted { entry, lots })
 }
 
@@ -246,7 +249,6 @@ const LOT_SOURCES: [&str; 3] = [
 async fn take_from_lots(
     tx: &mut Tx,
     member_id: Uuid,
-    entry_id: Uuid,
     points: i64,
     prefer: Option<Uuid>,
     now: DateTime<Utc>,
@@ -280,7 +282,6 @@ async fn take_from_lots(
                 }
                 let take = lot.remaining.min(needed);
                 take_from_lot(tx, &lot, take).await?;
-                tx.append(lot_use(entry_id, lot.id, take));
                 moved.push(LotMovement {
                     lot_id: lot.id,
                     points: take,
