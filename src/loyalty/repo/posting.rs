@@ -241,9 +241,9 @@ pub async fn write_entry(tx: &mut Tx, entry: &EntryRow) -> Result<(), ApiError> 
 const LOT_SOURCES: [&str; 3] = [
     "SELECT id, remaining, expires_at FROM loyalty_lots WHERE member_id = $1 AND remaining > 0 AND id = $2",
     "SELECT id, remaining, expires_at FROM loyalty_lots WHERE member_id = $1 AND remaining > 0 AND expires_at IS NOT NULL
-     ORDER BY expires_at, created_at, id LIMIT 64",
+     ORDER BY expires_at, created_at, id LIMIT $2",
     "SELECT id, remaining, expires_at FROM loyalty_lots WHERE member_id = $1 AND remaining > 0 AND expires_at IS NULL
-     ORDER BY created_at, id LIMIT 64",
+     ORDER BY created_at, id LIMIT $2",
 ];
 
 async fn take_from_lots(
@@ -261,6 +261,10 @@ async fn take_from_lots(
             (0, Some(id)) => Some(id),
             _ => None,
         };
+        // Most debits are covered by the first lot or two: a few lots are
+        // read at first, more as the debit needs them, rather than 64 rows
+        // each time for a member who holds thousands of small lots.
+        let mut batch_size: i64 = 4;
         while needed > 0 {
             // Used-up lots drop out of `remaining > 0`, so each batch starts
             // where the previous one ended.
@@ -268,11 +272,12 @@ async fn take_from_lots(
                 let query = sqlx::query_as(*sql).bind(member_id);
                 match preferred {
                     Some(id) => query.bind(id),
-                    None => query,
+                    None => query.bind(batch_size),
                 }
                 .fetch_all(&mut **c)
                 .await
             })?;
+            batch_size = (batch_size * 4).min(256);
             if batch.is_empty() {
                 break;
             }
