@@ -236,14 +236,23 @@ pub async fn write_entry(tx: &mut Tx, entry: &EntryRow) -> Result<(), ApiError> 
 
 /// Where a debit takes its points from, in order: the lot it prefers, then
 /// the lots that expire (soonest first), then those that never do (oldest
-/// first). Each reads a range of the open-lots index in its own order, so a
-/// member's thousands of small lots cost a debit no sort.
-const LOT_SOURCES: [&str; 3] = [
+/// first). Each half of the second query reads a range of the open-lots
+/// index in its own order, so a member's thousands of small lots cost a
+/// debit no sort: only the `$2` rows of each half are ordered together.
+/// (The undated half orders by `expires_at` too, all nulls: PostgreSQL
+/// follows an index's order only when the `ORDER BY` names its columns.)
+const LOT_SOURCES: [&str; 2] = [
     "SELECT id, remaining, expires_at FROM loyalty_lots WHERE member_id = $1 AND remaining > 0 AND id = $2",
-    "SELECT id, remaining, expires_at FROM loyalty_lots WHERE member_id = $1 AND remaining > 0 AND expires_at IS NOT NULL
-     ORDER BY expires_at, created_at, id LIMIT $2",
-    "SELECT id, remaining, expires_at FROM loyalty_lots WHERE member_id = $1 AND remaining > 0 AND expires_at IS NULL
-     ORDER BY created_at, id LIMIT $2",
+    "SELECT id, remaining, expires_at, created_at, 0 AS undated FROM (
+         SELECT id, remaining, expires_at, created_at FROM loyalty_lots
+         WHERE member_id = $1 AND remaining > 0 AND expires_at IS NOT NULL
+         ORDER BY expires_at, created_at, id LIMIT $2) AS dated
+     UNION ALL
+     SELECT id, remaining, expires_at, created_at, 1 AS undated FROM (
+         SELECT id, remaining, expires_at, created_at FROM loyalty_lots
+         WHERE member_id = $1 AND remaining > 0 AND expires_at IS NULL
+         ORDER BY expires_at, created_at, id LIMIT $2) AS undated
+     ORDER BY undated, expires_at, created_at, id",
 ];
 
 async fn take_from_lots(
