@@ -53,9 +53,17 @@ struct Found {
 /// so that the write never spends expired points. A key taken between the
 /// check and the write is caught by the ledger's unique key
 /// ([`ledger_conflict`]).
-pub(crate) async fn open(db: &Db, contact_id: Uuid, key: &str) -> Result<Open, ApiError> {
+pub(crate) async fn open(
+    db: &Db,
+    contact_id: Uuid,
+    key: &str,
+    program: Option<ProgramRow>,
+) -> Result<Open, ApiError> {
     let now = now();
-    let program = program::get(db).await?;
+    let program = match program {
+        Some(program) => program,
+        None => program::get(db).await?,
+    };
     let sql = format!(
         "SELECT {MEMBER_COLUMNS},
                 (SELECT e.id FROM loyalty_ledger e WHERE e.member_id = m.id AND e.idempotency_key = $2) AS key_used_by,
@@ -166,13 +174,15 @@ impl<'a> Request<'a> {
 }
 
 /// Credits earned points as one lot that expires under the programme's policy.
+/// `program` is the programme the points were computed with.
 pub async fn earn(
     db: &Db,
     req: &Request<'_>,
+    program: ProgramRow,
     points: i64,
     amount: Option<(i64, &str)>,
 ) -> Result<Posted, ApiError> {
-    let mut open = open(db, req.contact_id, req.key).await?;
+    let mut open = open(db, req.contact_id, req.key, Some(program)).await?;
     let expires_at = lot_expiry(open.now, open.program.expiry_months);
     let post = Post {
         amount,
@@ -192,7 +202,7 @@ pub async fn earn(
 
 /// Spends points, oldest-expiring lots first; 409 when the balance is short.
 pub async fn redeem(db: &Db, req: &Request<'_>, points: i64) -> Result<Posted, ApiError> {
-    let mut open = open(db, req.contact_id, req.key).await?;
+    let mut open = open(db, req.contact_id, req.key, None).await?;
     let post = req.post(EntryKind::Redeem, open.now);
     let posted = debit(&mut open.tx, &mut open.member, points, 0, None, &post).await?;
     finish(open, req.actor, posted).await
@@ -201,7 +211,7 @@ pub async fn redeem(db: &Db, req: &Request<'_>, points: i64) -> Result<Posted, A
 /// A staff correction: positive adds a lot, negative spends like a redemption.
 /// Either way it counts towards lifetime points.
 pub async fn adjust(db: &Db, req: &Request<'_>, points: i64) -> Result<Posted, ApiError> {
-    let mut open = open(db, req.contact_id, req.key).await?;
+    let mut open = open(db, req.contact_id, req.key, None).await?;
     let post = req.post(EntryKind::Adjust, open.now);
     let posted = if points > 0 {
         let expires_at = lot_expiry(open.now, open.program.expiry_months);
@@ -222,7 +232,7 @@ pub async fn adjust(db: &Db, req: &Request<'_>, points: i64) -> Result<Posted, A
 
 /// Writes the exact opposite of an entry.
 pub async fn reverse(db: &Db, req: &Request<'_>, entry_id: Uuid) -> Result<Posted, ApiError> {
-    let mut open = open(db, req.contact_id, req.key).await?;
+    let mut open = open(db, req.contact_id, req.key, None).await?;
     let original = entry(&mut open.tx, open.member.id, entry_id).await?;
     match original.kind() {
         EntryKind::Expire => {

@@ -97,7 +97,7 @@ async fn earn_loyalty_points(
                 actor: &actor,
             };
             let amount = amount.as_ref().map(|(a, c)| (*a, c.as_str()));
-            repo::earn(&db, &request, points, amount).await
+            repo::earn(&db, &request, program, points, amount).await
         })
         .await?;
     Ok(entry_created(entry))
