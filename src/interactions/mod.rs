@@ -2,8 +2,8 @@
 //! (`/v1/interactions`). Logging an outbound marketing touch is subject to the
 //! contact's consent and weekly cap (see `preferences`).
 //!
-//! [`repo::reassign_contact`] and [`repo::erase_contact`] are the hooks the
-//! contacts module calls when it merges or erases a contact.
+//! [`hooks`] holds what the contacts module calls when it merges, erases or
+//! exports a contact.
 
 pub mod events;
 pub mod hooks;

@@ -1,4 +1,4 @@
-//! SQL for interactions, and the hooks contacts merge and erase call.
+//! SQL for interactions (the merge and erase hooks are in `hooks`).
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -20,7 +20,6 @@ use crate::{
         refs::{Active, References},
         sql::{self, Arg, Filters},
     },
-    domain::ERASED,
     events,
     http::{
         ApiError, etag,
@@ -377,40 +376,4 @@ pub async fn list(
     }
     let select = format!("SELECT {COLUMNS} FROM interactions");
     sql::keyset_page(db, &select, f, sort, cursor, "id", limit).await
-}
-
-/// Merge hook: moves a duplicate contact's interactions to the survivor,
-/// inside the caller's transaction. The interactions keep their `account_id`.
-pub async fn reassign_contact(tx: &mut Tx, from: Uuid, to: Uuid) -> Result<(), ApiError> {
-    on_tx!(tx, c => sqlx::query(
-        "UPDATE interactions SET contact_id = $1, version = version + 1, updated_at = $2 WHERE contact_id = $3"
-    ).bind(to).bind(now()).bind(from).execute(&mut **c).await.map(|r| r.rows_affected()))?;
-    let survivor = history::Parties {
-        account_id: None,
-        contact_id: Some(to),
-    };
-    history::refresh_last_interaction(tx, &[survivor]).await
-}
-
-/// Erase hook: replaces the free text of the contact's interactions
-/// (subject, summary, outcome) with `[erased]` and empties the recorded
-/// values of their audit events, inside the caller's transaction. The
-/// interactions themselves stay (with channel, direction, type, purpose, time
-/// and duration), so channel metrics and account history keep their totals.
-pub async fn erase_contact(tx: &mut Tx, contact_id: Uuid) -> Result<(), ApiError> {
-    on_tx!(tx, c => sqlx::query(
-        "UPDATE interactions SET
-             subject = CASE WHEN subject IS NULL THEN NULL ELSE $1 END,
-             summary = CASE WHEN summary IS NULL THEN NULL ELSE $1 END,
-             outcome = CASE WHEN outcome IS NULL THEN NULL ELSE $1 END,
-             version = version + 1, updated_at = $2
-         WHERE contact_id = $3"
-    ).bind(ERASED).bind(now()).bind(contact_id).execute(&mut **c).await.map(|r| r.rows_affected()))?;
-    audit::forget(
-        tx,
-        "interaction",
-        "SELECT id FROM interactions WHERE contact_id = $1",
-        contact_id,
-    )
-    .await
 }
