@@ -13,7 +13,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::posting::{Post, append, lock_member_by_id, lot_use, retier};
+use super::{
+    lots::lot_use,
+    posting::{Post, append, lock_member_by_id, retier},
+};
 use crate::{
     audit::{self, Actor, Change},
     db::{Db, Tx},

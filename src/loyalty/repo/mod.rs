@@ -12,8 +12,10 @@
 pub mod expiry;
 pub mod hooks;
 pub mod ledger;
+mod lots;
 pub mod members;
 pub mod metrics;
+pub mod open;
 pub mod posting;
 pub mod program;
 pub mod purchases;

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::{
     expiry,
-    ledger::settle,
+    open::settle,
     posting::{Post, credit, debit, lock_member},
     program,
 };

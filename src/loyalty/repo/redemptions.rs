@@ -9,7 +9,8 @@ use uuid::Uuid;
 
 use super::{
     expiry,
-    ledger::{Open, entry_by_id, undo},
+    ledger::{entry_by_id, undo},
+    open::Open,
     posting::{Post, debit, ensure_new_key, lock_member_by_id, retier},
     program,
     queue::wait_turn,
