@@ -7,7 +7,10 @@ use uuid::Uuid;
 
 use super::{
     MEMBER_COLUMNS, expiry, not_a_member,
-    posting::{Posted, key_taken, ledger_conflict, lock_member, retier, write_entry},
+    posting::{
+        LIVE_MEMBER_OF_CONTACT, Posted, key_taken, ledger_conflict, lock_member, retier,
+        write_entry,
+    },
     program,
     queue::{Turn, wait_turn},
 };
@@ -68,9 +71,7 @@ pub(crate) async fn open(
                 (SELECT e.id FROM loyalty_ledger e WHERE e.member_id = m.id AND e.idempotency_key = $2) AS key_used_by,
                 EXISTS (SELECT 1 FROM loyalty_lots l
                         WHERE l.member_id = m.id AND l.remaining > 0 AND l.expires_at <= $3) AS due
-         FROM loyalty_members m
-         WHERE m.contact_id = $1 AND m.merged_into IS NULL
-           AND EXISTS (SELECT 1 FROM contacts WHERE id = $1 AND deleted_at IS NULL)"
+         FROM loyalty_members m WHERE {LIVE_MEMBER_OF_CONTACT}"
     );
     let found: Option<Found> = on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
         .bind(contact_id).bind(key).bind(now).fetch_optional(pool).await)?;

@@ -39,6 +39,11 @@ use crate::{
 };
 use crate::{db::On, on};
 
+/// The live membership of the contact `$1` (not merged away, the contact
+/// not deleted), as a condition on `loyalty_members`.
+pub(super) const LIVE_MEMBER_OF_CONTACT: &str = "contact_id = $1 AND merged_into IS NULL \
+     AND EXISTS (SELECT 1 FROM contacts WHERE id = $1 AND deleted_at IS NULL)";
+
 /// Locks a contact's live membership for the rest of the transaction. It is
 /// the first statement of every write to a member's points: on PostgreSQL the
 /// row lock queues concurrent writers of this member on every node.
@@ -49,9 +54,7 @@ pub async fn lock_member(
 ) -> Result<MemberRow, ApiError> {
     let row: Option<MemberRow> = on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "UPDATE loyalty_members SET updated_at = $2
-         WHERE contact_id = $1 AND merged_into IS NULL
-           AND EXISTS (SELECT 1 FROM contacts WHERE id = $1 AND deleted_at IS NULL)
-         RETURNING {MEMBER_COLUMNS}"
+         WHERE {LIVE_MEMBER_OF_CONTACT} RETURNING {MEMBER_COLUMNS}"
     ))).bind(contact_id).bind(now).fetch_optional(&mut **c).await)?;
     row.ok_or_else(|| not_a_member(contact_id))
 }
