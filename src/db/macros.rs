@@ -11,7 +11,7 @@ macro_rules! on {
     ($on:expr, $e:ident => $body:expr) => {
         match $crate::db::On::from($on) {
             $crate::db::On::Read($crate::db::Db::Sqlite { reader: $e, .. }) => $body,
-            $crate::db::On::Read($crate::db::Db::Postgres($e)) => $body,
+            $crate::db::On::Read($crate::db::Db::Postgres($e, _)) => $body,
             $crate::db::On::Write($crate::db::Db::Sqlite { writer, .. }) => {
                 match writer.hold().await {
                     Err(err) => Err(err),
@@ -21,7 +21,7 @@ macro_rules! on {
                     }
                 }
             }
-            $crate::db::On::Write($crate::db::Db::Postgres($e)) => $body,
+            $crate::db::On::Write($crate::db::Db::Postgres($e, _)) => $body,
             $crate::db::On::Tx(tx) => match tx.flush().await {
                 Err(err) => Err(err),
                 Ok(()) => match &mut tx.conn {
@@ -45,7 +45,7 @@ macro_rules! on_db {
     ($db:expr, $pool:ident => $body:expr) => {
         match $db {
             $crate::db::Db::Sqlite { reader: $pool, .. } => $body,
-            $crate::db::Db::Postgres($pool) => $body,
+            $crate::db::Db::Postgres($pool, _) => $body,
         }
     };
 }
@@ -63,7 +63,7 @@ macro_rules! on_writer {
                     $body
                 }
             },
-            $crate::db::Db::Postgres($pool) => $body,
+            $crate::db::Db::Postgres($pool, _) => $body,
         }
     };
 }

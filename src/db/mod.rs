@@ -11,7 +11,7 @@
 //! and sleeping in its busy handler (measured in the team's ../shared/STACK.md: p99 75–170 ms with
 //! several writers, 5–35 ms with one).
 
-use std::{str::FromStr, time::Duration};
+use std::{str::FromStr, sync::Arc, time::Duration};
 
 use sqlx::{
     PgPool, SqlitePool,
@@ -19,6 +19,7 @@ use sqlx::{
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
 
+mod carried;
 mod checkpoint;
 pub mod claim;
 mod errors;
@@ -50,6 +51,8 @@ pub struct Tx {
     /// the transaction keeps (see [`records`]).
     pub conn: Conn,
     kept: records::Kept,
+    /// Other requests' rows this commit may write with its own (see [`carried`]).
+    carried: Arc<carried::Carried>,
 }
 
 pub enum Conn {
@@ -58,10 +61,11 @@ pub enum Conn {
 }
 
 impl Tx {
-    fn new(conn: Conn) -> Self {
+    fn new(conn: Conn, carried: Arc<carried::Carried>) -> Self {
         Self {
             conn,
             kept: records::Kept::default(),
+            carried,
         }
     }
 
@@ -74,6 +78,14 @@ impl Tx {
         let claim = claim::unwritten();
         if let Some(claim) = &claim {
             self.append(claim.record());
+        }
+        // Rows other requests wait to see committed ride along, as many as
+        // keep the commit one round trip (the end below is one more).
+        let carried = self
+            .carried
+            .take(self.kept.room_in_round_trip().saturating_sub(1));
+        for waiting in &carried {
+            self.append(waiting.record.clone());
         }
         // On SQLite the end goes in the last round trip, after the rows kept.
         let ending = match &mut self.conn {
@@ -95,6 +107,9 @@ impl Tx {
                 Ok(()) => claim.written(),
                 Err(err) => claim.failed(err),
             }
+        }
+        for waiting in carried {
+            waiting.settle(committed.is_ok());
         }
         committed
     }
@@ -130,8 +145,12 @@ impl Tx {
 
 #[derive(Clone, Debug)]
 pub enum Db {
-    Sqlite { reader: SqlitePool, writer: Writer },
-    Postgres(PgPool),
+    Sqlite {
+        reader: SqlitePool,
+        writer: Writer,
+        carried: Arc<carried::Carried>,
+    },
+    Postgres(PgPool, Arc<carried::Carried>),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -195,7 +214,11 @@ impl Db {
                 )
                 .await
                 .map_err(ConnectError::Open)?;
-            Ok(Db::Sqlite { reader, writer })
+            Ok(Db::Sqlite {
+                reader,
+                writer,
+                carried: Arc::default(),
+            })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             // JIT compilation pays off for queries that run for many seconds. Ours run for milliseconds
             // to a second, and compiling one took longer than running it (a year's customer metrics over
@@ -213,7 +236,7 @@ impl Db {
                 .connect_with(options)
                 .await
                 .map_err(ConnectError::Open)?;
-            Ok(Db::Postgres(pool))
+            Ok(Db::Postgres(pool, Arc::default()))
         } else {
             Err(ConnectError::UnknownScheme(url.to_string()))
         }
@@ -225,7 +248,7 @@ impl Db {
                 Ok(mut conn) => MIGRATOR.run(&mut *conn).await,
                 Err(err) => Err(err.into()),
             },
-            Db::Postgres(pool) => MIGRATOR.run(pool).await,
+            Db::Postgres(pool, _) => MIGRATOR.run(pool).await,
         }
         .map_err(ConnectError::Migrate)
     }
@@ -238,7 +261,7 @@ impl Db {
     pub fn for_worker(&self, workers: usize) -> Db {
         match self {
             Db::Sqlite { .. } => self.clone(),
-            Db::Postgres(pool) => {
+            Db::Postgres(pool, carried) => {
                 let workers = workers.max(1) as u32;
                 let size = pool
                     .options()
@@ -251,6 +274,8 @@ impl Db {
                         .test_before_acquire(false)
                         .acquire_timeout(Duration::from_secs(10))
                         .connect_lazy_with((*pool.connect_options()).clone()),
+                    // Every worker's commits carry the node's waiting rows.
+                    carried.clone(),
                 )
             }
         }
@@ -260,29 +285,40 @@ impl Db {
         matches!(self, Db::Sqlite { .. })
     }
 
+    fn carried(&self) -> &carried::Carried {
+        match self {
+            Db::Sqlite { carried, .. } | Db::Postgres(_, carried) => carried,
+        }
+    }
+
     /// Starts a transaction on the pool that may write.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
-            Db::Sqlite { writer, .. } => Tx::new(Conn::Sqlite(writer.begin().await?)),
+            Db::Sqlite {
+                writer, carried, ..
+            } => Tx::new(Conn::Sqlite(writer.begin().await?), carried.clone()),
             // `BEGIN` waits for the first statement (see `pg_tx`).
-            Db::Postgres(pool) => Tx::new(Conn::Postgres(pg_tx::PgTx::new(pool.acquire().await?))),
+            Db::Postgres(pool, carried) => Tx::new(
+                Conn::Postgres(pg_tx::PgTx::new(pool.acquire().await?)),
+                carried.clone(),
+            ),
         })
     }
 
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
         match self {
             Db::Sqlite { reader, .. } => sqlx::query("SELECT 1").execute(reader).await.map(|_| ()),
-            Db::Postgres(pool) => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()),
+            Db::Postgres(pool, _) => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()),
         }
     }
 
     pub async fn close(&self) {
         match self {
-            Db::Sqlite { reader, writer } => {
+            Db::Sqlite { reader, writer, .. } => {
                 reader.close().await;
                 writer.close().await;
             }
-            Db::Postgres(pool) => pool.close().await,
+            Db::Postgres(pool, _) => pool.close().await,
         }
     }
 }

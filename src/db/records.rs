@@ -24,7 +24,7 @@ use super::{Conn, Tx};
 const PER_ROUND_TRIP: usize = 32;
 
 /// A value bound to a kept row's statement.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum Bind {
     Uuid(Uuid),
     OptionalUuid(Option<Uuid>),
@@ -39,7 +39,7 @@ pub enum Bind {
 
 /// One `INSERT` (or an `UPDATE` whose result nothing reads) whose
 /// placeholders are `$1` … `$n`, with its `n` values.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Record {
     sql: String,
     binds: Vec<Bind>,
@@ -59,6 +59,13 @@ impl Record {
 pub struct Kept {
     records: Vec<Record>,
     events: i64,
+}
+
+impl Kept {
+    /// How many more rows fit the commit's one round trip.
+    pub(super) fn room_in_round_trip(&self) -> usize {
+        PER_ROUND_TRIP.saturating_sub(self.records.len())
+    }
 }
 
 impl Tx {

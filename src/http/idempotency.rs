@@ -233,14 +233,12 @@ impl Answer {
         ServiceResponse::new(request, response.body(self.body))
     }
 
-    /// Completes the row the request's transaction wrote. A transaction of
-    /// its own, as one kept row: on SQLite it then shares a commit with the
-    /// writes around it (see `db::writer`) instead of forcing theirs first,
-    /// and on PostgreSQL it is one statement.
+    /// Completes the row the request's transaction wrote, carried by the
+    /// next commit on the node (see `db::carried`): a statement in a round
+    /// trip that happens anyway, not a transaction of its own.
     async fn store(&self, db: &Db, claim: &Claim) -> Result<(), sqlx::Error> {
         let headers = serde_json::to_value(&self.headers).unwrap_or_default();
-        let mut tx = db.begin().await?;
-        tx.append(Record::new(
+        db.write_carried(Record::new(
             "UPDATE idempotency_keys SET status = $1, headers = $2, body = $3 WHERE principal = $4 AND key = $5",
             vec![
                 Bind::Int(i64::from(self.status.as_u16())),
@@ -249,8 +247,8 @@ impl Answer {
                 Bind::Text(claim.principal.clone()),
                 Bind::Text(claim.key.clone()),
             ],
-        ));
-        tx.commit().await
+        ))
+        .await
     }
 
     /// Writes the whole row for a request that committed nothing (a refusal,
