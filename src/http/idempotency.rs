@@ -166,11 +166,10 @@ pub async fn idempotency(
     let stored = state
         .db
         .write(|db| async move {
-            let stored = match claim.state() {
+            match claim.state() {
                 State::Written => answer.store(&db, &claim).await.map(|_| true),
                 _ => answer.insert(&db, &claim).await,
-            };
-            stored
+            }
         })
         .await;
     match stored {
