@@ -129,7 +129,7 @@ pub async fn after<'a>(
     if let Some(types) = selection.types {
         any_of(&mut filters, "type", types.iter().cloned());
     }
-    let limit = filters.arg(Arg::Int(limit));
+    // Written in, not bound: see `db::sql::keyset_page`.
     let sql = format!(
         "SELECT {COLUMNS} FROM events {} ORDER BY tx_id, seq LIMIT {limit}",
         filters.where_sql()

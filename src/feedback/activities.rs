@@ -162,7 +162,8 @@ async fn list(
         let t = f.arg(Arg::Time(t));
         f.when(&format!("(occurred_at, id) > ({t}, {{}})"), Arg::Uuid(id));
     }
-    let limit = f.arg(Arg::Int(limit + 1));
+    // Written in, not bound: see `db::sql::keyset_page`.
+    let limit = limit + 1;
     let sql = format!(
         "SELECT {COLUMNS} FROM feedback_activities {} ORDER BY occurred_at, id LIMIT {limit}",
         f.where_sql()

@@ -8,11 +8,11 @@
 //! ```sql
 //! SELECT t.*, ch.kind, ch.name FROM (
 //!     SELECT * FROM (<branch> WHERE <scope> AND (occurred_at, id) < ($2, $3)
-//!                    ORDER BY occurred_at DESC, id DESC LIMIT $4) b0
+//!                    ORDER BY occurred_at DESC, id DESC LIMIT n) b0
 //!     UNION ALL
 //!     SELECT * FROM (<next branch> …) b1
 //! ) t LEFT JOIN channels ch ON ch.id = t.channel_id
-//! ORDER BY t.occurred_at DESC, t.id DESC LIMIT $4
+//! ORDER BY t.occurred_at DESC, t.id DESC LIMIT n
 //! ```
 //!
 //! Each branch is cut to the page size on its own index before the merge, so

@@ -16,9 +16,9 @@ pub enum Scope {
     Engagement,
 }
 
-/// The branches of one source for a scope. Parameters: `$1` the contact or
-/// account id, `$2`/`$3` the cursor, `$4` the page size plus one.
-fn branches(source: &Source, scope: Scope, keyset: bool) -> Vec<String> {
+/// The branches of one source for a scope, each cut to `rows`. Parameters:
+/// `$1` the contact or account id, `$2`/`$3` the cursor.
+fn branches(source: &Source, scope: Scope, keyset: bool, rows: i64) -> Vec<String> {
     let Source {
         select,
         occurred_at,
@@ -34,7 +34,7 @@ fn branches(source: &Source, scope: Scope, keyset: bool) -> Vec<String> {
     } else {
         String::new()
     };
-    let tail = format!("{after} ORDER BY {occurred_at} DESC, {id} DESC LIMIT $4");
+    let tail = format!("{after} ORDER BY {occurred_at} DESC, {id} DESC LIMIT {rows}");
     let of_contacts = |contact_id: &str| {
         format!(
             "{contact_id} IN (SELECT id FROM contacts WHERE account_id = $1 AND deleted_at IS NULL)"
@@ -69,11 +69,12 @@ fn branches(source: &Source, scope: Scope, keyset: bool) -> Vec<String> {
     }
 }
 
-/// The whole statement for the given sources.
-pub fn timeline_sql(sources: &[&Source], scope: Scope, keyset: bool) -> String {
+/// The whole statement for the given sources, `rows` rows at most. The
+/// count is written in the SQL, not bound (see `db::sql::keyset_page`).
+pub fn timeline_sql(sources: &[&Source], scope: Scope, keyset: bool, rows: i64) -> String {
     let union = sources
         .iter()
-        .flat_map(|s| branches(s, scope, keyset))
+        .flat_map(|s| branches(s, scope, keyset, rows))
         .enumerate()
         .map(|(n, branch)| format!("SELECT * FROM ({branch}) b{n}"))
         .collect::<Vec<_>>()
@@ -84,7 +85,7 @@ pub fn timeline_sql(sources: &[&Source], scope: Scope, keyset: bool) -> String {
          FROM ({union}) t
          LEFT JOIN channels ch ON ch.id = t.channel_id
          ORDER BY t.occurred_at DESC, t.id DESC
-         LIMIT $4"
+         LIMIT {rows}"
     )
 }
 
@@ -111,14 +112,17 @@ pub async fn page(
     after: Option<(DateTime<Utc>, Uuid)>,
     limit: i64,
 ) -> Result<Vec<TimelineRow>, ApiError> {
-    if sources.iter().all(|s| branches(s, scope, false).is_empty()) {
+    if sources
+        .iter()
+        .all(|s| branches(s, scope, false, 0).is_empty())
+    {
         return Ok(vec![]);
     }
-    let sql = timeline_sql(sources, scope, after.is_some());
+    let sql = timeline_sql(sources, scope, after.is_some(), limit + 1);
     let (t, after_id) = after.unzip();
     Ok(
         on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(id).bind(t).bind(after_id).bind(limit + 1).fetch_all(pool).await)?,
+        .bind(id).bind(t).bind(after_id).fetch_all(pool).await)?,
     )
 }
 
@@ -129,11 +133,11 @@ mod tests {
 
     #[test]
     fn a_contact_timeline_has_one_branch_per_source() {
-        let sql = timeline_sql(&[&INTERACTIONS], Scope::Contact, false);
+        let sql = timeline_sql(&[&INTERACTIONS], Scope::Contact, false, 51);
         assert_eq!(sql.matches("UNION ALL").count(), 0);
         assert!(
             sql.contains(
-                "WHERE i.contact_id = $1  ORDER BY i.occurred_at DESC, i.id DESC LIMIT $4"
+                "WHERE i.contact_id = $1  ORDER BY i.occurred_at DESC, i.id DESC LIMIT 51"
             )
         );
         assert!(!sql.contains("$2"));
@@ -141,7 +145,7 @@ mod tests {
 
     #[test]
     fn an_account_timeline_adds_its_contacts_items_tied_to_no_account() {
-        let sql = timeline_sql(&[&INTERACTIONS, &INTERACTIONS], Scope::Account, true);
+        let sql = timeline_sql(&[&INTERACTIONS, &INTERACTIONS], Scope::Account, true, 51);
         assert_eq!(sql.matches("UNION ALL").count(), 3);
         assert!(
             sql.contains("WHERE i.account_id IS NULL AND i.contact_id IN (SELECT id FROM contacts")

@@ -56,7 +56,8 @@ pub async fn list(
     if let Some(before) = before {
         filters.when("d.id < {}", Arg::Uuid(before));
     }
-    let limit = filters.arg(Arg::Int(limit + 1));
+    // Written in, not bound: see `db::sql::keyset_page`.
+    let limit = limit + 1;
     let sql = format!(
         "SELECT {COLUMNS} {FROM} {} ORDER BY d.id DESC LIMIT {limit}",
         filters.where_sql()
