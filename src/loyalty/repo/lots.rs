@@ -26,7 +26,9 @@ struct OpenLot {
 /// the lots that expire (soonest first), then those that never do (oldest
 /// first). Each half of the second query reads a range of the open-lots
 /// index in its own order, so a member's thousands of small lots cost a
-/// debit no sort: only the `$2` rows of each half are ordered together.
+/// debit no sort: only the `{rows}` rows of each half are ordered together.
+/// The batch size is written in, not bound (see `db::sql::keyset_page`):
+/// PostgreSQL then plans each size once, not every read under the lock.
 /// (The undated half orders by `expires_at` too, all nulls: PostgreSQL
 /// follows an index's order only when the `ORDER BY` names its columns.)
 const LOT_SOURCES: [&str; 2] = [
@@ -34,12 +36,12 @@ const LOT_SOURCES: [&str; 2] = [
     "SELECT id, remaining, expires_at, created_at, 0 AS undated FROM (
          SELECT id, remaining, expires_at, created_at FROM loyalty_lots
          WHERE member_id = $1 AND remaining > 0 AND expires_at IS NOT NULL
-         ORDER BY expires_at, created_at, id LIMIT $2) AS dated
+         ORDER BY expires_at, created_at, id LIMIT {rows}) AS dated
      UNION ALL
      SELECT id, remaining, expires_at, created_at, 1 AS undated FROM (
          SELECT id, remaining, expires_at, created_at FROM loyalty_lots
          WHERE member_id = $1 AND remaining > 0 AND expires_at IS NULL
-         ORDER BY expires_at, created_at, id LIMIT $2) AS undated
+         ORDER BY expires_at, created_at, id LIMIT {rows}) AS undated
      ORDER BY undated, expires_at, created_at, id",
 ];
 
@@ -65,11 +67,12 @@ pub(super) async fn take_from_lots(
         while needed > 0 {
             // Used-up lots drop out of `remaining > 0`, so each batch starts
             // where the previous one ended.
+            let sql = sql.replace("{rows}", &batch_size.to_string());
             let batch: Vec<OpenLot> = on_tx!(tx, c => {
-                let query = sqlx::query_as(*sql).bind(member_id);
+                let query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(member_id);
                 match preferred {
                     Some(id) => query.bind(id),
-                    None => query.bind(batch_size),
+                    None => query,
                 }
                 .fetch_all(&mut **c)
                 .await
