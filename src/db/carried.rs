@@ -95,25 +95,21 @@ impl Db {
     pub async fn write_carried(&self, record: Record) -> Result<(), sqlx::Error> {
         let carried = self.carried();
         let (id, mut outcome) = carried.push(record);
-        let record = match tokio::time::timeout(CARRY_WITHIN, &mut outcome).await {
-            Ok(Ok(Ok(()))) => return Ok(()),
-            // Its commit failed: the row is back, to write here.
-            Ok(Ok(Err(record))) => record,
-            Ok(Err(_)) => return Err(abandoned()),
+        let settled = match tokio::time::timeout(CARRY_WITHIN, &mut outcome).await {
+            Ok(settled) => settled,
             // Nobody has committed since: write it here, unless a
             // transaction took it meanwhile.
             Err(_) => match carried.take_back(id) {
-                Some(record) => record,
-                None => {
-                    return match outcome.await {
-                        Ok(Ok(())) => Ok(()),
-                        Ok(Err(record)) => self.write_now(record).await,
-                        Err(_) => Err(abandoned()),
-                    };
-                }
+                Some(record) => return self.write_now(record).await,
+                None => outcome.await,
             },
         };
-        self.write_now(record).await
+        match settled {
+            Ok(Ok(())) => Ok(()),
+            // Its commit failed: the row is back, to write here.
+            Ok(Err(record)) => self.write_now(record).await,
+            Err(_) => Err(abandoned()),
+        }
     }
 
     /// `record` in a transaction of its own (which carries what waits too).
