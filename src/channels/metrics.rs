@@ -134,6 +134,8 @@ pub async fn channel_figures(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<ChannelMetricRow>, ApiError> {
+    // Per channel, two ranges of indexes it owns (see migration 0019): its interactions of the period, and
+    // its feedback of the period that had a first response.
     Ok(on_db!(db, pool => sqlx::query_as(
         "SELECT c.id AS channel_id, c.kind AS channel_kind, c.name AS channel_name, c.active,
                 COALESCE(SUM(CASE WHEN i.direction = 'inbound' THEN 1 ELSE 0 END), 0) AS inbound,

@@ -164,10 +164,9 @@ async fn rows(
     dim: Option<Dimension>,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
-    having_complaints: bool,
 ) -> Result<Vec<ComplaintRow>, ApiError> {
     match dim {
-        Some(dim) => metrics_sql::complaints(db, dim, from, to, having_complaints).await,
+        Some(dim) => metrics_sql::complaints(db, dim, from, to).await,
         None => Ok(vec![]),
     }
 }
@@ -275,17 +274,23 @@ pub async fn complaint_metrics(
     let db = &state.db;
     let group_dim = group_by.map(ComplaintGroupBy::dimension);
     let interval_dim = interval.map(Interval::dimension);
-    let (overall, groups, by_interval) = futures_util::future::try_join3(
-        metrics_sql::complaints(db, Dimension::Overall, from, to, false),
-        rows(db, group_dim, from, to, true),
-        rows(db, interval_dim, from, to, false),
+    let (grouped, by_interval) = futures_util::future::try_join(
+        rows(db, group_dim, from, to),
+        rows(db, interval_dim, from, to),
     )
     .await?;
-    let overall = overall
-        .first()
-        .ok_or_else(|| ApiError::internal("an aggregate without GROUP BY returned no row"))?;
-    let groups = groups
+    // Each item is in one group and one month or quarter, so the overall figures are either partition's rows
+    // added up: a grouping asked for serves the overall figures too, with no pass of their own.
+    let overall = match (group_dim, interval_dim) {
+        (Some(_), _) => ComplaintRow::total(&grouped),
+        (None, Some(_)) => ComplaintRow::total(&by_interval),
+        (None, None) => {
+            ComplaintRow::total(&metrics_sql::complaints(db, Dimension::Overall, from, to).await?)
+        }
+    };
+    let groups = grouped
         .iter()
+        .filter(|r| r.received > 0)
         .map(|r| ComplaintGroup {
             key: r.key.key(),
             label: r.key.label.clone(),
@@ -313,7 +318,7 @@ pub async fn complaint_metrics(
         to,
         interval,
         group_by,
-        overall: figures(Some(overall)),
+        overall: figures(Some(&overall)),
         groups,
         intervals,
     }))

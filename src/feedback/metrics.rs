@@ -16,7 +16,7 @@ use crate::{
     channels::metrics::period,
     choice,
     db::now,
-    http::{ApiError, ApiResult, responses::*},
+    http::{ApiResult, responses::*},
     state::AppState,
 };
 
@@ -196,24 +196,26 @@ pub struct SatisfactionMetrics {
 
 impl SatisfactionRow {
     pub fn into_satisfaction(self) -> Satisfaction {
+        let (nps, csat, csat_mean, ces_mean) =
+            (self.nps(), self.csat(), self.csat_mean(), self.ces_mean());
         Satisfaction {
             key: self.key.key(),
             label: self.key.label,
             nps: NpsFigures {
-                score: round2(self.nps),
+                score: round2(nps),
                 responses: self.nps_responses,
                 promoters: self.promoters,
                 passives: self.passives,
                 detractors: self.detractors,
             },
             csat: CsatFigures {
-                score: round2(self.csat),
-                mean: round2(self.csat_mean),
+                score: round2(csat),
+                mean: round2(csat_mean),
                 responses: self.csat_responses,
                 satisfied: self.satisfied,
             },
             ces: CesFigures {
-                mean: round2(self.ces_mean),
+                mean: round2(ces_mean),
                 responses: self.ces_responses,
                 distribution: CesDistribution {
                     s1: self.ces_1,
@@ -276,27 +278,23 @@ async fn satisfaction_metrics(
         kind,
     };
     let (from, to) = period(params.from, params.to, now())?;
-    let db = &state.db;
-    let grouped = async {
-        match group_by {
-            Some(g) => metrics_sql::satisfaction(db, g.dimension(), from, to, filter).await,
-            None => Ok(vec![]),
-        }
-    };
-    let (overall, groups) = futures_util::future::try_join(
-        metrics_sql::satisfaction(db, Dimension::Overall, from, to, filter),
-        grouped,
+    // Each answer is in one group, so the overall figures are the groups' rows added up: one pass serves both.
+    let rows = metrics_sql::satisfaction(
+        &state.db,
+        group_by.map_or(Dimension::Overall, SatisfactionGroupBy::dimension),
+        from,
+        to,
+        filter,
     )
     .await?;
-    let overall = overall
-        .into_iter()
-        .next()
-        .map(SatisfactionRow::into_satisfaction)
-        .ok_or_else(|| ApiError::internal("an aggregate without GROUP BY returned no row"))?;
-    let groups = groups
-        .into_iter()
-        .map(SatisfactionRow::into_satisfaction)
-        .collect();
+    let overall = SatisfactionRow::total(&rows).into_satisfaction();
+    let groups = match group_by {
+        Some(_) => rows
+            .into_iter()
+            .map(SatisfactionRow::into_satisfaction)
+            .collect(),
+        None => vec![],
+    };
     Ok(web::Json(SatisfactionMetrics {
         from,
         to,

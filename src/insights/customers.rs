@@ -24,7 +24,7 @@ use crate::{
     feedback::{
         calendar_api,
         metrics::{CesFigures, CsatFigures, NpsFigures, Satisfaction},
-        metrics_sql::{self, Dimension, SatisfactionFilter, SatisfactionRow},
+        metrics_sql::{self, GroupKey, SatisfactionFilter, SatisfactionRow},
     },
     http::{ApiError, ApiResult, responses::*},
     state::AppState,
@@ -172,43 +172,61 @@ fn figures(
     }
 }
 
-/// The NPS, CSAT and CES of one period: overall, and per group unless the grouping is `Overall`.
+/// The NPS, CSAT and CES of one period per group of `grouping` (one row for `Overall`).
 async fn answers(
     db: &Db,
     grouping: Grouping,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> Result<(SatisfactionRow, Vec<SatisfactionRow>), ApiError> {
-    let answers = |dim| metrics_sql::satisfaction(db, dim, from, to, SatisfactionFilter::default());
-    let (overall, groups) = futures_util::future::try_join(answers(Dimension::Overall), async {
-        match grouping {
-            Grouping::Overall => Ok(vec![]),
-            _ => answers(grouping.dimension()).await,
-        }
-    })
-    .await?;
-    Ok((overall.into_iter().next().unwrap_or_default(), groups))
+    (from, to): (DateTime<Utc>, DateTime<Utc>),
+) -> Result<Vec<SatisfactionRow>, ApiError> {
+    metrics_sql::satisfaction(
+        db,
+        grouping.dimension(),
+        from,
+        to,
+        SatisfactionFilter::default(),
+    )
+    .await
+}
+
+/// The answers of consecutive slices added up per group: those of the period they make up.
+fn answers_of_whole(slices: &[Vec<SatisfactionRow>]) -> Vec<SatisfactionRow> {
+    let mut by_key: HashMap<GroupKey, SatisfactionRow> = HashMap::new();
+    for row in slices.iter().flatten() {
+        by_key
+            .entry(row.key.clone())
+            .or_insert_with(|| SatisfactionRow {
+                key: row.key.clone(),
+                ..SatisfactionRow::default()
+            })
+            .add(row);
+    }
+    by_key.into_values().collect()
 }
 
 /// The overall figures and the groups' of one period, from its rows (one per group) and its answers.
 fn assemble(
     rows: Vec<CustomerRow>,
-    (overall_answers, group_answers): (SatisfactionRow, Vec<SatisfactionRow>),
+    answers: Vec<SatisfactionRow>,
     grouping: Grouping,
     days: f64,
     margin: f64,
 ) -> (CustomerFigures, Vec<CustomerFigures>) {
     // Every count is a sum over accounts and each account is in one group,
-    // so the overall counts are the groups' sums: one pass serves both.
+    // so the overall counts are the groups' sums: one pass serves both. So are the answers'.
     let total = rows.iter().fold(CustomerRow::default(), |mut sum, row| {
         sum.add(row);
         sum
     });
-    let overall = figures(total, overall_answers.into_satisfaction(), days, margin);
+    let overall = figures(
+        total,
+        SatisfactionRow::total(&answers).into_satisfaction(),
+        days,
+        margin,
+    );
     if grouping == Grouping::Overall {
         return (overall, vec![]);
     }
-    let mut by_key: HashMap<Option<String>, Satisfaction> = group_answers
+    let mut by_key: HashMap<Option<String>, Satisfaction> = answers
         .into_iter()
         .map(|row| {
             let satisfaction = row.into_satisfaction();
@@ -301,16 +319,27 @@ pub async fn customer_metrics(
         .collect();
     let db = &state.db;
     let w = settings.activity_window_days;
-    // The answers of each period two at a time: each query is CPU-bound, and on the two cores measured more at
-    // once would only hold more connections without finishing sooner.
-    let (rows, mut answers) = futures_util::future::try_join(
+    // The answers of each slice two at a time (each query is CPU-bound, and on the two cores measured more at
+    // once would only hold more connections without finishing sooner); the whole period's are the slices' added
+    // up, or, without slices, its own.
+    let parts: Vec<(DateTime<Utc>, DateTime<Utc>)> = if slices.is_empty() {
+        vec![(from, to)]
+    } else {
+        slices.iter().map(|slice| (slice.from, slice.to)).collect()
+    };
+    let (rows, part_answers) = futures_util::future::try_join(
         customers_sql::customers(db, grouping, &boundaries, w, &currency),
-        futures_util::stream::iter(spans.clone())
-            .map(|(from, to)| answers(db, grouping, from, to))
+        futures_util::stream::iter(parts)
+            .map(|part| answers(db, grouping, part))
             .buffered(2)
             .try_collect::<Vec<_>>(),
     )
     .await?;
+    let mut answers: Vec<Vec<SatisfactionRow>> = Vec::with_capacity(spans.len());
+    answers.push(answers_of_whole(&part_answers));
+    if !slices.is_empty() {
+        answers.extend(part_answers);
+    }
     let mut by_period: HashMap<i64, Vec<CustomerRow>> = HashMap::new();
     for row in rows {
         by_period.entry(row.period).or_default().push(row);

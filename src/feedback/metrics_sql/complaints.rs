@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use super::{Dimension, GroupKey, calendar};
 use crate::{db::Db, dialect, http::ApiError, on_db};
 
-#[derive(Debug, Default, sqlx::FromRow)]
+#[derive(Debug, Default, Clone, sqlx::FromRow)]
 pub struct ComplaintRow {
     #[sqlx(flatten)]
     pub key: GroupKey,
@@ -20,6 +20,22 @@ pub struct ComplaintRow {
     pub first_contact_resolved: i64,
 }
 
+impl ComplaintRow {
+    /// The rows' counts added together, under no key: the figures of everything they count.
+    pub fn total<'a>(rows: impl IntoIterator<Item = &'a ComplaintRow>) -> ComplaintRow {
+        rows.into_iter()
+            .fold(ComplaintRow::default(), |mut sum, row| {
+                sum.items += row.items;
+                sum.received += row.received;
+                sum.resolved += row.resolved;
+                sum.reopened += row.reopened;
+                sum.open += row.open;
+                sum.first_contact_resolved += row.first_contact_resolved;
+                sum
+            })
+    }
+}
+
 /// Feedback items of every kind per group.
 #[derive(Debug, sqlx::FromRow)]
 struct ItemCount {
@@ -30,7 +46,7 @@ struct ItemCount {
 
 /// Per group of the feedback received in `[from, to)`: all items, and the complaints among them by state. The
 /// state is the current one; a reopen is `reopen_count > 0`; a wait on the customer is a `transition` activity
-/// to `waiting_on_customer` in the item's log. With `having_complaints`, groups without a complaint are left out.
+/// to `waiting_on_customer` in the item's log. Every group with items has a row, with or without complaints.
 ///
 /// Two queries, side by side: the complaints are read from `feedback_service_levels`, which holds every column
 /// they need (on SQLite named, as its planner prefers the narrower `feedback_kind` and a table row per
@@ -42,7 +58,6 @@ pub async fn complaints(
     dim: Dimension,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
-    having_complaints: bool,
 ) -> Result<Vec<ComplaintRow>, ApiError> {
     let keys = dim.keys(calendar(db), false);
     let done = "f.status IN ('resolved', 'closed')";
@@ -99,17 +114,15 @@ pub async fn complaints(
     // In the items' order; every complaint is an item, so every complaint group has an items row.
     Ok(items
         .into_iter()
-        .filter_map(|count| {
-            let row = complaints.remove(&count.key);
-            if having_complaints && row.is_none() && dim != Dimension::Overall {
-                return None;
-            }
-            let mut row = row.unwrap_or_else(|| ComplaintRow {
-                key: count.key,
-                ..ComplaintRow::default()
-            });
+        .map(|count| {
+            let mut row = complaints
+                .remove(&count.key)
+                .unwrap_or_else(|| ComplaintRow {
+                    key: count.key,
+                    ..ComplaintRow::default()
+                });
             row.items = count.items;
-            Some(row)
+            row
         })
         .collect())
 }

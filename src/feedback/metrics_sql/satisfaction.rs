@@ -24,7 +24,10 @@ pub struct SatisfactionFilter<'a> {
     pub kind: Option<&'a str>,
 }
 
-#[derive(Debug, Default, sqlx::FromRow)]
+/// The counts and sums of one group's answers. Every field adds up across groups, so the figures of a
+/// whole are its parts' rows added together ([`SatisfactionRow::add`]); the ratios are computed from them in
+/// [`SatisfactionRow::nps`] and the like.
+#[derive(Debug, Default, Clone, sqlx::FromRow)]
 pub struct SatisfactionRow {
     #[sqlx(flatten)]
     pub key: GroupKey,
@@ -32,13 +35,11 @@ pub struct SatisfactionRow {
     pub promoters: i64,
     pub passives: i64,
     pub detractors: i64,
-    pub nps: Option<f64>,
     pub csat_responses: i64,
     pub satisfied: i64,
-    pub csat: Option<f64>,
-    pub csat_mean: Option<f64>,
+    pub csat_sum: i64,
     pub ces_responses: i64,
-    pub ces_mean: Option<f64>,
+    pub ces_sum: i64,
     pub ces_1: i64,
     pub ces_2: i64,
     pub ces_3: i64,
@@ -46,6 +47,59 @@ pub struct SatisfactionRow {
     pub ces_5: i64,
     pub ces_6: i64,
     pub ces_7: i64,
+}
+
+impl SatisfactionRow {
+    /// The rows added together, under no key: the figures of everything they count.
+    pub fn total<'a>(rows: impl IntoIterator<Item = &'a SatisfactionRow>) -> SatisfactionRow {
+        rows.into_iter()
+            .fold(SatisfactionRow::default(), |mut sum, row| {
+                sum.add(row);
+                sum
+            })
+    }
+
+    /// Adds another row's counts and sums to this one's (the key stays).
+    pub fn add(&mut self, other: &SatisfactionRow) {
+        self.nps_responses += other.nps_responses;
+        self.promoters += other.promoters;
+        self.passives += other.passives;
+        self.detractors += other.detractors;
+        self.csat_responses += other.csat_responses;
+        self.satisfied += other.satisfied;
+        self.csat_sum += other.csat_sum;
+        self.ces_responses += other.ces_responses;
+        self.ces_sum += other.ces_sum;
+        self.ces_1 += other.ces_1;
+        self.ces_2 += other.ces_2;
+        self.ces_3 += other.ces_3;
+        self.ces_4 += other.ces_4;
+        self.ces_5 += other.ces_5;
+        self.ces_6 += other.ces_6;
+        self.ces_7 += other.ces_7;
+    }
+
+    /// NPS = 100 × (promoters − detractors) / answers.
+    pub fn nps(&self) -> Option<f64> {
+        ratio(100 * (self.promoters - self.detractors), self.nps_responses)
+    }
+
+    /// CSAT = 100 × satisfied / answers.
+    pub fn csat(&self) -> Option<f64> {
+        ratio(100 * self.satisfied, self.csat_responses)
+    }
+
+    pub fn csat_mean(&self) -> Option<f64> {
+        ratio(self.csat_sum, self.csat_responses)
+    }
+
+    pub fn ces_mean(&self) -> Option<f64> {
+        ratio(self.ces_sum, self.ces_responses)
+    }
+}
+
+fn ratio(numerator: i64, denominator: i64) -> Option<f64> {
+    (denominator > 0).then(|| numerator as f64 / denominator as f64)
 }
 
 /// What the figures are computed from, summed over the items of one group (or of one account).
@@ -67,39 +121,25 @@ fn sums() -> String {
     )
 }
 
-/// The figures over rows of [`sums`] (as `f`): NPS = 100 × (promoters − detractors) / answers; CSAT = 100 ×
-/// satisfied / answers; CES: mean and counts per score.
+/// The totals over rows of [`sums`] (as `f`).
 fn figures() -> String {
     let total = |column: &str| format!("CAST(COALESCE(SUM(f.{column}), 0) AS BIGINT) AS {column}");
-    let counts: Vec<String> = [
+    [
         "nps_responses",
         "promoters",
         "passives",
         "detractors",
         "csat_responses",
         "satisfied",
+        "csat_sum",
         "ces_responses",
+        "ces_sum",
     ]
     .into_iter()
     .map(total)
     .chain((1..=7).map(|n| total(&format!("ces_{n}"))))
-    .collect();
-    let ratio = |numerator: &str, denominator: &str| {
-        format!(
-            "CAST({numerator} AS DOUBLE PRECISION) / CAST(NULLIF(SUM(f.{denominator}), 0) AS DOUBLE PRECISION)"
-        )
-    };
-    format!(
-        "{}, {} AS nps, {} AS csat, {} AS csat_mean, {} AS ces_mean",
-        counts.join(", "),
-        ratio(
-            "100 * (SUM(f.promoters) - SUM(f.detractors))",
-            "nps_responses"
-        ),
-        ratio("100 * SUM(f.satisfied)", "csat_responses"),
-        ratio("SUM(f.csat_sum)", "csat_responses"),
-        ratio("SUM(f.ces_sum)", "ces_responses"),
-    )
+    .collect::<Vec<_>>()
+    .join(", ")
 }
 
 /// The scored items of the period, summed per group, then the figures of each group. Grouped by an account
@@ -202,4 +242,43 @@ async fn by_calendar(
     Ok(
         on_db!(db, pool => bind_args!(sqlx::query_as(sqlx::AssertSqlSafe(sql)), f.args).fetch_all(pool).await)?,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answers(promoters: i64, passives: i64, detractors: i64, csat: &[i64]) -> SatisfactionRow {
+        SatisfactionRow {
+            nps_responses: promoters + passives + detractors,
+            promoters,
+            passives,
+            detractors,
+            csat_responses: csat.len() as i64,
+            satisfied: csat.iter().filter(|&&s| s >= 4).count() as i64,
+            csat_sum: csat.iter().sum(),
+            ..SatisfactionRow::default()
+        }
+    }
+
+    #[test]
+    fn the_figures_of_groups_added_up_are_those_of_all_their_answers() {
+        // NPS answers 10, 10, 9, 9, 8 | 7, 6, 5, 0, 10 and CSAT 5, 4 | 3, 2, 5, split in two groups.
+        let groups = [answers(4, 1, 0, &[5, 4]), answers(1, 1, 3, &[3, 2, 5])];
+        let all = SatisfactionRow::total(&groups);
+        assert_eq!(all.nps(), Some(20.0)); // (5 − 3) / 10
+        assert_eq!(all.csat(), Some(60.0)); // 3 of 5 answers are 4 or 5
+        assert_eq!(all.csat_mean(), Some(3.8));
+        assert_eq!(groups[0].nps(), Some(80.0));
+        assert_eq!(groups[1].nps(), Some(-40.0));
+    }
+
+    #[test]
+    fn a_figure_without_answers_is_none() {
+        let none = SatisfactionRow::total(&[]);
+        assert_eq!(
+            (none.nps(), none.csat(), none.csat_mean(), none.ces_mean()),
+            (None, None, None, None)
+        );
+    }
 }
