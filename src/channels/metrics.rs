@@ -11,6 +11,7 @@ use super::model::ChannelKind;
 use crate::{
     auth::{Area, Level, Principal},
     db::{Db, now},
+    dialect,
     http::{ApiError, ApiResult, responses::*},
     on_db,
     state::AppState,
@@ -134,23 +135,48 @@ pub async fn channel_figures(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<ChannelMetricRow>, ApiError> {
-    // Per channel, two ranges of indexes it owns (see migration 0019): its interactions of the period, and
-    // its feedback of the period that had a first response.
-    Ok(on_db!(db, pool => sqlx::query_as(
-        "SELECT c.id AS channel_id, c.kind AS channel_kind, c.name AS channel_name, c.active,
-                COALESCE(SUM(CASE WHEN i.direction = 'inbound' THEN 1 ELSE 0 END), 0) AS inbound,
-                COALESCE(SUM(CASE WHEN i.direction = 'outbound' THEN 1 ELSE 0 END), 0) AS outbound,
-                COUNT(i.id) AS interactions,
-                COUNT(DISTINCT i.contact_id) AS distinct_contacts,
+    let count =
+        |direction: &str| format!("SUM(CASE WHEN i.direction = '{direction}' THEN 1 ELSE 0 END)");
+    let (inbound, outbound) = (count("inbound"), count("outbound"));
+    let (counts, interactions) = dialect!(db,
+        // Each channel's range of `interactions_channel`, in order (migration 0019). Summed per contact first as
+        // below, SQLite read every interaction of the period from the table instead (259 ms → 1.2 s).
+        sqlite: (
+            format!(
+                "COALESCE({inbound}, 0) AS inbound, COALESCE({outbound}, 0) AS outbound, COUNT(i.id) AS interactions,
+                 COUNT(DISTINCT i.contact_id) AS distinct_contacts"
+            ),
+            "LEFT JOIN interactions i ON i.channel_id = c.id AND i.occurred_at >= $1 AND i.occurred_at < $2".to_string(),
+        ),
+        // Summed per channel and contact first, by parallel workers, then per channel: a distinct count over the
+        // joined rows sorted every interaction of the period (1,000,000 interactions: 409 → 160 ms). A SUM of
+        // BIGINT is NUMERIC in PostgreSQL: cast back.
+        postgres: (
+            "CAST(COALESCE(SUM(p.inbound), 0) AS BIGINT) AS inbound, CAST(COALESCE(SUM(p.outbound), 0) AS BIGINT) AS outbound,
+             CAST(COALESCE(SUM(p.interactions), 0) AS BIGINT) AS interactions, COUNT(p.contact_id) AS distinct_contacts"
+                .to_string(),
+            format!(
+                "LEFT JOIN (SELECT i.channel_id, i.contact_id, {inbound} AS inbound, {outbound} AS outbound,
+                                   COUNT(*) AS interactions
+                            FROM interactions i WHERE i.occurred_at >= $1 AND i.occurred_at < $2
+                            GROUP BY i.channel_id, i.contact_id) p ON p.channel_id = c.id"
+            ),
+        ),
+    );
+    // The first-response times are a range of `feedback_first_responses` per channel (migration 0019).
+    let sql = format!(
+        "SELECT c.id AS channel_id, c.kind AS channel_kind, c.name AS channel_name, c.active, {counts},
                 (SELECT CAST(AVG(CAST(f.first_response_seconds AS DOUBLE PRECISION)) AS DOUBLE PRECISION)
                  FROM feedback f
                  WHERE f.channel_id = c.id AND f.received_at >= $1 AND f.received_at < $2
                    AND f.first_response_seconds IS NOT NULL) AS mean_first_response_seconds
          FROM channels c
-         LEFT JOIN interactions i ON i.channel_id = c.id AND i.occurred_at >= $1 AND i.occurred_at < $2
+         {interactions}
          GROUP BY c.id, c.kind, c.name, c.name_key, c.active
          ORDER BY c.name_key, c.id"
-    ).bind(from).bind(to).fetch_all(pool).await)?)
+    );
+    Ok(on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(from).bind(to).fetch_all(pool).await)?)
 }
 
 /// Channel metrics
