@@ -19,6 +19,7 @@ use sqlx::{
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
 
+mod autovacuum;
 mod carried;
 mod checkpoint;
 pub mod claim;
@@ -248,7 +249,10 @@ impl Db {
                 Ok(mut conn) => MIGRATOR.run(&mut *conn).await,
                 Err(err) => Err(err.into()),
             },
-            Db::Postgres(pool, _) => MIGRATOR.run(pool).await,
+            Db::Postgres(pool, _) => match MIGRATOR.run(pool).await {
+                Ok(()) => autovacuum::tune(pool).await.map_err(Into::into),
+                Err(err) => Err(err),
+            },
         }
         .map_err(ConnectError::Migrate)
     }
