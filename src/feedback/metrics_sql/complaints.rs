@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use super::{Dimension, GroupKey, calendar};
 use crate::{db::Db, dialect, http::ApiError, on_db};
 
-#[derive(Debug, Default, Clone, sqlx::FromRow)]
+#[derive(Debug, Default, sqlx::FromRow)]
 pub struct ComplaintRow {
     #[sqlx(flatten)]
     pub key: GroupKey,

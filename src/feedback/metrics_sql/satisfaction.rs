@@ -27,7 +27,7 @@ pub struct SatisfactionFilter<'a> {
 /// The counts and sums of one group's answers. Every field adds up across groups, so the figures of a
 /// whole are its parts' rows added together ([`SatisfactionRow::add`]); the ratios are computed from them in
 /// [`SatisfactionRow::nps`] and the like.
-#[derive(Debug, Default, Clone, sqlx::FromRow)]
+#[derive(Debug, Default, sqlx::FromRow)]
 pub struct SatisfactionRow {
     #[sqlx(flatten)]
     pub key: GroupKey,
