@@ -30,6 +30,11 @@ impl PgTx {
         Self(State::Idle(conn))
     }
 
+    /// Whether nothing has been sent yet.
+    pub(super) fn is_idle(&self) -> bool {
+        matches!(self.0, State::Idle(_))
+    }
+
     /// Sends `BEGIN` unless it was sent already.
     pub(super) async fn open(&mut self) -> Result<(), sqlx::Error> {
         match std::mem::replace(&mut self.0, State::Failed) {

@@ -43,6 +43,8 @@ pub enum Bind {
 pub struct Record {
     sql: String,
     binds: Vec<Bind>,
+    /// An `UPDATE` that must change a row, or nothing commits (see [`Tx::require`]).
+    required: bool,
 }
 
 impl Record {
@@ -50,6 +52,7 @@ impl Record {
         Self {
             sql: sql.into(),
             binds,
+            required: false,
         }
     }
 }
@@ -73,6 +76,46 @@ impl Tx {
     /// or its commit.
     pub fn append(&mut self, record: Record) {
         self.kept.records.push(record);
+    }
+
+    /// Whether [`Tx::require`] keeps its update to write it with the commit,
+    /// in one statement with the other rows kept: on PostgreSQL, while the
+    /// transaction has sent nothing.
+    pub fn keeps_required(&self) -> bool {
+        matches!(&self.conn, Conn::Postgres(c) if c.is_idle())
+    }
+
+    /// An `UPDATE` whose condition is what the transaction's other writes
+    /// were computed from (a balance read under no lock, say): the
+    /// transaction commits only if it changes a row, and fails with
+    /// [`sqlx::Error::RowNotFound`] otherwise, writing nothing. On PostgreSQL,
+    /// before anything was sent, it is kept and written with the other rows
+    /// kept (see [`Tx::flush`]), in their one statement; otherwise it runs now.
+    pub async fn require(&mut self, update: Record) -> Result<(), sqlx::Error> {
+        if self.keeps_required() {
+            self.kept.records.push(Record {
+                required: true,
+                ..update
+            });
+            return Ok(());
+        }
+        self.flush().await?;
+        let Record { sql, binds, .. } = update;
+        let sql = sqlx::AssertSqlSafe(sql);
+        let changed = match &mut self.conn {
+            Conn::Sqlite(c) => bind_all(sqlx::query(sql), binds.into_iter())
+                .execute(&mut **c)
+                .await?
+                .rows_affected(),
+            Conn::Postgres(c) => bind_all(sqlx::query(sql), binds.into_iter())
+                .execute(&mut **c)
+                .await?
+                .rows_affected(),
+        };
+        match changed {
+            0 => Err(sqlx::Error::RowNotFound),
+            _ => Ok(()),
+        }
     }
 
     /// The number of the transaction's next outbox event (1, 2, …): on
@@ -117,6 +160,7 @@ impl Tx {
                 .split_off(self.kept.records.len().min(PER_ROUND_TRIP));
             let batch = std::mem::replace(&mut self.kept.records, rest);
             let sql = combined(&batch, self.is_sqlite());
+            let required = batch.iter().any(|r| r.required);
             let binds = batch.into_iter().flat_map(|r| r.binds);
             match &mut self.conn {
                 Conn::Sqlite(c) => {
@@ -132,7 +176,11 @@ impl Tx {
                 Conn::Postgres(c) => {
                     bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), binds)
                         .execute(&mut **c)
-                        .await?;
+                        .await
+                        .map_err(|err| match required && is_division_by_zero(&err) {
+                            true => sqlx::Error::RowNotFound,
+                            false => err,
+                        })?;
                 }
             }
         }
@@ -144,16 +192,31 @@ impl Tx {
 /// query in order; PostgreSQL takes one statement, so all but the last
 /// become data-modifying `WITH` clauses. Placeholders are renumbered to
 /// follow each other.
+///
+/// With required updates (PostgreSQL only, see [`Tx::require`]) every
+/// record is a clause, and the statement ends by dividing by the number of
+/// rows each required update changed: none, and the division fails, and
+/// with it the whole statement, so nothing is written.
 fn combined(records: &[Record], sqlite: bool) -> String {
     let mut offset = 0;
-    let statements: Vec<String> = records
+    let mut statements: Vec<String> = records
         .iter()
         .map(|r| {
             let sql = renumbered(&r.sql, offset);
             offset += r.binds.len();
-            sql
+            match r.required {
+                true => format!("{sql} RETURNING 1"),
+                false => sql,
+            }
         })
         .collect();
+    let required: Vec<String> = (records.iter().enumerate())
+        .filter(|(_, r)| r.required)
+        .map(|(i, _)| format!("(SELECT COUNT(*) FROM kept_{i})"))
+        .collect();
+    if !sqlite && !required.is_empty() {
+        statements.push(format!("SELECT 1 / ({})", required.join(" * ")));
+    }
     if sqlite || statements.len() == 1 {
         return statements.join(";\n");
     }
@@ -164,6 +227,13 @@ fn combined(records: &[Record], sqlite: bool) -> String {
         .map(|(i, sql)| format!("kept_{i} AS ({sql})"))
         .collect();
     format!("WITH {}\n{last}", clauses.join(",\n"))
+}
+
+/// PostgreSQL's `division_by_zero`: the end of a statement whose required
+/// update changed no row (see [`combined`]).
+fn is_division_by_zero(err: &sqlx::Error) -> bool {
+    err.as_database_error()
+        .is_some_and(|e| e.code().as_deref() == Some("22012"))
 }
 
 /// `sql` with every placeholder `$k` written `$(k + offset)`. Kept rows'
@@ -245,6 +315,23 @@ mod tests {
         assert_eq!(
             combined(&records, false),
             "WITH kept_0 AS (INSERT INTO a VALUES ($1, $2))\nINSERT INTO b VALUES ($4, $3, $5)"
+        );
+    }
+
+    #[test]
+    fn a_required_update_ends_the_statement_with_a_division_by_its_count() {
+        let records = [
+            Record {
+                required: true,
+                ..record("UPDATE m SET b = $1 WHERE b = $2", 2)
+            },
+            record("INSERT INTO a VALUES ($1)", 1),
+        ];
+        assert_eq!(
+            combined(&records, false),
+            "WITH kept_0 AS (UPDATE m SET b = $1 WHERE b = $2 RETURNING 1),\n\
+             kept_1 AS (INSERT INTO a VALUES ($3))\n\
+             SELECT 1 / ((SELECT COUNT(*) FROM kept_0))"
         );
     }
 

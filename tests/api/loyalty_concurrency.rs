@@ -252,3 +252,82 @@ db_test!(
         assert_eq!(kinds(&ledger(&app, &member).await), vec!["earn", "earn"]);
     }
 );
+
+db_test!(
+    thirty_concurrent_earnings_of_one_member_each_start_from_the_balance_before_it,
+    |app| {
+        // Earnings of 1 to 30 points at once: ordered by balance_after, each
+        // entry's balance_after is the one before it plus its own points,
+        // from 0 to 465, whatever order they committed in.
+        let member = new_member(&app).await;
+        let requests = (1..=30)
+            .map(|points| {
+                app.request(Method::POST, &path(&member, "earn"))
+                    .header("idempotency-key", key())
+                    .json(&json!({"points": points}))
+            })
+            .collect();
+        let statuses = race(requests).await;
+        assert_eq!(count(&statuses, StatusCode::CREATED), 30, "{statuses:?}");
+        let page = ledger(&app, &member).await;
+        let mut chain: Vec<(i64, i64)> = entries(&page)
+            .iter()
+            .map(|e| {
+                let after = e["balance_after"].as_i64().unwrap();
+                (after, e["points"].as_i64().unwrap())
+            })
+            .collect();
+        chain.sort();
+        let mut before = 0;
+        for (after, points) in chain {
+            assert_eq!(
+                after,
+                before + points,
+                "an entry computed from a stale balance"
+            );
+            before = after;
+        }
+        assert_eq!(before, 465);
+        assert_eq!(balance(&app, &member).await, 465);
+    }
+);
+
+db_test!(
+    an_earning_after_a_reward_redemption_starts_from_the_balance_the_redemption_left,
+    |app| {
+        // The redemption moves the points outside the earnings' path, so an
+        // earning that computed its entry from the balance its node's last
+        // earning left (10) finds it changed, and posts from 6 instead.
+        let member = new_member(&app).await;
+        earn(&app, &member, 10).await;
+        let reward = json_of(
+            app.post(
+                "/v1/loyalty/rewards",
+                &json!({"name": "Pen", "cost_points": 4}),
+            )
+            .await,
+            StatusCode::CREATED,
+        )
+        .await;
+        json_of(
+            write(
+                &app,
+                "/v1/loyalty/redemptions",
+                &key(),
+                &json!({"contact_id": member, "reward_id": id(&reward)}),
+            )
+            .await,
+            StatusCode::CREATED,
+        )
+        .await;
+        let entry = earn(&app, &member, 5).await;
+        assert_eq!(entry["balance_after"], 11);
+        let again = earn(&app, &member, 1).await;
+        assert_eq!(again["balance_after"], 12);
+        assert_eq!(balance(&app, &member).await, 12);
+        assert_eq!(
+            kinds(&ledger(&app, &member).await),
+            vec!["earn", "earn", "redeem", "earn"]
+        );
+    }
+);

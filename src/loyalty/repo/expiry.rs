@@ -15,7 +15,8 @@ use uuid::Uuid;
 
 use super::{
     lots::lot_use,
-    posting::{Post, append, lock_member_by_id, retier},
+    posting::{Post, append, lock_member_by_id},
+    tiers::retier,
 };
 use crate::{
     audit::{self, Actor, Change},

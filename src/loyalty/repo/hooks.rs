@@ -5,8 +5,9 @@ use uuid::Uuid;
 
 use super::{
     ENTRY_SELECT, MEMBER_COLUMNS, expiry, members,
-    posting::{Post, credit, debit, retier},
+    posting::{Lock, Post, credit, debit},
     program,
+    tiers::retier,
 };
 use crate::{
     audit::{self, Actor, Change},
@@ -152,13 +153,21 @@ async fn fold(
         if balance > 0 {
             debit(tx, dup, balance, -lifetime, None, &post(&out_reason)).await?;
         } else {
-            credit(tx, dup, 0, -lifetime, &[], &post(&out_reason)).await?;
+            credit(tx, dup, 0, -lifetime, &[], &post(&out_reason), Lock::Take).await?;
         }
         entry_id = Some(
-            credit(tx, survivor, balance, lifetime, &lots, &post(&in_reason))
-                .await?
-                .entry
-                .id,
+            credit(
+                tx,
+                survivor,
+                balance,
+                lifetime,
+                &lots,
+                &post(&in_reason),
+                Lock::Take,
+            )
+            .await?
+            .entry
+            .id,
         );
     }
     on_tx!(tx, c => sqlx::query("UPDATE loyalty_members SET merged_into = $1, contact_id = $2, updated_at = $3 WHERE id = $4")

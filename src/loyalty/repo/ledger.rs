@@ -5,8 +5,8 @@ use uuid::Uuid;
 
 use super::{
     ENTRY_SELECT, expiry, not_a_member,
-    open::{Open, finish, open},
-    posting::{Post, Posted, credit, debit, write_entry},
+    open::{Open, finish, finish_unless_changed, open},
+    posting::{Lock, Post, Posted, credit, debit, write_entry},
 };
 use crate::{
     audit::Actor,
@@ -14,7 +14,7 @@ use crate::{
     http::ApiError,
     loyalty::{
         ledger::{EntryKind, EntryRow, LotMovement},
-        program::{ProgramRow, lot_expiry},
+        program::{ProgramRow, TierBasis, lot_expiry, standing},
     },
     on_db, on_tx,
 };
@@ -52,22 +52,51 @@ pub async fn earn(
     points: i64,
     amount: Option<(i64, &str)>,
 ) -> Result<Posted, ApiError> {
-    let mut open = open(db, req.contact_id, req.key, Some(program)).await?;
+    // First from the member as last known, in one statement; when another
+    // write got there first, again under the member's lock.
+    for lock in [Lock::Expect, Lock::Take] {
+        let mut open = open(db, req.contact_id, req.key, Some(program.clone())).await?;
+        let post = Post {
+            amount,
+            ..req.post(EntryKind::Earn, open.now)
+        };
+        // Expecting the member as known means nothing may be sent before the
+        // commit: no sum of a rolling window, no tier change.
+        let tier_after = standing(&program.tiers.0, open.member.lifetime_points + points).tier;
+        let lock = match program.basis() == TierBasis::Rolling || tier_after != open.member.tier {
+            true => Lock::Take,
+            false => lock,
+        };
+        let posted = credit_lot(&mut open, points, &post, lock).await?;
+        if let Some(posted) = finish_unless_changed(open, req.actor, posted).await? {
+            return Ok(posted);
+        }
+    }
+    Err(ApiError::internal(
+        "an earning under its member's lock found the member changed",
+    ))
+}
+
+/// Credits `points` that count towards lifetime points, as one lot that
+/// expires under the programme's policy.
+async fn credit_lot(
+    open: &mut Open,
+    points: i64,
+    post: &Post<'_>,
+    lock: Lock,
+) -> Result<Posted, ApiError> {
     let expires_at = lot_expiry(open.now, open.program.expiry_months);
-    let post = Post {
-        amount,
-        ..req.post(EntryKind::Earn, open.now)
-    };
-    let posted = credit(
+    let lots = [(points, expires_at)];
+    credit(
         &mut open.tx,
         &mut open.member,
         points,
         points,
-        &[(points, expires_at)],
-        &post,
+        &lots,
+        post,
+        lock,
     )
-    .await?;
-    finish(open, req.actor, posted).await
+    .await
 }
 
 /// Spends points, oldest-expiring lots first; 409 when the balance is short.
@@ -84,16 +113,7 @@ pub async fn adjust(db: &Db, req: &Request<'_>, points: i64) -> Result<Posted, A
     let mut open = open(db, req.contact_id, req.key, None).await?;
     let post = req.post(EntryKind::Adjust, open.now);
     let posted = if points > 0 {
-        let expires_at = lot_expiry(open.now, open.program.expiry_months);
-        credit(
-            &mut open.tx,
-            &mut open.member,
-            points,
-            points,
-            &[(points, expires_at)],
-            &post,
-        )
-        .await?
+        credit_lot(&mut open, points, &post, Lock::Take).await?
     } else {
         debit(&mut open.tx, &mut open.member, -points, points, None, &post).await?
     };
@@ -165,6 +185,7 @@ pub(crate) async fn undo(
             -original.qualifying_points,
             &lots,
             post,
+            Lock::Take,
         )
         .await?
     };

@@ -5,8 +5,9 @@ use uuid::Uuid;
 
 use super::{
     MEMBER_COLUMNS, expiry, not_a_member,
-    posting::{lock_member, record_tier_change, retier, tier_points},
+    posting::lock_member,
     program,
+    tiers::{record_tier_change, retier, tier_points},
 };
 use crate::{
     audit::{self, Actor, Change},

@@ -22,6 +22,7 @@ pub mod purchases;
 mod queue;
 pub mod redemptions;
 pub mod rewards;
+pub mod tiers;
 
 use uuid::Uuid;
 

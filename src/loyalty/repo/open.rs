@@ -8,11 +8,11 @@ use uuid::Uuid;
 use super::{
     MEMBER_COLUMNS, expiry, not_a_member,
     posting::{
-        LIVE_MEMBER_OF_CONTACT, Posted, key_taken, ledger_conflict, lock_member, retier,
-        write_entry,
+        LIVE_MEMBER_OF_CONTACT, Posted, key_taken, ledger_conflict, lock_member, write_entry,
     },
     program,
     queue::{Turn, wait_turn},
+    tiers::retier,
 };
 use crate::{
     audit::{self, Actor, Change},
@@ -30,7 +30,11 @@ use crate::{
 pub(crate) struct Open {
     pub tx: Tx,
     /// This node's turn on the member (see `queue`), held to the commit.
-    pub _turn: Turn,
+    pub turn: Turn,
+    /// The member as last known: read under its lock when lots were due,
+    /// otherwise as this node's last write left it or, when that was not
+    /// to this member, as read before the turn (see
+    /// [`Lock::Expect`](super::posting::Lock::Expect)).
     pub member: MemberRow,
     pub program: ProgramRow,
     pub now: DateTime<Utc>,
@@ -81,14 +85,16 @@ pub(crate) async fn open(
     }
     let turn = wait_turn(db, found.member.id).await;
     let mut tx = db.begin().await?;
-    let mut member = found.member;
+    // This node's last write to the member is the latest it knows of (the
+    // read may predate it: it was made before waiting for the turn).
+    let mut member = turn.remembered(found.member.id).unwrap_or(found.member);
     if found.due {
         member = lock_member(&mut tx, contact_id, now).await?;
         expiry::expire_due(&mut tx, &mut member, now).await?;
     }
     Ok(Open {
         tx,
-        _turn: turn,
+        turn,
         member,
         program,
         now,
@@ -96,11 +102,21 @@ pub(crate) async fn open(
 }
 
 /// Re-tiers, audits and commits.
-pub(crate) async fn finish(
+pub(crate) async fn finish(open: Open, actor: &Actor, posted: Posted) -> Result<Posted, ApiError> {
+    finish_unless_changed(open, actor, posted)
+        .await?
+        .ok_or_else(|| {
+            ApiError::internal("a points write under its member's lock found the member changed")
+        })
+}
+
+/// [`finish`] for a posting made with [`Lock::Expect`](super::posting::Lock::Expect): `None` when the
+/// member was no longer as known, and nothing was written.
+pub(crate) async fn finish_unless_changed(
     mut open: Open,
     actor: &Actor,
     posted: Posted,
-) -> Result<Posted, ApiError> {
+) -> Result<Option<Posted>, ApiError> {
     settle(
         &mut open.tx,
         &mut open.member,
@@ -110,11 +126,14 @@ pub(crate) async fn finish(
         open.now,
     )
     .await?;
-    open.tx
-        .commit()
-        .await
-        .map_err(|err| ledger_conflict(err, &posted.entry))?;
-    Ok(posted)
+    match open.tx.commit().await {
+        Ok(()) => {
+            open.turn.remember(open.member);
+            Ok(Some(posted))
+        }
+        Err(sqlx::Error::RowNotFound) => Ok(None),
+        Err(err) => Err(ledger_conflict(err, &posted.entry)),
+    }
 }
 
 /// What follows every posting, inside its transaction: re-tiering and the audit entry.

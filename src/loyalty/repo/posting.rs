@@ -6,7 +6,7 @@
 //! lots, oldest expiry first. Either update locks the member row. A caller
 //! expires what is due first ([`super::expiry::expire_due`], under the lock
 //! of [`lock_member`]) when there is any, then posts, then re-tiers
-//! ([`retier`]).
+//! ([`retier`](super::tiers::retier)).
 //!
 //! The entry, its reason, lots, lot uses and event are kept rows (see
 //! `db::records`): written together with the transaction's next statement
@@ -32,12 +32,10 @@ use crate::{
     loyalty::{
         events,
         ledger::{EntryKind, EntryRow, LotMovement},
-        members::{MemberRow, TierChange},
-        program::{ProgramRow, TierBasis, standing, window_start},
+        members::MemberRow,
     },
     on_tx,
 };
-use crate::{db::On, on};
 
 /// The live membership of the contact `$1` (not merged away, the contact
 /// not deleted), as a condition on `loyalty_members`.
@@ -68,6 +66,24 @@ pub async fn lock_member_by_id(
     Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "UPDATE loyalty_members SET updated_at = $2 WHERE id = $1 AND merged_into IS NULL RETURNING {MEMBER_COLUMNS}"
     ))).bind(member_id).bind(now).fetch_optional(&mut **c).await)?)
+}
+
+/// How a credit learns the member's balance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lock {
+    /// Its update takes the member's lock and returns the row, at once.
+    Take,
+    /// The member is as the caller knows it (read under no lock, or as this
+    /// node's last write left it, see `queue`): the update is kept with the
+    /// entry's rows and written with them at the commit, in one statement
+    /// that applies only if balance, lifetime points and tier are still as
+    /// known ([`Tx::require`]); otherwise nothing commits and the commit
+    /// fails with `RowNotFound`, for the caller to try again with `Take`.
+    /// The member's lock is then held for one round trip instead of three
+    /// (the update, the rows, the commit). Where the update would not be
+    /// kept (SQLite; a transaction that already sent a statement), it is
+    /// `Take`.
+    Expect,
 }
 
 /// What an entry is, apart from its points.
@@ -122,11 +138,9 @@ pub fn key_taken(key: &str, entry_id: Uuid) -> ApiError {
 }
 
 /// Adds `points` (≥ 0) to the balance and `qualifying` to lifetime points,
-/// opening one lot per `(points, expires_at)` in `lots`. Its `UPDATE` locks
-/// the member when the caller has not: the entry, its lots and events are
-/// kept rows, written with the commit (see `db::records`), so on PostgreSQL
-/// concurrent earnings of one member wait for three round trips (the update,
-/// the kept rows, the commit) instead of one per statement.
+/// opening one lot per `(points, expires_at)` in `lots`. With [`Lock::Take`]
+/// its `UPDATE` locks the member when the caller has not; the entry, its lots
+/// and events are kept rows, written with the commit (see `db::records`).
 pub async fn credit(
     tx: &mut Tx,
     member: &mut MemberRow,
@@ -134,12 +148,34 @@ pub async fn credit(
     qualifying: i64,
     lots: &[(i64, Option<DateTime<Utc>>)],
     post: &Post<'_>,
+    lock: Lock,
 ) -> Result<Posted, ApiError> {
-    let updated: Option<MemberRow> = on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "UPDATE loyalty_members SET balance = balance + $1, lifetime_points = lifetime_points + $2, updated_at = $3
-         WHERE id = $4 AND merged_into IS NULL RETURNING {MEMBER_COLUMNS}"
-    ))).bind(points).bind(qualifying).bind(post.now).bind(member.id).fetch_optional(&mut **c).await)?;
-    *member = updated.ok_or_else(|| not_a_member(member.contact_id))?;
+    if lock == Lock::Expect && tx.keeps_required() {
+        let known = member.clone();
+        member.balance += points;
+        member.lifetime_points += qualifying;
+        member.updated_at = post.now;
+        tx.require(Record::new(
+            "UPDATE loyalty_members SET balance = $1, lifetime_points = $2, updated_at = $3
+             WHERE id = $4 AND merged_into IS NULL AND balance = $5 AND lifetime_points = $6 AND tier = $7",
+            vec![
+                Bind::Int(member.balance),
+                Bind::Int(member.lifetime_points),
+                Bind::Time(post.now),
+                Bind::Uuid(member.id),
+                Bind::Int(known.balance),
+                Bind::Int(known.lifetime_points),
+                Bind::Text(known.tier),
+            ],
+        ))
+        .await?;
+    } else {
+        let updated: Option<MemberRow> = on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "UPDATE loyalty_members SET balance = balance + $1, lifetime_points = lifetime_points + $2, updated_at = $3
+             WHERE id = $4 AND merged_into IS NULL RETURNING {MEMBER_COLUMNS}"
+        ))).bind(points).bind(qualifying).bind(post.now).bind(member.id).fetch_optional(&mut **c).await)?;
+        *member = updated.ok_or_else(|| not_a_member(member.contact_id))?;
+    }
     let entry = append(tx, member, points, qualifying, post).await?;
     let mut moved = Vec::with_capacity(lots.len());
     for &(lot_points, expires_at) in lots.iter().filter(|(p, _)| *p > 0) {
@@ -309,75 +345,4 @@ pub(super) async fn append(
     )
     .await?;
     Ok(entry)
-}
-
-/// The points that count towards tiers now.
-pub async fn tier_points<'a>(
-    on: impl Into<On<'a>>,
-    member: &MemberRow,
-    program: &ProgramRow,
-    now: DateTime<Utc>,
-) -> Result<i64, ApiError> {
-    match (program.basis(), program.tier_window_months) {
-        (TierBasis::Rolling, Some(months)) => {
-            Ok(on!(on.into(), e => sqlx::query_scalar(WINDOW_SUM)
-            .bind(member.id).bind(window_start(now, months)).fetch_one(e).await)?)
-        }
-        _ => Ok(member.lifetime_points),
-    }
-}
-
-/// Qualifying points inside a rolling window.
-pub(crate) const WINDOW_SUM: &str = "SELECT CAST(COALESCE(SUM(qualifying_points), 0) AS BIGINT) FROM loyalty_ledger \
-     WHERE member_id = $1 AND created_at > $2";
-
-/// Recomputes the member's tier; records and returns a change.
-pub async fn retier(
-    tx: &mut Tx,
-    member: &mut MemberRow,
-    program: &ProgramRow,
-    entry_id: Option<Uuid>,
-    now: DateTime<Utc>,
-) -> Result<Option<TierChange>, ApiError> {
-    let points = tier_points(&mut *tx, member, program, now).await?;
-    let tier = standing(&program.tiers.0, points).tier;
-    if tier == member.tier {
-        return Ok(None);
-    }
-    on_tx!(tx, c => sqlx::query("UPDATE loyalty_members SET tier = $1, tier_since = $2 WHERE id = $3")
-        .bind(&tier).bind(now).bind(member.id).execute(&mut **c).await.map(|r| r.rows_affected()))?;
-    let change = TierChange {
-        id: new_id(),
-        from_tier: Some(std::mem::replace(&mut member.tier, tier.clone())),
-        to_tier: tier,
-        tier_points: points,
-        entry_id,
-        occurred_at: now,
-    };
-    member.tier_since = now;
-    record_tier_change(tx, member.id, &change).await?;
-    // Tiers follow the points, so the programme itself made the move.
-    let data = serde_json::json!({"member_id": member.id, "contact_id": member.contact_id, "change": &change});
-    crate::events::record(
-        tx,
-        &Actor::system(),
-        &events::TIER_CHANGED,
-        Some(member.contact_id),
-        &data,
-    )
-    .await?;
-    Ok(Some(change))
-}
-
-pub async fn record_tier_change(
-    tx: &mut Tx,
-    member_id: Uuid,
-    change: &TierChange,
-) -> Result<(), ApiError> {
-    on_tx!(tx, c => sqlx::query(
-        "INSERT INTO loyalty_tier_changes (id, member_id, from_tier, to_tier, tier_points, entry_id, occurred_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)"
-    ).bind(change.id).bind(member_id).bind(&change.from_tier).bind(&change.to_tier).bind(change.tier_points)
-     .bind(change.entry_id).bind(change.occurred_at).execute(&mut **c).await.map(|r| r.rows_affected()))?;
-    Ok(())
 }

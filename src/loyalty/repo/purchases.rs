@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::{
     expiry,
     open::settle,
-    posting::{Post, credit, debit, lock_member},
+    posting::{Lock, Post, credit, debit, lock_member},
     program,
 };
 use crate::{
@@ -113,6 +113,7 @@ pub async fn for_transaction(tx: &mut Tx, money: &Money<'_>) -> Result<i64, ApiE
             points,
             &lots,
             &post(EntryKind::Earn),
+            Lock::Take,
         )
         .await?;
         (points, posted)

@@ -11,9 +11,10 @@ use super::{
     expiry,
     ledger::{entry_by_id, undo},
     open::Open,
-    posting::{Post, debit, ensure_new_key, lock_member_by_id, retier},
+    posting::{Post, debit, ensure_new_key, lock_member_by_id},
     program,
     queue::wait_turn,
+    tiers::retier,
 };
 use crate::{
     audit::{self, Actor, Change},
@@ -187,7 +188,7 @@ pub async fn cancel(
     };
     let mut open = Open {
         tx,
-        _turn: turn,
+        turn,
         member,
         program,
         now,
