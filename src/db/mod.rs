@@ -54,6 +54,9 @@ pub struct Tx {
     kept: records::Kept,
     /// Other requests' rows this commit may write with its own (see [`carried`]).
     carried: Arc<carried::Carried>,
+    /// Other requests' idempotency keys, for writes this transaction makes
+    /// on their behalf (see [`Tx::write_claim`]).
+    claims: Vec<Arc<claim::Claim>>,
 }
 
 pub enum Conn {
@@ -67,6 +70,16 @@ impl Tx {
             conn,
             kept: records::Kept::default(),
             carried,
+            claims: Vec::new(),
+        }
+    }
+
+    /// Writes another request's idempotency key with this commit: this
+    /// transaction does that request's work (a busy member's earnings
+    /// written together), so its key commits or rolls back with it.
+    pub fn write_claim(&mut self, claim: Arc<claim::Claim>) {
+        if claim.state() == claim::State::Unwritten {
+            self.claims.push(claim);
         }
     }
 
@@ -76,8 +89,11 @@ impl Tx {
     /// may be shared with the writes waiting behind this one (see
     /// [`writer`]); this returns once it has happened.
     pub async fn commit(mut self) -> Result<(), sqlx::Error> {
-        let claim = claim::unwritten();
-        if let Some(claim) = &claim {
+        let claims: Vec<Arc<claim::Claim>> = claim::unwritten()
+            .into_iter()
+            .chain(std::mem::take(&mut self.claims))
+            .collect();
+        for claim in &claims {
             self.append(claim.record());
         }
         // Rows other requests wait to see committed ride along, as many as
@@ -103,11 +119,12 @@ impl Tx {
             },
             Err(err) => Err(err),
         };
-        if let Some(claim) = &claim {
-            match &committed {
-                Ok(()) => claim.written(),
-                Err(err) => claim.failed(err),
-            }
+        match &committed {
+            Ok(()) => claims.iter().for_each(|claim| claim.written()),
+            // With several keys, whose key another request holds is unknown:
+            // each request finds out when it writes alone.
+            Err(err) if claims.len() == 1 => claims[0].failed(err),
+            Err(_) => {}
         }
         for waiting in carried {
             waiting.settle(committed.is_ok());

@@ -331,3 +331,33 @@ db_test!(
         );
     }
 );
+
+db_test!(
+    concurrent_earnings_replayed_with_their_keys_get_their_first_answers,
+    |app| {
+        // Earnings of one member sent at once may be written together by
+        // whichever got the member's turn; each request's key still commits
+        // with its earning, and a retry gets the entry it first got.
+        let member = new_member(&app).await;
+        let keys: Vec<String> = (0..12).map(|_| key()).collect();
+        let send = |k: &String| {
+            app.request(Method::POST, &path(&member, "earn"))
+                .header("idempotency-key", k.clone())
+                .json(&json!({"points": 3}))
+                .send()
+        };
+        let firsts = futures_util::future::join_all(keys.iter().map(send)).await;
+        let mut first_ids = Vec::new();
+        for response in firsts {
+            let body = json_of(response.expect("request sent"), StatusCode::CREATED).await;
+            first_ids.push(body["id"].clone());
+        }
+        let replays = futures_util::future::join_all(keys.iter().map(send)).await;
+        for (response, first) in replays.into_iter().zip(first_ids) {
+            let body = json_of(response.expect("request sent"), StatusCode::CREATED).await;
+            assert_eq!(body["id"], first, "a retry got another entry");
+        }
+        assert_eq!(balance(&app, &member).await, 36);
+        assert_eq!(entries(&ledger(&app, &member).await).len(), 12);
+    }
+);

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{
-    ENTRY_SELECT, expiry, not_a_member,
+    ENTRY_SELECT, batch, expiry, not_a_member,
     open::{Open, finish, finish_unless_changed, open},
     posting::{Lock, Post, Posted, credit, debit, write_entry},
 };
@@ -52,8 +52,22 @@ pub async fn earn(
     points: i64,
     amount: Option<(i64, &str)>,
 ) -> Result<Posted, ApiError> {
-    // First from the member as last known, in one statement; when another
-    // write got there first, again under the member's lock.
+    let earning = batch::Earning {
+        id: batch::next_id(),
+        key: req.key.to_string(),
+        reason: req.reason.map(str::to_string),
+        actor: req.actor.clone(),
+        points,
+        amount: amount.map(|(a, c)| (a, c.to_string())),
+        now: crate::db::now(),
+        claim: crate::db::claim::current(),
+        answer: None,
+    };
+    if let Some(posted) = batch::earn(db, req.contact_id, earning, &program).await? {
+        return Ok(posted);
+    }
+    // Alone: first from the member as last known, in one statement; when
+    // another write got there first, again under the member's lock.
     for lock in [Lock::Expect, Lock::Take] {
         let mut open = open(db, req.contact_id, req.key, Some(program.clone())).await?;
         let post = Post {

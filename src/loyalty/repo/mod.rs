@@ -9,6 +9,7 @@
 //! `CHECK (balance >= 0)`, so even a code path that forgot the lock could not
 //! overdraw it.
 
+mod batch;
 pub mod expiry;
 pub mod hooks;
 pub mod ledger;

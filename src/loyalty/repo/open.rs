@@ -42,13 +42,37 @@ pub(crate) struct Open {
 
 /// A live member as a write finds it before taking its lock.
 #[derive(sqlx::FromRow)]
-struct Found {
+pub(crate) struct Found {
     #[sqlx(flatten)]
-    member: MemberRow,
+    pub member: MemberRow,
     /// The entry that already holds the request's key, if any.
     key_used_by: Option<Uuid>,
     /// Whether some of its lots are due to expire.
-    due: bool,
+    pub due: bool,
+}
+
+/// Reads the live member of `contact_id` under no lock; 404 for none, 409
+/// when its ledger already holds `key`.
+pub(crate) async fn find(
+    db: &Db,
+    contact_id: Uuid,
+    key: &str,
+    now: DateTime<Utc>,
+) -> Result<Found, ApiError> {
+    let sql = format!(
+        "SELECT {MEMBER_COLUMNS},
+                (SELECT e.id FROM loyalty_ledger e WHERE e.member_id = m.id AND e.idempotency_key = $2) AS key_used_by,
+                EXISTS (SELECT 1 FROM loyalty_lots l
+                        WHERE l.member_id = m.id AND l.remaining > 0 AND l.expires_at <= $3) AS due
+         FROM loyalty_members m WHERE {LIVE_MEMBER_OF_CONTACT}"
+    );
+    let found: Option<Found> = on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(contact_id).bind(key).bind(now).fetch_optional(pool).await)?;
+    let found = found.ok_or_else(|| not_a_member(contact_id))?;
+    match found.key_used_by {
+        Some(entry_id) => Err(key_taken(key, entry_id)),
+        None => Ok(found),
+    }
 }
 
 /// Opens a write on a member. What needs no lock is read first, outside the
@@ -70,19 +94,7 @@ pub(crate) async fn open(
         Some(program) => program,
         None => program::get(db).await?,
     };
-    let sql = format!(
-        "SELECT {MEMBER_COLUMNS},
-                (SELECT e.id FROM loyalty_ledger e WHERE e.member_id = m.id AND e.idempotency_key = $2) AS key_used_by,
-                EXISTS (SELECT 1 FROM loyalty_lots l
-                        WHERE l.member_id = m.id AND l.remaining > 0 AND l.expires_at <= $3) AS due
-         FROM loyalty_members m WHERE {LIVE_MEMBER_OF_CONTACT}"
-    );
-    let found: Option<Found> = on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(contact_id).bind(key).bind(now).fetch_optional(pool).await)?;
-    let found = found.ok_or_else(|| not_a_member(contact_id))?;
-    if let Some(entry_id) = found.key_used_by {
-        return Err(key_taken(key, entry_id));
-    }
+    let found = find(db, contact_id, key, now).await?;
     let turn = wait_turn(db, found.member.id).await;
     let mut tx = db.begin().await?;
     // This node's last write to the member is the latest it knows of (the

@@ -84,6 +84,28 @@ pub enum Lock {
     /// kept (SQLite; a transaction that already sent a statement), it is
     /// `Take`.
     Expect,
+    /// As `Expect`, but the caller keeps the member's update itself
+    /// ([`expected_update`]), once for several credits (a busy member's
+    /// earnings written together, see `batch`).
+    Deferred,
+}
+
+/// The member's update from `known` to `member`, applied only if balance,
+/// lifetime points and tier are still as known (see [`Lock::Expect`]).
+pub fn expected_update(known: &MemberRow, member: &MemberRow) -> Record {
+    Record::new(
+        "UPDATE loyalty_members SET balance = $1, lifetime_points = $2, updated_at = $3
+         WHERE id = $4 AND merged_into IS NULL AND balance = $5 AND lifetime_points = $6 AND tier = $7",
+        vec![
+            Bind::Int(member.balance),
+            Bind::Int(member.lifetime_points),
+            Bind::Time(member.updated_at),
+            Bind::Uuid(member.id),
+            Bind::Int(known.balance),
+            Bind::Int(known.lifetime_points),
+            Bind::Text(known.tier.clone()),
+        ],
+    )
 }
 
 /// What an entry is, apart from its points.
@@ -150,25 +172,17 @@ pub async fn credit(
     post: &Post<'_>,
     lock: Lock,
 ) -> Result<Posted, ApiError> {
-    if lock == Lock::Expect && tx.keeps_required() {
-        let known = member.clone();
+    let known = member.clone();
+    let advance = |member: &mut MemberRow| {
         member.balance += points;
         member.lifetime_points += qualifying;
         member.updated_at = post.now;
-        tx.require(Record::new(
-            "UPDATE loyalty_members SET balance = $1, lifetime_points = $2, updated_at = $3
-             WHERE id = $4 AND merged_into IS NULL AND balance = $5 AND lifetime_points = $6 AND tier = $7",
-            vec![
-                Bind::Int(member.balance),
-                Bind::Int(member.lifetime_points),
-                Bind::Time(post.now),
-                Bind::Uuid(member.id),
-                Bind::Int(known.balance),
-                Bind::Int(known.lifetime_points),
-                Bind::Text(known.tier),
-            ],
-        ))
-        .await?;
+    };
+    if lock == Lock::Deferred {
+        advance(member);
+    } else if lock == Lock::Expect && tx.keeps_required() {
+        advance(member);
+        tx.require(expected_update(&known, member)).await?;
     } else {
         let updated: Option<MemberRow> = on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "UPDATE loyalty_members SET balance = balance + $1, lifetime_points = lifetime_points + $2, updated_at = $3

@@ -19,18 +19,44 @@
 //! between makes that statement change nothing, and the writer tries again
 //! under the lock.
 //!
+//! Earnings waiting for the turn also leave their work on the stripe
+//! ([`wait_turn_or_reply`]): the writer that gets the turn writes every
+//! earning of its member waiting there with its own, in its one statement
+//! (see `batch`), so a busy member's earnings share commits instead of each
+//! waiting for the one before to commit.
+//!
 //! SQLite needs none of it: its one writer connection orders every write.
 
 use std::sync::{Arc, OnceLock};
 
-use tokio::sync::{Mutex, OwnedMutexGuard};
+use tokio::sync::{Mutex, OwnedMutexGuard, oneshot};
 use uuid::Uuid;
 
+use super::batch::{Earning, Reply};
 use crate::{db::Db, loyalty::members::MemberRow};
 
 /// Members share these turns by their id; two busy members on one stripe
 /// only wait for each other's short transactions.
 const STRIPES: usize = 256;
+
+/// One stripe: its turn, holding the member its last writer remembered, and
+/// the earnings waiting for it.
+#[derive(Default)]
+struct Stripe {
+    turn: Arc<Mutex<Option<MemberRow>>>,
+    waiting: std::sync::Mutex<Vec<(Uuid, Earning)>>,
+}
+
+fn stripe_of(member_id: Uuid) -> &'static Stripe {
+    static STRIPES_OF_NODE: OnceLock<Vec<Stripe>> = OnceLock::new();
+    let stripes = STRIPES_OF_NODE.get_or_init(|| (0..STRIPES).map(|_| Stripe::default()).collect());
+    &stripes[(member_id.as_u128() % STRIPES as u128) as usize]
+}
+
+fn waiting(stripe: &Stripe) -> std::sync::MutexGuard<'_, Vec<(Uuid, Earning)>> {
+    // A panic while the lock was held left a plain list behind: still usable.
+    stripe.waiting.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 /// A writer's turn on a member, until dropped (with the transaction).
 pub(crate) struct Turn {
@@ -55,6 +81,81 @@ impl Turn {
             **held = Some(member);
         }
     }
+
+    /// The earnings of `member_id` waiting on this turn's stripe, oldest
+    /// first, at most `limit`; the turn's holder now answers them.
+    pub(crate) fn take_waiting(&self, member_id: Uuid, limit: usize) -> Vec<Earning> {
+        let mut list = waiting(stripe_of(member_id));
+        let mut taken = Vec::new();
+        let mut left = Vec::with_capacity(list.len());
+        for (member, earning) in list.drain(..) {
+            if member == member_id && taken.len() < limit {
+                taken.push(earning);
+            } else {
+                left.push((member, earning));
+            }
+        }
+        *list = left;
+        taken
+    }
+}
+
+/// What an earning waiting for its member's turn got first.
+pub(crate) enum Waited {
+    /// The turn: this writer writes its own earning (given back) and the
+    /// others waiting.
+    Turn(Turn, Box<Earning>),
+    /// Another writer's answer for this earning.
+    Reply(Reply),
+}
+
+/// Leaves `earning` on the stripe of `member_id` and waits for whichever
+/// comes first: the turn, or another writer that took the earning and
+/// answers it. PostgreSQL only (see [`wait_turn`]).
+pub(crate) async fn wait_turn_or_reply(db: &Db, member_id: Uuid, earning: Earning) -> Waited {
+    let (answer, mut reply) = oneshot::channel();
+    let id = earning.id;
+    // A request dropped while it waits (its client hung up) takes its
+    // earning back: nobody would hear its answer.
+    let _withdraw = Withdraw { member_id, id };
+    waiting(stripe_of(member_id)).push((
+        member_id,
+        Earning {
+            answer: Some(answer),
+            ..earning
+        },
+    ));
+    tokio::select! {
+        biased;
+        answered = &mut reply => Waited::Reply(answered.unwrap_or(Reply::WriteAlone)),
+        turn = wait_turn(db, member_id) => {
+            // The earning is still waiting, or a writer took it just now and answers it.
+            let still_waiting = {
+                let mut list = waiting(stripe_of(member_id));
+                let at = list.iter().position(|(_, e)| e.id == id);
+                at.map(|at| list.remove(at).1)
+            };
+            match still_waiting {
+                Some(mine) => Waited::Turn(turn, Box::new(mine)),
+                None => {
+                    drop(turn);
+                    Waited::Reply(reply.await.unwrap_or(Reply::WriteAlone))
+                }
+            }
+        }
+    }
+}
+
+/// Removes an earning from its stripe, if it is still there, when dropped.
+struct Withdraw {
+    member_id: Uuid,
+    id: u64,
+}
+
+impl Drop for Withdraw {
+    fn drop(&mut self) {
+        waiting(stripe_of(self.member_id)).retain(|(_, e)| e.id != self.id);
+    }
 }
 
 /// Waits for this node's turn to write to the member `member_id`. Taken
@@ -69,10 +170,7 @@ pub(crate) async fn wait_turn(db: &Db, member_id: Uuid) -> Turn {
             last: None,
         };
     }
-    static TURNS: OnceLock<Vec<Arc<Mutex<Option<MemberRow>>>>> = OnceLock::new();
-    let turns = TURNS.get_or_init(|| (0..STRIPES).map(|_| Arc::default()).collect());
-    let stripe = (member_id.as_u128() % STRIPES as u128) as usize;
-    let mut held = turns[stripe].clone().lock_owned().await;
+    let mut held = stripe_of(member_id).turn.clone().lock_owned().await;
     let last = held.take();
     Turn {
         held: Some(held),
