@@ -121,10 +121,11 @@ pub async fn get_if_member(db: &Db, contact_id: Uuid) -> Result<Option<Member>, 
     };
     let program = program::get(db).await?;
     let mut points = tier_points(db, &row, &program, now).await?;
-    let due: Option<Uuid> = on_db!(db, pool => sqlx::query_scalar(
-        "SELECT id FROM loyalty_lots WHERE member_id = $1 AND remaining > 0 AND expires_at <= $2 LIMIT 1"
-    ).bind(row.id).bind(now).fetch_optional(pool).await)?;
-    if due.is_some() || standing(&program.tiers.0, points).tier != row.tier {
+    // The soonest expiry of the open lots, from their index (see `open::find`).
+    let due: bool = on_db!(db, pool => sqlx::query_scalar(
+        "SELECT COALESCE((SELECT MIN(expires_at) FROM loyalty_lots WHERE member_id = $1 AND remaining > 0) <= $2, FALSE)"
+    ).bind(row.id).bind(now).fetch_one(pool).await)?;
+    if due || standing(&program.tiers.0, points).tier != row.tier {
         refresh(db, contact_id, now).await?;
         row = find(db, contact_id).await?;
         points = tier_points(db, &row, &program, now).await?;

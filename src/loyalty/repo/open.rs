@@ -59,11 +59,17 @@ pub(crate) async fn find(
     key: &str,
     now: DateTime<Utc>,
 ) -> Result<Found, ApiError> {
+    // Due: the soonest expiry of the open lots has passed. Asked as
+    // `EXISTS (… AND expires_at <= $3)`, PostgreSQL's plan for any `$3`
+    // expected a third of the lots to match and scanned the table for the
+    // first one; a member whose lots never expire has none, and every write
+    // to it read all its lots (2.4 ms at 16,817). `MIN` reads the first
+    // expiring lot from the open-lots index instead (0.1 ms).
     let sql = format!(
         "SELECT {MEMBER_COLUMNS},
                 (SELECT e.id FROM loyalty_ledger e WHERE e.member_id = m.id AND e.idempotency_key = $2) AS key_used_by,
-                EXISTS (SELECT 1 FROM loyalty_lots l
-                        WHERE l.member_id = m.id AND l.remaining > 0 AND l.expires_at <= $3) AS due
+                COALESCE((SELECT MIN(l.expires_at) FROM loyalty_lots l
+                          WHERE l.member_id = m.id AND l.remaining > 0) <= $3, FALSE) AS due
          FROM loyalty_members m WHERE {LIVE_MEMBER_OF_CONTACT}"
     );
     let found: Option<Found> = on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
