@@ -103,13 +103,9 @@ db_test!(concurrent_earnings_and_redemptions_always_add_up, |app| {
 db_test!(
     the_last_unit_of_a_reward_is_sold_once_to_ten_concurrent_members,
     |app| {
-        let reward = json_of(
-            app.post(
-                "/v1/loyalty/rewards",
-                &json!({"name": "Last seat", "cost_points": 10, "stock": 1}),
-            )
-            .await,
-            StatusCode::CREATED,
+        let reward = reward(
+            &app,
+            json!({"name": "Last seat", "cost_points": 10, "stock": 1}),
         )
         .await;
         let mut members = Vec::new();
@@ -158,15 +154,7 @@ db_test!(
     |app| {
         let member = new_member(&app).await;
         earn(&app, &member, 100).await;
-        let reward = json_of(
-            app.post(
-                "/v1/loyalty/rewards",
-                &json!({"name": "Mug", "cost_points": 30}),
-            )
-            .await,
-            StatusCode::CREATED,
-        )
-        .await;
+        let reward = reward(&app, json!({"name": "Mug", "cost_points": 30})).await;
         let requests = (0..10)
             .map(|_| {
                 app.request(Method::POST, "/v1/loyalty/redemptions")
@@ -300,23 +288,9 @@ db_test!(
         // earning left (10) finds it changed, and posts from 6 instead.
         let member = new_member(&app).await;
         earn(&app, &member, 10).await;
-        let reward = json_of(
-            app.post(
-                "/v1/loyalty/rewards",
-                &json!({"name": "Pen", "cost_points": 4}),
-            )
-            .await,
-            StatusCode::CREATED,
-        )
-        .await;
+        let pen = reward(&app, json!({"name": "Pen", "cost_points": 4})).await;
         json_of(
-            write(
-                &app,
-                "/v1/loyalty/redemptions",
-                &key(),
-                &json!({"contact_id": member, "reward_id": id(&reward)}),
-            )
-            .await,
+            redeem_reward(&app, &member, &pen).await,
             StatusCode::CREATED,
         )
         .await;

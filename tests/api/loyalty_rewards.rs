@@ -5,24 +5,6 @@ use crate::common::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-async fn reward(app: &TestApp, body: Value) -> Value {
-    json_of(
-        app.post("/v1/loyalty/rewards", &body).await,
-        StatusCode::CREATED,
-    )
-    .await
-}
-
-async fn redeem_reward(app: &TestApp, member: &str, reward: &Value) -> reqwest::Response {
-    write(
-        app,
-        "/v1/loyalty/redemptions",
-        &key(),
-        &json!({"contact_id": member, "reward_id": id(reward)}),
-    )
-    .await
-}
-
 async fn get_reward(app: &TestApp, reward: &Value) -> Value {
     json_of(
         app.get(&format!("/v1/loyalty/rewards/{}", id(reward)))

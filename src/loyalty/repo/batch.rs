@@ -1,10 +1,9 @@
 //! A busy member's earnings written together, on PostgreSQL.
 //!
-//! Each earning is one statement (see [`Lock::Expect`]), and those of one
-//! member still commit one after another: each computes its balance from the
-//! one before, whose commit it waits for. Under a till posting every sale to
-//! one member that was one fsync per earning, and 700–850 earnings a second.
-//! So an earning waiting for its member's turn leaves its work on the turn's
+//! Earnings of one member commit one after another: each computes its
+//! balance from the one before, whose commit it waits for. Under a till
+//! posting every sale to one member, one earning per commit (even as one
+//! statement) made 700–850 earnings a second. So an earning waiting for its member's turn leaves its work on the turn's
 //! stripe ([`wait_turn_or_reply`]); the writer that gets the turn writes
 //! every earning of its member waiting there with its own, in one statement
 //! whose update applies only to the member as known, and answers each. When

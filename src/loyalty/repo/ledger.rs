@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use super::{
     ENTRY_SELECT, batch, expiry, not_a_member,
-    open::{Open, finish, finish_unless_changed, open},
+    open::{Open, finish, open},
     posting::{Lock, Post, Posted, credit, debit, write_entry},
 };
 use crate::{
@@ -14,7 +14,7 @@ use crate::{
     http::ApiError,
     loyalty::{
         ledger::{EntryKind, EntryRow, LotMovement},
-        program::{ProgramRow, TierBasis, lot_expiry, standing},
+        program::{ProgramRow, lot_expiry},
     },
     on_db, on_tx,
 };
@@ -66,39 +66,19 @@ pub async fn earn(
     if let Some(posted) = batch::earn(db, req.contact_id, earning, &program).await? {
         return Ok(posted);
     }
-    // Alone: first from the member as last known, in one statement; when
-    // another write got there first, again under the member's lock.
-    for lock in [Lock::Expect, Lock::Take] {
-        let mut open = open(db, req.contact_id, req.key, Some(program.clone())).await?;
-        let post = Post {
-            amount,
-            ..req.post(EntryKind::Earn, open.now)
-        };
-        // Expecting the member as known means nothing may be sent before the
-        // commit: no sum of a rolling window, no tier change.
-        let tier_after = standing(&program.tiers.0, open.member.lifetime_points + points).tier;
-        let lock = match program.basis() == TierBasis::Rolling || tier_after != open.member.tier {
-            true => Lock::Take,
-            false => lock,
-        };
-        let posted = credit_lot(&mut open, points, &post, lock).await?;
-        if let Some(posted) = finish_unless_changed(open, req.actor, posted).await? {
-            return Ok(posted);
-        }
-    }
-    Err(ApiError::internal(
-        "an earning under its member's lock found the member changed",
-    ))
+    // Alone, under the member's lock.
+    let mut open = open(db, req.contact_id, req.key, Some(program)).await?;
+    let post = Post {
+        amount,
+        ..req.post(EntryKind::Earn, open.now)
+    };
+    let posted = credit_lot(&mut open, points, &post).await?;
+    finish(open, req.actor, posted).await
 }
 
 /// Credits `points` that count towards lifetime points, as one lot that
 /// expires under the programme's policy.
-async fn credit_lot(
-    open: &mut Open,
-    points: i64,
-    post: &Post<'_>,
-    lock: Lock,
-) -> Result<Posted, ApiError> {
+async fn credit_lot(open: &mut Open, points: i64, post: &Post<'_>) -> Result<Posted, ApiError> {
     let expires_at = lot_expiry(open.now, open.program.expiry_months);
     let lots = [(points, expires_at)];
     credit(
@@ -108,7 +88,7 @@ async fn credit_lot(
         points,
         &lots,
         post,
-        lock,
+        Lock::Take,
     )
     .await
 }
@@ -127,7 +107,7 @@ pub async fn adjust(db: &Db, req: &Request<'_>, points: i64) -> Result<Posted, A
     let mut open = open(db, req.contact_id, req.key, None).await?;
     let post = req.post(EntryKind::Adjust, open.now);
     let posted = if points > 0 {
-        credit_lot(&mut open, points, &post, Lock::Take).await?
+        credit_lot(&mut open, points, &post).await?
     } else {
         debit(&mut open.tx, &mut open.member, -points, points, None, &post).await?
     };

@@ -31,10 +31,8 @@ pub(crate) struct Open {
     pub tx: Tx,
     /// This node's turn on the member (see `queue`), held to the commit.
     pub turn: Turn,
-    /// The member as last known: read under its lock when lots were due,
-    /// otherwise as this node's last write left it or, when that was not
-    /// to this member, as read before the turn (see
-    /// [`Lock::Expect`](super::posting::Lock::Expect)).
+    /// The member: read under its lock when lots were due, otherwise read
+    /// before the turn (the posting's own update then returns it).
     pub member: MemberRow,
     pub program: ProgramRow,
     pub now: DateTime<Utc>,
@@ -103,9 +101,7 @@ pub(crate) async fn open(
     let found = find(db, contact_id, key, now).await?;
     let turn = wait_turn(db, found.member.id).await;
     let mut tx = db.begin().await?;
-    // This node's last write to the member is the latest it knows of (the
-    // read may predate it: it was made before waiting for the turn).
-    let mut member = turn.remembered(found.member.id).unwrap_or(found.member);
+    let mut member = found.member;
     if found.due {
         member = lock_member(&mut tx, contact_id, now).await?;
         expiry::expire_due(&mut tx, &mut member, now).await?;
@@ -119,22 +115,13 @@ pub(crate) async fn open(
     })
 }
 
-/// Re-tiers, audits and commits.
-pub(crate) async fn finish(open: Open, actor: &Actor, posted: Posted) -> Result<Posted, ApiError> {
-    finish_unless_changed(open, actor, posted)
-        .await?
-        .ok_or_else(|| {
-            ApiError::internal("a points write under its member's lock found the member changed")
-        })
-}
-
-/// [`finish`] for a posting made with [`Lock::Expect`](super::posting::Lock::Expect): `None` when the
-/// member was no longer as known, and nothing was written.
-pub(crate) async fn finish_unless_changed(
+/// Re-tiers, audits and commits; the turn remembers the member as the
+/// write left it, for the next earnings written together (see `batch`).
+pub(crate) async fn finish(
     mut open: Open,
     actor: &Actor,
     posted: Posted,
-) -> Result<Option<Posted>, ApiError> {
+) -> Result<Posted, ApiError> {
     settle(
         &mut open.tx,
         &mut open.member,
@@ -144,14 +131,12 @@ pub(crate) async fn finish_unless_changed(
         open.now,
     )
     .await?;
-    match open.tx.commit().await {
-        Ok(()) => {
-            open.turn.remember(open.member);
-            Ok(Some(posted))
-        }
-        Err(sqlx::Error::RowNotFound) => Ok(None),
-        Err(err) => Err(ledger_conflict(err, &posted.entry)),
-    }
+    open.tx
+        .commit()
+        .await
+        .map_err(|err| ledger_conflict(err, &posted.entry))?;
+    open.turn.remember(open.member);
+    Ok(posted)
 }
 
 /// What follows every posting, inside its transaction: re-tiering and the audit entry.

@@ -68,30 +68,22 @@ pub async fn lock_member_by_id(
     ))).bind(member_id).bind(now).fetch_optional(&mut **c).await)?)
 }
 
-/// How a credit learns the member's balance.
+/// How a credit moves the member's balance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lock {
     /// Its update takes the member's lock and returns the row, at once.
     Take,
     /// The member is as the caller knows it (read under no lock, or as this
-    /// node's last write left it, see `queue`): the update is kept with the
-    /// entry's rows and written with them at the commit, in one statement
-    /// that applies only if balance, lifetime points and tier are still as
-    /// known ([`Tx::require`]); otherwise nothing commits and the commit
-    /// fails with `RowNotFound`, for the caller to try again with `Take`.
-    /// The member's lock is then held for one round trip instead of three
-    /// (the update, the rows, the commit). Where the update would not be
-    /// kept (SQLite; a transaction that already sent a statement), it is
-    /// `Take`.
-    Expect,
-    /// As `Expect`, but the caller keeps the member's update itself
-    /// ([`expected_update`]), once for several credits (a busy member's
-    /// earnings written together, see `batch`).
+    /// node's last write left it, see `queue`), and the caller keeps one
+    /// update for its credits ([`expected_update`], [`Tx::require`]): a
+    /// busy member's earnings written together in one statement that
+    /// applies only if the member is still as known (see `batch`).
     Deferred,
 }
 
 /// The member's update from `known` to `member`, applied only if balance,
-/// lifetime points and tier are still as known (see [`Lock::Expect`]).
+/// lifetime points and tier are still as known: the entries written with it
+/// were computed from them.
 pub fn expected_update(known: &MemberRow, member: &MemberRow) -> Record {
     Record::new(
         "UPDATE loyalty_members SET balance = $1, lifetime_points = $2, updated_at = $3
@@ -172,17 +164,10 @@ pub async fn credit(
     post: &Post<'_>,
     lock: Lock,
 ) -> Result<Posted, ApiError> {
-    let known = member.clone();
-    let advance = |member: &mut MemberRow| {
+    if lock == Lock::Deferred {
         member.balance += points;
         member.lifetime_points += qualifying;
         member.updated_at = post.now;
-    };
-    if lock == Lock::Deferred {
-        advance(member);
-    } else if lock == Lock::Expect && tx.keeps_required() {
-        advance(member);
-        tx.require(expected_update(&known, member)).await?;
     } else {
         let updated: Option<MemberRow> = on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "UPDATE loyalty_members SET balance = balance + $1, lifetime_points = lifetime_points + $2, updated_at = $3

@@ -12,18 +12,13 @@
 //! the queue to where waiting is cheap.
 //!
 //! The turn also remembers the member as this node's last write to it left
-//! it: the next writer can then compute its entry from that balance without
-//! reading the member under its lock, and write everything in one statement
-//! that applies only if the member is still as remembered (see
-//! [`Lock::Expect`](super::posting::Lock::Expect)). Another node's write in
-//! between makes that statement change nothing, and the writer tries again
-//! under the lock.
-//!
-//! Earnings waiting for the turn also leave their work on the stripe
-//! ([`wait_turn_or_reply`]): the writer that gets the turn writes every
-//! earning of its member waiting there with its own, in its one statement
-//! (see `batch`), so a busy member's earnings share commits instead of each
-//! waiting for the one before to commit.
+//! it, and earnings waiting for the turn leave their work on the stripe
+//! ([`wait_turn_or_reply`]): the writer that gets the turn computes its
+//! earning and every earning of its member waiting there from that balance,
+//! without reading the member under its lock, and writes them in one
+//! statement that applies only if the member is still as remembered (see
+//! `batch`). Another node's write in between makes that statement change
+//! nothing, and each earning is written again under the lock.
 //!
 //! SQLite needs none of it: its one writer connection orders every write.
 

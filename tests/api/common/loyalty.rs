@@ -150,3 +150,23 @@ pub fn kinds(ledger: &Value) -> Vec<String> {
         .map(|e| e["kind"].as_str().unwrap().to_string())
         .collect()
 }
+
+/// A new reward in the catalogue (201 expected).
+pub async fn reward(app: &TestApp, body: Value) -> Value {
+    json_of(
+        app.post("/v1/loyalty/rewards", &body).await,
+        StatusCode::CREATED,
+    )
+    .await
+}
+
+/// The member redeems the reward, with a new `Idempotency-Key`.
+pub async fn redeem_reward(app: &TestApp, member: &str, reward: &Value) -> Response {
+    write(
+        app,
+        "/v1/loyalty/redemptions",
+        &key(),
+        &json!({"contact_id": member, "reward_id": crate::common::id(reward)}),
+    )
+    .await
+}
