@@ -359,3 +359,62 @@ db_test!(
         }
     }
 );
+
+db_test!(
+    every_item_of_a_long_period_counts_once_whatever_its_instant,
+    |app| {
+        // A long period may be summed in parts (on SQLite, two halves side by side): an item at the period's
+        // start, at its middle (2025-04-01T12:00:00Z, half of 181 days), a second before the middle and a second
+        // before its end counts once each; one at its end does not count.
+        let web = channel(&app, "web", "Web survey").await;
+        let period = "from=2025-01-01T00:00:00Z&to=2025-07-01T00:00:00Z";
+        let instants = [
+            "2025-01-01T00:00:00Z",
+            "2025-04-01T11:59:59Z",
+            "2025-04-01T12:00:00Z",
+            "2025-06-30T23:59:59Z",
+            "2025-07-01T00:00:00Z",
+        ];
+        for (nps, at) in [10, 9, 0, 8, 10].into_iter().zip(instants) {
+            survey(
+                &app,
+                json!({"nps": nps, "channel_id": web, "received_at": at}),
+            )
+            .await;
+            feedback(&app, json!({"channel_id": web, "received_at": at})).await;
+        }
+        let by_channel = satisfaction(&app, &format!("{period}&group_by=channel")).await;
+        // 10, 9, 0, 8: two promoters, one detractor of four → 25.
+        assert_eq!(by_channel["overall"]["nps"]["responses"], 4, "{by_channel}");
+        assert_eq!(by_channel["overall"]["nps"]["score"], 25.0);
+        let groups = by_channel["groups"].as_array().unwrap();
+        assert_eq!(groups.len(), 1, "{by_channel}");
+        assert_eq!(groups[0]["label"], "Web survey");
+        assert_eq!(groups[0]["nps"]["responses"], 4);
+        // April has an answer on each side of the middle: one group of two.
+        let by_month = satisfaction(&app, &format!("{period}&group_by=month")).await;
+        let months: Vec<(Value, Value)> = by_month["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| (g["key"].clone(), g["nps"]["responses"].clone()))
+            .collect();
+        assert_eq!(
+            months,
+            vec![
+                (json!("2025-01"), json!(1)),
+                (json!("2025-04"), json!(2)),
+                (json!("2025-06"), json!(1))
+            ],
+            "{by_month}"
+        );
+        let levels = service_levels(&app, period).await;
+        assert_eq!(levels["overall"]["items"], 4, "{levels}");
+        let channels = levels["by_channel"].as_array().unwrap();
+        assert_eq!(channels.len(), 1, "{levels}");
+        assert_eq!(channels[0]["items"], 4);
+        let priorities = levels["by_priority"].as_array().unwrap();
+        assert_eq!(priorities.len(), 1, "{levels}");
+        assert_eq!(priorities[0]["items"], 4);
+    }
+);

