@@ -29,7 +29,7 @@ pub mod now;
 mod pg_tx;
 pub mod records;
 pub mod refs;
-mod split;
+pub mod split;
 pub mod sql;
 mod writer;
 mod writes;

@@ -1,12 +1,13 @@
-//! A period's aggregate run as two halves side by side on SQLite.
+//! A period's aggregate run as two halves side by side.
 //!
-//! SQLite runs one query on one core, and a year of metrics over a million
-//! rows is CPU-bound there: the same figures over each half of the period,
-//! computed on two read connections at once and added up, answer in about
-//! half the time. PostgreSQL already spreads one query over parallel
-//! workers, so it gets the whole period in one query. Only figures that are
-//! sums (counts, totals, lists of values) can be split by time: a distinct
-//! count or a per-account condition over the whole period cannot.
+//! A year of metrics over a million rows is CPU-bound, and one query runs
+//! on one core unless PostgreSQL gives it parallel workers: SQLite never
+//! does, and PostgreSQL does not for some aggregates (`string_agg` before
+//! version 16). The same figures over each half of the period, computed on
+//! two connections at once and added up, then answer in about half the time.
+//! Only figures that are sums (counts, totals, lists of values) can be split
+//! by time: a distinct count or a per-account condition over the whole
+//! period cannot.
 
 use std::future::Future;
 
@@ -17,40 +18,37 @@ use super::Db;
 /// Periods shorter than this are not split: their query is quick anyway.
 const SPLIT_FROM: TimeDelta = TimeDelta::days(2);
 
-impl Db {
-    /// `[from, to)` as the consecutive periods to aggregate side by side and
-    /// add up: its two halves on SQLite when it is long enough, else itself.
-    fn periods_side_by_side(
-        &self,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
-        if self.is_sqlite() {
-            halves(from, to)
-        } else {
-            vec![(from, to)]
-        }
-    }
+/// Whether PostgreSQL runs a query with parallel workers by itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnPostgres {
+    /// It does: the query runs whole there (split, it would only compete with its own workers).
+    Parallel,
+    /// It does not (the query reads `string_agg`, say): split it there too.
+    Serial,
 }
 
 impl Db {
-    /// `query` run over each of [`Db::periods_side_by_side`] at once: the rows of each part, in order.
+    /// `query` run at once over each half of `[from, to)` (on SQLite, and on PostgreSQL for a
+    /// [`OnPostgres::Serial`] query; a period shorter than two days stays whole): the rows of each part,
+    /// in order.
     pub async fn parts_side_by_side<T, E, Query, Rows>(
         &self,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
+        on_postgres: OnPostgres,
         query: Query,
     ) -> Result<Vec<Vec<T>>, E>
     where
         Query: Fn(DateTime<Utc>, DateTime<Utc>) -> Rows,
         Rows: Future<Output = Result<Vec<T>, E>>,
     {
-        futures_util::future::try_join_all(
-            self.periods_side_by_side(from, to)
-                .into_iter()
-                .map(|(from, to)| query(from, to)),
-        )
-        .await
+        let parts = if self.is_sqlite() || on_postgres == OnPostgres::Serial {
+            halves(from, to)
+        } else {
+            vec![(from, to)]
+        };
+        futures_util::future::try_join_all(parts.into_iter().map(|(from, to)| query(from, to)))
+            .await
     }
 }
 

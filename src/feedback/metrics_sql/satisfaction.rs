@@ -9,6 +9,7 @@ use crate::{
     bind_args,
     db::{
         Db,
+        split::OnPostgres,
         sql::{Arg, Filters},
     },
     http::ApiError,
@@ -153,7 +154,7 @@ pub async fn satisfaction(
     filter: SatisfactionFilter<'_>,
 ) -> Result<Vec<SatisfactionRow>, ApiError> {
     let parts = db
-        .parts_side_by_side(from, to, |from, to| {
+        .parts_side_by_side(from, to, OnPostgres::Parallel, |from, to| {
             satisfaction_of_period(db, dim, from, to, filter)
         })
         .await?;
