@@ -416,5 +416,20 @@ db_test!(
         let priorities = levels["by_priority"].as_array().unwrap();
         assert_eq!(priorities.len(), 1, "{levels}");
         assert_eq!(priorities[0]["items"], 4);
+        // Four complaints among eight items of the period, all on the one channel.
+        let complaints = json_of(
+            app.get(&format!("/v1/metrics/complaints?{period}&group_by=channel"))
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(complaints["overall"]["received"], 4, "{complaints}");
+        assert_eq!(complaints["overall"]["feedback_items"], 8);
+        let groups = complaints["groups"].as_array().unwrap();
+        assert_eq!(groups.len(), 1, "{complaints}");
+        assert_eq!(
+            (&groups[0]["label"], &groups[0]["received"], &groups[0]["feedback_items"]),
+            (&json!("Web survey"), &json!(4), &json!(8))
+        );
     }
 );

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{Dimension, GroupKey, calendar};
+use super::{Dimension, GroupKey, add_up_parts, calendar};
 use crate::feedback::complaint_metrics::{Interval, calendar_periods};
 use crate::{
     bind_args,
@@ -158,27 +158,7 @@ pub async fn satisfaction(
             satisfaction_of_period(db, dim, from, to, filter)
         })
         .await?;
-    if parts.len() == 1 {
-        return Ok(parts.into_iter().flatten().collect());
-    }
-    // Keyed in the order each query returns its groups, which is also SQLite's order of UUIDs and text.
-    type Order = (bool, Option<Uuid>, bool, Option<String>);
-    let mut groups: std::collections::BTreeMap<Order, SatisfactionRow> = Default::default();
-    for row in parts.into_iter().flatten() {
-        let order = (
-            row.key.group_id.is_none(),
-            row.key.group_id,
-            row.key.group_text.is_none(),
-            row.key.group_text.clone(),
-        );
-        match groups.entry(order) {
-            std::collections::btree_map::Entry::Vacant(entry) => {
-                entry.insert(row);
-            }
-            std::collections::btree_map::Entry::Occupied(mut entry) => entry.get_mut().add(&row),
-        }
-    }
-    Ok(groups.into_values().collect())
+    Ok(add_up_parts(parts, |row| &row.key, SatisfactionRow::add))
 }
 
 /// The scored items of one period, summed per group, then the figures of each group. Grouped by an account
