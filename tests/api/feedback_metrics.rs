@@ -428,7 +428,11 @@ db_test!(
         let groups = complaints["groups"].as_array().unwrap();
         assert_eq!(groups.len(), 1, "{complaints}");
         assert_eq!(
-            (&groups[0]["label"], &groups[0]["received"], &groups[0]["feedback_items"]),
+            (
+                &groups[0]["label"],
+                &groups[0]["received"],
+                &groups[0]["feedback_items"]
+            ),
             (&json!("Web survey"), &json!(4), &json!(8))
         );
     }

@@ -159,6 +159,17 @@ impl Dimension {
         }
     }
 
+    /// The item column that is the key, where an index leads with it and `received_at` (`feedback_channel`,
+    /// `feedback_priority`, `feedback_category`): each key's items of a period are then one range of it.
+    pub fn indexed_column(self) -> Option<&'static str> {
+        match self {
+            Dimension::Channel => Some("channel_id"),
+            Dimension::Priority => Some("priority"),
+            Dimension::Category => Some("category"),
+            _ => None,
+        }
+    }
+
     /// The calendar period of `received_at` the dimension groups by, if any.
     pub fn calendar_interval(self) -> Option<crate::feedback::complaint_metrics::Interval> {
         use crate::feedback::complaint_metrics::Interval;
