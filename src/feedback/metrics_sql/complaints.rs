@@ -105,9 +105,9 @@ pub async fn complaints(
             keys.select, keys.joins, keys.group,
         ),
     });
-    // Both are counts, so on SQLite each runs as two halves of the period side by side (the items' query
-    // sorts every item of the period by its group there); PostgreSQL gives the items' query parallel workers,
-    // but not the complaints' (its EXISTS is a subplan), so that one is split there too.
+    // Both are counts, so on SQLite each runs as two halves of the period side by side; PostgreSQL gives the
+    // items' query parallel workers, but not the complaints' (its EXISTS is a subplan), so that one is split
+    // there too. The answer keeps the items' order, which on PostgreSQL is its own (text by its collation).
     let (complaints_sql, items_sql) = (complaints_sql.as_str(), items_sql.as_str());
     let (complaints, items) = futures_util::future::try_join(
         db.parts_side_by_side(from, to, OnPostgres::Serial, |from, to| async move {
