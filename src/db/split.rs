@@ -52,6 +52,25 @@ impl Db {
     }
 }
 
+/// `rows` added up per key (`add` folds a row into the first of its key), in key order: the rows the parts
+/// of a period gave one group become one.
+pub fn add_up_by<K: Ord, R>(
+    rows: impl IntoIterator<Item = R>,
+    key_of: impl Fn(&R) -> K,
+    add: impl Fn(&mut R, &R),
+) -> Vec<R> {
+    let mut groups: std::collections::BTreeMap<K, R> = std::collections::BTreeMap::new();
+    for row in rows {
+        match groups.entry(key_of(&row)) {
+            std::collections::btree_map::Entry::Vacant(entry) => {
+                entry.insert(row);
+            }
+            std::collections::btree_map::Entry::Occupied(mut entry) => add(entry.get_mut(), &row),
+        }
+    }
+    groups.into_values().collect()
+}
+
 /// `[from, to)` as its two halves, or whole when shorter than [`SPLIT_FROM`].
 fn halves(from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
     if to - from < SPLIT_FROM {
@@ -81,5 +100,14 @@ mod tests {
         );
         let short = at("2025-01-02T00:00:00Z");
         assert_eq!(halves(from, short), vec![(from, short)]);
+    }
+
+    #[test]
+    fn rows_of_one_key_are_added_into_one_in_key_order() {
+        let rows = vec![("b", 1), ("a", 2), ("b", 3)];
+        assert_eq!(
+            add_up_by(rows, |row| row.0, |sum, row| sum.1 += row.1),
+            vec![("a", 2), ("b", 4)]
+        );
     }
 }

@@ -2,8 +2,6 @@
 //! transactions of the period and the window before it, aggregated per
 //! account, then per group.
 
-use std::collections::{BTreeMap, btree_map::Entry};
-
 use chrono::{DateTime, TimeDelta, Utc};
 use uuid::Uuid;
 
@@ -11,6 +9,7 @@ use super::figures::Subject;
 use crate::{
     db::{
         Db,
+        split::add_up_by,
         sql::{Arg, Filters},
     },
     dialect,
@@ -143,26 +142,21 @@ pub async fn customers(
         customers_among(db, grouping, boundaries, window_days, currency, accounts)
     }))
     .await?;
-    // Keyed in the order of the answer: by period, then by key, groups without a value last as every metrics
+    // In the order of the answer: by period, then by key, groups without a value last as every metrics
     // grouping orders them.
-    type Order = (i64, bool, Option<Uuid>, bool, Option<String>);
-    let mut sums: BTreeMap<Order, CustomerRow> = BTreeMap::new();
-    for row in counted.into_iter().flatten() {
-        let key = (
-            row.period,
-            row.group_id.is_none(),
-            row.group_id,
-            row.group_text.is_none(),
-            row.group_text.clone(),
-        );
-        match sums.entry(key) {
-            Entry::Vacant(entry) => {
-                entry.insert(row);
-            }
-            Entry::Occupied(mut entry) => entry.get_mut().add(&row),
-        }
-    }
-    Ok(sums.into_values().collect())
+    Ok(add_up_by(
+        counted.into_iter().flatten(),
+        |row| {
+            (
+                row.period,
+                row.group_id.is_none(),
+                row.group_id,
+                row.group_text.is_none(),
+                row.group_text.clone(),
+            )
+        },
+        CustomerRow::add,
+    ))
 }
 
 /// The account id at the middle of the accounts in id order; `None` with fewer than two accounts.

@@ -10,10 +10,12 @@
 //! text in SQL.
 
 mod complaints;
+mod parts;
 mod satisfaction;
 mod service_levels;
 
 pub use complaints::{ComplaintRow, complaints};
+use parts::add_up_parts;
 pub use satisfaction::{SatisfactionFilter, SatisfactionRow, satisfaction};
 pub use service_levels::{ServiceLevelRow, service_levels};
 
@@ -239,37 +241,6 @@ impl GroupKey {
             .map(|id| id.to_string())
             .or_else(|| self.group_text.clone())
     }
-}
-
-/// The rows of the parts of a period ([`Db::parts_side_by_side`]) added up per group, in the order every
-/// grouped query returns its groups (by key, those without a value last). A period in one part keeps its
-/// rows as they came, in the database's order (PostgreSQL orders text by its collation).
-fn add_up_parts<R>(
-    parts: Vec<Vec<R>>,
-    key_of: impl Fn(&R) -> &GroupKey,
-    add: impl Fn(&mut R, &R),
-) -> Vec<R> {
-    if parts.len() == 1 {
-        return parts.into_iter().flatten().collect();
-    }
-    type Order = (bool, Option<Uuid>, bool, Option<String>);
-    let mut groups: std::collections::BTreeMap<Order, R> = std::collections::BTreeMap::new();
-    for row in parts.into_iter().flatten() {
-        let key = key_of(&row);
-        let order = (
-            key.group_id.is_none(),
-            key.group_id,
-            key.group_text.is_none(),
-            key.group_text.clone(),
-        );
-        match groups.entry(order) {
-            std::collections::btree_map::Entry::Vacant(entry) => {
-                entry.insert(row);
-            }
-            std::collections::btree_map::Entry::Occupied(mut entry) => add(entry.get_mut(), &row),
-        }
-    }
-    groups.into_values().collect()
 }
 
 #[cfg(test)]

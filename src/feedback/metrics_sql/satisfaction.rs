@@ -145,7 +145,8 @@ fn figures() -> String {
 
 /// The scored items of `[from, to)`, summed per group, in key order (groups without a value last). On SQLite
 /// a long period is summed as two halves side by side ([`Db::parts_side_by_side`]; every field is a sum)
-/// and the halves' rows are added up per group: a year of 1,000,000 items grouped by segment, 486 → 266 ms, overall 175 → 95 ms.
+/// and the halves' rows are added up per group: a year of 1,000,000 items grouped by segment, 486 → 266 ms,
+/// overall 175 → 95 ms.
 pub async fn satisfaction(
     db: &Db,
     dim: Dimension,

@@ -41,8 +41,9 @@ pub struct ServiceLevelRow {
 /// The workflow items received in `[from, to)`, of `kind` (both kinds when `None`), per channel and priority;
 /// `now` decides which unresolved items are overdue. Read on both engines from `feedback_service_levels`
 /// (migration 0018), which holds every column used here: no table row is read. A long period is read as
-/// two halves side by side (on PostgreSQL too: `string_agg` keeps it from parallel workers) ([`Db::parts_side_by_side`]), so a channel and priority may come as two
-/// rows, which the handler adds up as it adds up every group (a year of 1,000,000 items: SQLite 579 → 301 ms, PostgreSQL 244 → 136 ms).
+/// two halves side by side ([`Db::parts_side_by_side`]; on PostgreSQL too, as `string_agg` keeps it from
+/// parallel workers), so a channel and priority may come as two rows, which the handler adds up as it adds up
+/// every group (a year of 1,000,000 items: SQLite 579 → 301 ms, PostgreSQL 244 → 136 ms).
 pub async fn service_levels(
     db: &Db,
     from: DateTime<Utc>,
