@@ -97,6 +97,8 @@ trap 'exit 130' INT TERM
 # A private copy: a build in a shared target directory cannot swap it mid-run.
 bin="$work/rapport"
 cp "$built" "$bin"
+# Seed steps that write rows by SQL run it to rebuild what the server derives from them.
+export BENCH_RAPPORT="$bin"
 
 # --- server --------------------------------------------------------------
 # Starts the server on $1 (a database URL) on a free port; sets $base.

@@ -213,6 +213,9 @@ async fn start_in_clock(settings: Settings) -> Result<Running, StartError> {
     // statement timeout: building an index on a large table takes longer.
     let migrator = Db::connect(&settings.database_url, 1).await?;
     migrator.migrate().await?;
+    crate::insights::activity::build_if_needed(&migrator)
+        .await
+        .map_err(|e| StartError::Setup(format!("cannot build the customer activity: {e}")))?;
     migrator.close().await;
     let db = Db::connect_with(
         &settings.database_url,

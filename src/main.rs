@@ -90,6 +90,9 @@ async fn migrate() -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     db.migrate().await.map_err(|e| e.to_string())?;
+    insights::activity::build_if_needed(&db)
+        .await
+        .map_err(|e| e.to_string())?;
     println!("the database is migrated");
     Ok(())
 }

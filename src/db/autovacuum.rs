@@ -20,7 +20,13 @@ use sqlx::PgPool;
 /// The share of a table's rows changed (or inserted) before autovacuum runs.
 const SCALE_FACTOR: &str = "0.01";
 
-const TABLES: [&str; 3] = ["feedback", "interactions", "transactions"];
+const TABLES: [&str; 5] = [
+    "feedback",
+    "interactions",
+    "transactions",
+    "account_transaction_totals",
+    "account_activity_spells",
+];
 
 pub(super) async fn tune(pool: &PgPool) -> Result<(), sqlx::Error> {
     for table in TABLES {

@@ -1,11 +1,11 @@
-//! The SQL behind `GET /v1/metrics/customers`: one pass over the
-//! transactions of the period and the window before it, aggregated per
-//! account, then per group.
+//! The SQL behind `GET /v1/metrics/customers`: each account's activity
+//! from its spells and its purchases and revenue from its transaction totals
+//! (see `activity`), then added up per group.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use uuid::Uuid;
 
-use super::figures::Subject;
+use super::activity::{self, Piece};
 use crate::{
     db::{
         Db,
@@ -115,12 +115,13 @@ impl CustomerRow {
 
 /// The counts of the period from the first to the last of `boundaries` (period 0) and, when there are more
 /// than two, of each slice between two consecutive ones (periods 1, 2, …), with activity window `window_days`
-/// and revenue in `currency`. One pass over the transactions serves every period: each account's figures of
-/// every slice and its activity at every boundary are summed at once, then added up per period and group.
+/// and revenue in `currency`. One query serves every period: each account's activity at every boundary (from
+/// its spells) and its figures of every slice (from its totals of the slice's whole UTC months, quarters and
+/// years, and the transactions of the slice's other days) are read at once, then added up per period and group.
 ///
 /// Every count is a sum over accounts, so on SQLite the accounts are split in two halves by id, each half is
-/// counted on a connection of its own, side by side, and the halves' rows are added up: the scan is CPU-bound,
-/// and SQLite runs one query on one core (a year's quarters at 1,000,000 transactions: 3.1 → 2.1 s).
+/// counted on a connection of its own, side by side, and the halves' rows are added up: the work is CPU-bound,
+/// and SQLite runs one query on one core.
 /// PostgreSQL already spreads one query over parallel workers; split, it was no faster.
 pub async fn customers(
     db: &Db,
@@ -211,36 +212,97 @@ async fn customers_among(
     let in_slice = |column: &str, j: usize| {
         format!("{column} >= {} AND {column} < {}", points[j - 1], points[j])
     };
-    // Active at boundary i: a purchase in (b_i − W, b_i]. The WHERE keeps (b_0 − W, b_n], so the first test
-    // needs only its upper bound and the last only its lower one: every comparison is paid per transaction.
-    let mut columns: Vec<String> = (0..=slices)
+    // One row per spell and per piece of a slice, each with a column per boundary (active then) and three per
+    // slice (its purchases, revenue and transactions left out), added up per account below.
+    let zeros = |count: usize| vec!["0"; count].join(", ");
+    // Active at boundary i: a purchase in (b_i − W, b_i], i.e. a spell that started by b_i whose last purchase
+    // is after b_i − W (migration 0020).
+    let active: Vec<String> = (0..=slices)
         .map(|i| {
-            let mut window = vec![];
-            if i > 0 {
-                window.push(format!(" AND t.occurred_at > {}", window_starts[i]));
-            }
-            if i < slices {
-                window.push(format!(" AND t.occurred_at <= {}", points[i]));
-            }
             format!(
-                "MAX(CASE WHEN t.kind = 'purchase'{} THEN 1 ELSE 0 END) AS active_{i}",
-                window.concat()
+                "CASE WHEN s.starts_at <= {} AND s.last_purchase_at > {} THEN 1 ELSE 0 END",
+                points[i], window_starts[i]
             )
         })
         .collect();
+    let slice_names: Vec<String> = (1..=slices)
+        .flat_map(|j| ["purchases", "revenue", "left_out"].map(|name| format!("{name}_{j}")))
+        .collect();
+    // The first branch names the columns of the union.
+    let mut facts = vec![format!(
+        "SELECT s.account_id AS id, {}, {}
+         FROM account_activity_spells s
+         WHERE s.starts_at <= {end} AND s.last_purchase_at > {start_window}{}",
+        active
+            .iter()
+            .enumerate()
+            .map(|(i, case)| format!("{case} AS active_{i}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        slice_names
+            .iter()
+            .map(|name| format!("0 AS {name}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        among("s.account_id"),
+    )];
+    // A slice's purchases, revenue and transactions left out: whole UTC months, quarters and years from the
+    // totals, and the transactions of the slice's ends within a month added or taken away.
     for j in 1..=slices {
-        let period = in_slice("t.occurred_at", j);
-        columns.push(format!(
-            "SUM(CASE WHEN t.kind = 'purchase' AND {period} THEN 1 ELSE 0 END) AS purchases_{j}"
-        ));
-        columns.push(format!(
-            "SUM(CASE WHEN {period} AND t.currency = {currency}
-                      THEN CASE WHEN t.kind = 'purchase' THEN t.amount ELSE -t.amount END ELSE 0 END) AS revenue_{j}"
-        ));
-        columns.push(format!(
-            "SUM(CASE WHEN {period} AND t.currency <> {currency} THEN 1 ELSE 0 END) AS left_out_{j}"
-        ));
+        let (before, after) = (zeros(slices + 1 + 3 * (j - 1)), zeros(3 * (slices - j)));
+        let around = |counts: String| {
+            [before.as_str(), counts.as_str(), after.as_str()]
+                .into_iter()
+                .filter(|part| !part.is_empty())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        for piece in activity::pieces(boundaries[j - 1], boundaries[j]) {
+            facts.push(match piece {
+                Piece::Totals(unit, key) => format!(
+                    "SELECT o.account_id, {}
+                     FROM account_transaction_totals o
+                     WHERE o.period_unit = '{}' AND o.period_key = {}{}",
+                    around(format!(
+                        "o.purchases, CASE WHEN o.currency = {currency} THEN o.net_amount ELSE 0 END,
+                         CASE WHEN o.currency <> {currency} THEN o.transactions ELSE 0 END"
+                    )),
+                    unit.name(),
+                    f.arg(Arg::Int(key)),
+                    among("o.account_id"),
+                ),
+                Piece::Transactions(from, to) | Piece::LessTransactions(from, to) => {
+                    let sign = if matches!(piece, Piece::LessTransactions(..)) { "-" } else { "" };
+                    format!(
+                        "SELECT t.account_id, {}
+                         FROM transactions t
+                         WHERE t.account_id IS NOT NULL AND t.occurred_at >= {} AND t.occurred_at < {}{}",
+                        around(format!(
+                            "{sign}CASE WHEN t.kind = 'purchase' THEN 1 ELSE 0 END,
+                             {sign}CASE WHEN t.currency = {currency}
+                                  THEN CASE WHEN t.kind = 'purchase' THEN t.amount ELSE -t.amount END ELSE 0 END,
+                             {sign}CASE WHEN t.currency <> {currency} THEN 1 ELSE 0 END"
+                        )),
+                        f.arg(Arg::Time(from)),
+                        f.arg(Arg::Time(to)),
+                        among("t.account_id"),
+                    )
+                }
+            });
+        }
     }
+    let columns: Vec<String> = (0..=slices)
+        .map(|i| format!("active_{i}"))
+        .chain(slice_names)
+        .map(|name| {
+            let add = if name.starts_with("active_") {
+                "MAX"
+            } else {
+                "SUM"
+            };
+            format!("{add}({name}) AS {name}")
+        })
+        .collect();
     let complaint_columns: Vec<String> = (1..=slices)
         .map(|j| {
             format!(
@@ -291,22 +353,19 @@ async fn customers_among(
             )
         })
         .collect();
-    let transactions = Subject::Account.transactions(db);
-    // `first_purchase_at` is the account's first purchase ever. MATERIALIZED: the aggregates are computed once;
-    // PostgreSQL otherwise inlined them into a parallel join where every worker aggregated all the transactions
-    // (1.0 s against 0.65 s). `customers` is materialized by both engines only when more than one period reads
-    // it. On SQLite the complaints are read from the index that holds their columns (`status IS NOT NULL` is
-    // its condition, which every complaint meets), not the narrower `feedback_kind` and a table row each.
+    // MATERIALIZED: each aggregate is computed once; PostgreSQL otherwise inlined them into a parallel join
+    // where every worker aggregated everything. `customers` is materialized by both engines only when more
+    // than one period reads it. On SQLite the complaints are read from their index by account (migration 0020),
+    // in account order: the planner preferred `feedback_kind`, a table row each and a sort.
     let feedback = dialect!(db,
-        sqlite: "feedback f INDEXED BY feedback_service_levels",
+        sqlite: "feedback f INDEXED BY feedback_complaints_account",
         postgres: "feedback f",
     );
     let sql = format!(
         "WITH per_account AS MATERIALIZED (
-            SELECT t.account_id AS id, {columns}
-            FROM {transactions}
-            WHERE t.account_id IS NOT NULL AND t.occurred_at > {start_window} AND t.occurred_at <= {end}{}
-            GROUP BY t.account_id
+            SELECT id, {columns}
+            FROM ({facts}) AS facts
+            GROUP BY id
          ),
          complaints AS MATERIALIZED (
             SELECT f.account_id AS id, {complaint_columns} FROM {feedback}
@@ -321,10 +380,10 @@ async fn customers_among(
             LEFT JOIN complaints c ON c.id = p.id
          )
          {}",
-        among("t.account_id"),
         among("f.account_id"),
         selects.join(" UNION ALL "),
-        columns = columns.join(",\n"),
+        columns = columns.join(", "),
+        facts = facts.join(" UNION ALL "),
         complaint_columns = complaint_columns.join(", "),
         complaint_counts = (1..=slices).map(|j| format!("c.complaints_{j}")).collect::<Vec<_>>().join(", "),
         first = points[0],

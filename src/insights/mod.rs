@@ -3,6 +3,7 @@
 //! and churn risk (`/v1/accounts/{id}/insights`), on the purchases of
 //! `transactions` and the answers of `feedback`.
 
+pub mod activity;
 pub mod customers;
 pub mod customers_sql;
 pub mod figures;

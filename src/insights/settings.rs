@@ -15,6 +15,7 @@ use crate::{
     db::{Db, On, now},
     domain::currency::CurrencyCode,
     http::{ApiError, ApiResult, check::Check, etag, ok_versioned, responses::*},
+    insights::activity,
     on, on_tx,
     state::AppState,
 };
@@ -207,6 +208,9 @@ async fn save(
         return Err(etag::stale(before.version + 1));
     }
     let after = load(&mut tx).await?;
+    if after.activity_window_days != before.activity_window_days {
+        activity::change_window(&mut tx, after.activity_window_days).await?;
+    }
     audit::record(
         &mut tx,
         actor,

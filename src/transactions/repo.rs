@@ -18,6 +18,7 @@ use crate::{
         ApiError, FieldError,
         pagination::{KeysetCursor, Sort, SortKind},
     },
+    insights::activity,
     loyalty::repo::purchases::{self, Money},
     on_db, on_tx,
 };
@@ -190,6 +191,18 @@ async fn add_to_history(tx: &mut Tx, row: &TransactionRow) -> Result<(), ApiErro
         );
         on_tx!(&mut *tx, c => sqlx::query(sqlx::AssertSqlSafe(sql)).bind(owner).bind(row.occurred_at)
             .bind(purchase).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+    }
+    // After the account's row is locked by its update above.
+    if let Some(account_id) = row.account_id {
+        activity::add_transaction(
+            tx,
+            account_id,
+            purchase == 1,
+            &row.currency,
+            net,
+            row.occurred_at,
+        )
+        .await?;
     }
     Ok(())
 }

@@ -6,17 +6,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::common::feedback::{feedback, put_calendar};
-use crate::common::records::account;
+use crate::common::records::{account, transaction as buy};
 use crate::common::*;
-
-async fn buy(app: &TestApp, account: &str, kind: &str, amount: i64, currency: &str, at: &str) {
-    created(
-        app,
-        "/v1/transactions",
-        json!({"kind": kind, "account_id": account, "amount": amount, "currency": currency, "occurred_at": at}),
-    )
-    .await;
-}
 
 async fn metrics(app: &TestApp, query: &str) -> Value {
     json_of(

@@ -29,6 +29,7 @@ mod feedback_service_levels;
 mod feedback_workflow;
 mod http_conventions;
 mod http_operations;
+mod insights_activity;
 mod insights_customers;
 mod insights_metrics;
 mod interactions;

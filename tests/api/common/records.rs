@@ -26,6 +26,23 @@ pub async fn account(app: &TestApp, name: &str) -> String {
 }
 
 /// A contact with a unique email, at `account` when given.
+/// Records a purchase or refund of `account`.
+pub async fn transaction(
+    app: &TestApp,
+    account: &str,
+    kind: &str,
+    amount: i64,
+    currency: &str,
+    at: &str,
+) {
+    crate::common::created(
+        app,
+        "/v1/transactions",
+        json!({"kind": kind, "account_id": account, "amount": amount, "currency": currency, "occurred_at": at}),
+    )
+    .await;
+}
+
 pub async fn contact(app: &TestApp, account: Option<&str>) -> String {
     let email = format!("p{}@example.com", uuid::Uuid::now_v7().simple());
     let mut body = json!({"first_name": "Pat", "last_name": "Lee", "email": email});
