@@ -307,16 +307,15 @@ pub async fn customer_metrics(
         }
         None => vec![],
     };
-    // The whole period, then each slice: one query reads the transactions once for all of them.
-    let mut boundaries = vec![from];
-    if slices.len() > 1 {
-        boundaries.extend(slices.iter().map(|slice| slice.to));
-    } else {
-        boundaries.push(to);
-    }
     let spans: Vec<(DateTime<Utc>, DateTime<Utc>)> = std::iter::once((from, to))
         .chain(slices.iter().map(|slice| (slice.from, slice.to)))
         .collect();
+    // The whole period, then each slice; a single slice is the whole period.
+    let periods = if slices.len() > 1 {
+        &spans[..]
+    } else {
+        &spans[..1]
+    };
     let db = &state.db;
     let w = settings.activity_window_days;
     // The answers of each slice two at a time (each query is CPU-bound, and on the two cores measured more at
@@ -328,7 +327,7 @@ pub async fn customer_metrics(
         slices.iter().map(|slice| (slice.from, slice.to)).collect()
     };
     let (rows, part_answers) = futures_util::future::try_join(
-        customers_sql::customers(db, grouping, &boundaries, w, &currency),
+        customers_sql::customers(db, grouping, periods, w, &currency),
         futures_util::stream::iter(parts)
             .map(|part| answers(db, grouping, part))
             .buffered(2)
@@ -348,7 +347,7 @@ pub async fn customer_metrics(
     // Period k of the query is span k, except that a single slice is the whole period (period 0).
     let mut figures_of = |k: usize| {
         let (from, to) = spans[k];
-        let period = if boundaries.len() > 2 { k as i64 } else { 0 };
+        let period = if periods.len() > 1 { k as i64 } else { 0 };
         let rows = by_period.get(&period).cloned().unwrap_or_default();
         let days = (to - from).num_seconds() as f64 / 86_400.0;
         assemble(
