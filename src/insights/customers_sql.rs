@@ -306,7 +306,26 @@ impl Query {
             among("f.account_id"),
             facts = facts.join(" UNION ALL "),
         );
-        Ok(on_db!(db, pool => crate::bind_args!(
-            sqlx::query_as::<_, CustomerRow>(sqlx::AssertSqlSafe(sql)), f.args).fetch_all(pool).await)?)
+        let sql = sqlx::AssertSqlSafe(sql);
+        Ok(match db {
+            Db::Sqlite { reader, .. } => {
+                crate::bind_args!(sqlx::query_as(sql), f.args)
+                    .fetch_all(reader)
+                    .await?
+            }
+            // PostgreSQL guesses 200 accounts for the per-account aggregate (it cannot count the ids of a union)
+            // and would look each of the 100,000 up in `accounts` by index: hashing them halves the query.
+            Db::Postgres(pool, _) => {
+                let mut tx = pool.begin().await?;
+                sqlx::query("SET LOCAL enable_nestloop = off")
+                    .execute(&mut *tx)
+                    .await?;
+                let rows: Vec<CustomerRow> = crate::bind_args!(sqlx::query_as(sql), f.args)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                rows
+            }
+        })
     }
 }
