@@ -10,7 +10,7 @@ use crate::{
     dialect,
     http::ApiError,
     insights::settings,
-    on_tx,
+    on_db, on_tx,
 };
 
 /// The activity window the spells were built with, `None` before they are
@@ -132,6 +132,13 @@ async fn insert_spells(tx: &mut Tx, spells: &[(Uuid, Spell)]) -> Result<(), ApiE
 /// database is migrated, before the server serves.
 pub async fn build_if_needed(db: &Db) -> Result<(), ApiError> {
     let window_days = settings::load(db).await?.activity_window_days;
+    // Most starts find the tables built: a read, with no lock that writes would wait for.
+    let built: Option<i64> = on_db!(db, pool => sqlx::query_scalar(
+        "SELECT window_days FROM account_activity_built WHERE id = 1"
+    ).fetch_optional(pool).await)?;
+    if built == Some(window_days) {
+        return Ok(());
+    }
     let mut tx = db.begin().await?;
     lock(&mut tx).await?;
     match built_window(&mut tx).await? {
